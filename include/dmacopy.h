@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dmacopy.h - copy and fill memory with a DMA engine, or with a fast CPU engine where none exists.
+ *
+ * One API over every engine:
+ *
+ *   "cpu"            multi-threaded, vectorised CPU copy (always available; the default without DMA
+ *                    hardware, and the baseline every DMA engine is measured against)
+ *   "kernel[:CHAN]"  any Linux dmaengine DMA_MEMCPY channel through dmacopy.ko (/dev/dmacopy)
+ *   "ioat:PCI_ADDR"  an Intel I/OAT channel driven from user space through VFIO (polled, no syscall)
+ *   "auto"           the best available engine; dmacopy_engine_selection() says what it chose and why
+ *                    each other engine was not usable
+ *
+ * The model, as in DPDK's dmadev and liburing:
+ *
+ *   dmacopy_engine_open()       -> an engine
+ *   dmacopy_queue_create()      -> a queue: the unit of submission, owned by one thread
+ *   dmacopy_enqueue_copy/fill() -> describe operations, each tagged with a 64-bit user_data
+ *   dmacopy_submit()            -> hand every enqueued operation to the engine (one doorbell/syscall)
+ *   dmacopy_poll/wait()         -> reap completions {user_data, status}
+ *
+ * dmacopy_memcpy() and dmacopy_fill() are synchronous helpers on top.
+ *
+ * Errors: every call that can fail returns a negative errno value (never sets errno as its only
+ * signal); dmacopy_strerror() turns it into a sentence that says what was wrong and what to do.
+ * Bad arguments (NULL, overflow, overlap, a closed engine) are reported, never a crash.
+ *
+ * Overlap: DMA engines do not implement memmove. Every engine, the CPU engine included, rejects
+ * a copy whose source and destination overlap with -EINVAL; dmacopy_last_error() then names the
+ * two ranges.
+ *
+ * Thread safety:
+ *   - an engine may be used from many threads at once: dmacopy_queue_create(), the synchronous
+ *     helpers, dmacopy_region_register()/unregister() and the query calls are thread-safe;
+ *   - a queue is NOT thread-safe: use one queue per thread (the fast, intended way), or serialise
+ *     every call on a shared queue with your own lock;
+ *   - dmacopy_engine_close() must not race with any other call on that engine or its queues.
+ */
+#ifndef DMACOPY_H
+#define DMACOPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DMACOPY_VERSION_MAJOR 0
+#define DMACOPY_VERSION_MINOR 1
+#define DMACOPY_VERSION_PATCH 0
+
+/** The library's version as "MAJOR.MINOR.PATCH". */
+const char *dmacopy_version(void);
+
+struct dmacopy_engine;
+struct dmacopy_queue;
+struct dmacopy_region;
+
+/* ------------------------------------------------------------------------------------------------
+ * Engines
+ */
+
+/** Options for dmacopy_engine_open(); zero-initialise and set what you need (NULL = defaults). */
+struct dmacopy_engine_opts {
+	/** CPU engine: worker threads for large copies; 0 = number of online CPUs. */
+	unsigned int cpu_threads;
+	/** CPU engine: copies at or above this size are split across workers; 0 = engine default. */
+	size_t cpu_parallel_threshold;
+	/** Reserved; must be zero. */
+	uint64_t reserved[6];
+};
+
+/**
+ * Open an engine from a spec string: "auto", "cpu", "kernel", "kernel:CHANNEL" (e.g.
+ * "kernel:dma0chan0"), "ioat:PCI_ADDR" (e.g. "ioat:0000:00:04.0"). NULL means "auto".
+ * The DMACOPY_ENGINE environment variable, when set, replaces "auto".
+ *
+ * Returns 0 and stores the engine in *engine, or a negative errno:
+ *   -EINVAL   spec malformed or opts invalid        -ENODEV  engine not present on this machine
+ *   -ENOTSUP  engine not built into this library    -EACCES  no permission (see dmacopy info)
+ */
+int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
+			const struct dmacopy_engine_opts *opts);
+
+/**
+ * Close an engine: waits for every queue's in-flight operations, destroys remaining queues and
+ * regions, frees everything. Passing NULL is allowed and does nothing. Returns 0 or -errno.
+ */
+int dmacopy_engine_close(struct dmacopy_engine *engine);
+
+/** The engine's kind ("cpu", "kernel", "ioat") and a specific name (e.g. "kernel:dma0chan0"). */
+const char *dmacopy_engine_kind(const struct dmacopy_engine *engine);
+const char *dmacopy_engine_name(const struct dmacopy_engine *engine);
+
+/**
+ * How this engine was chosen: for "auto", a multi-line text naming the chosen engine and, for every
+ * other engine, why it was not usable and how to enable it. For an explicit spec, one line.
+ */
+const char *dmacopy_engine_selection(const struct dmacopy_engine *engine);
+
+/** One row of dmacopy_probe(): an engine kind and whether it can be opened here. */
+struct dmacopy_engine_status {
+	char kind[16];         /**< "cpu", "kernel", "ioat" */
+	char spec[64];         /**< a spec string that opens it, e.g. "ioat:0000:00:04.0" */
+	int available;         /**< 1 if dmacopy_engine_open(spec) is expected to succeed */
+	int error;             /**< 0, or the -errno opening it would return */
+	char detail[256];      /**< what it is, or why it is unavailable */
+	char remedy[256];      /**< when unavailable: how to enable it ("" if nothing can be done) */
+};
+
+/**
+ * Describe every engine kind this library knows and every instance found on this machine (one row
+ * per kernel channel or I/OAT function). Fills up to max rows; returns the number of rows that exist
+ * (may exceed max) or -errno.
+ */
+int dmacopy_probe(struct dmacopy_engine_status *rows, unsigned int max);
+
+/* ------------------------------------------------------------------------------------------------
+ * Capabilities
+ */
+
+enum dmacopy_cap_flags {
+	DMACOPY_CAP_COPY = 1u << 0,           /**< memory to memory copy */
+	DMACOPY_CAP_FILL = 1u << 1,           /**< fill with a repeated 64-bit pattern */
+	DMACOPY_CAP_NEEDS_REGISTER = 1u << 2, /**< memory must be registered before use */
+	DMACOPY_CAP_OUT_OF_ORDER = 1u << 3,   /**< completions may be reported out of order */
+	DMACOPY_CAP_HARDWARE = 1u << 4,       /**< a DMA device moves the data, not this CPU */
+};
+
+struct dmacopy_caps {
+	uint32_t flags;            /**< enum dmacopy_cap_flags */
+	uint32_t channels;         /**< hardware channels (CPU engine: worker threads) */
+	uint64_t max_transfer;     /**< largest single operation accepted (larger: -E2BIG) */
+	uint32_t hw_max_transfer;  /**< largest single descriptor; the engine splits above this */
+	uint32_t align;            /**< required alignment of addresses and lengths (1 = none) */
+	uint32_t max_queue_depth;  /**< largest depth dmacopy_queue_create() accepts */
+	uint32_t reserved[7];
+};
+
+/** Fill *caps for an engine. Returns 0 or -errno. */
+int dmacopy_engine_caps(const struct dmacopy_engine *engine, struct dmacopy_caps *caps);
+
+/* ------------------------------------------------------------------------------------------------
+ * Memory registration
+ *
+ * Device engines can only reach memory that was registered (pinned and mapped for the device) first.
+ * Register large buffers once and reuse them: registration is expensive, copies are not. The CPU
+ * engine accepts any memory; registering with it is a cheap no-op that still validates arguments.
+ * Registrations may not overlap each other. An operation touching memory outside every
+ * registration fails with -EFAULT on engines with DMACOPY_CAP_NEEDS_REGISTER.
+ */
+
+/** Register [addr, addr + len). Returns 0 and a handle in *region, or -errno. */
+int dmacopy_region_register(struct dmacopy_engine *engine, void *addr, size_t len,
+			    struct dmacopy_region **region);
+
+/** Unregister. Fails with -EBUSY while an operation on it is in flight. NULL is a no-op. */
+int dmacopy_region_unregister(struct dmacopy_region *region);
+
+/* ------------------------------------------------------------------------------------------------
+ * Queues and asynchronous operations
+ */
+
+struct dmacopy_queue_opts {
+	/**
+	 * Operations a queue holds at once: enqueued but not submitted, in flight, and completed but
+	 * not yet reaped all count. 0 = engine default (256). Rounded up to a power of two.
+	 */
+	uint32_t depth;
+	/** Reserved; must be zero. */
+	uint32_t reserved[7];
+};
+
+/** Create a queue on an engine. Returns 0 and the queue in *queue, or -errno. */
+int dmacopy_queue_create(struct dmacopy_engine *engine, const struct dmacopy_queue_opts *opts,
+			 struct dmacopy_queue **queue);
+
+/**
+ * Destroy a queue: waits (without time limit) for operations in flight; operations enqueued but
+ * never submitted are dropped. NULL is a no-op. Returns 0 or -errno.
+ */
+int dmacopy_queue_destroy(struct dmacopy_queue *queue);
+
+/** Per-operation flags for dmacopy_enqueue_copy()/dmacopy_enqueue_fill(). */
+enum dmacopy_op_flags {
+	/** Start this operation only after every earlier operation of the queue has completed. */
+	DMACOPY_OP_FENCE = 1u << 0,
+};
+
+/**
+ * Enqueue a copy of len bytes from src to dst. Nothing moves before dmacopy_submit().
+ * Returns 0 or -errno: -ENOSPC when the queue is full (submit, then reap completions),
+ * -EINVAL for NULL pointers, overlapping ranges, unknown flags, or address overflow;
+ * -E2BIG above caps.max_transfer; -EFAULT for unregistered memory on engines that need it.
+ * len 0 is valid and completes with status 0.
+ */
+int dmacopy_enqueue_copy(struct dmacopy_queue *queue, void *dst, const void *src, size_t len,
+			 uint64_t user_data, unsigned int flags);
+
+/**
+ * Enqueue a fill of len bytes at dst with a 64-bit pattern: byte i of dst becomes byte (i % 8) of
+ * the pattern stored little-endian. Requires DMACOPY_CAP_FILL (else -ENOTSUP). Errors as above.
+ */
+int dmacopy_enqueue_fill(struct dmacopy_queue *queue, void *dst, uint64_t pattern, size_t len,
+			 uint64_t user_data, unsigned int flags);
+
+/**
+ * Hand every enqueued operation to the engine in one batch. Returns the number submitted (>= 0)
+ * or -errno. The CPU engine may complete the operations before returning.
+ */
+int dmacopy_submit(struct dmacopy_queue *queue);
+
+/** Detail of a failed operation, beyond its errno-style status. */
+enum dmacopy_op_error {
+	DMACOPY_OP_OK = 0,
+	DMACOPY_OP_READ_FAULT = 1,    /**< the engine could not read the source (status -EIO) */
+	DMACOPY_OP_WRITE_FAULT = 2,   /**< the engine could not write the destination (status -EIO) */
+	DMACOPY_OP_ABORTED = 3,       /**< dropped after an earlier failure (status -ECANCELED) */
+	DMACOPY_OP_TIMEOUT = 4,       /**< the engine did not finish in time (status -ETIMEDOUT) */
+	DMACOPY_OP_CHANNEL_ERROR = 5, /**< the channel halted for another reason (status -EIO) */
+	DMACOPY_OP_DEVICE_GONE = 6,   /**< the device or memory went away (status -ENODEV) */
+};
+
+/** A completed operation. */
+struct dmacopy_completion {
+	uint64_t user_data; /**< as passed to dmacopy_enqueue_*() */
+	int32_t status;     /**< 0, or a negative errno */
+	uint16_t error;     /**< enum dmacopy_op_error */
+	uint16_t reserved;
+};
+
+/**
+ * Reap up to max completions without blocking. Returns how many were stored (0..max) or -errno.
+ *
+ * Completions may arrive in a different order from submission on engines with
+ * DMACOPY_CAP_OUT_OF_ORDER; match them by user_data, never by position.
+ */
+int dmacopy_poll(struct dmacopy_queue *queue, struct dmacopy_completion *completions,
+		 unsigned int max);
+
+/**
+ * Reap between min and max completions, blocking until at least min are available or timeout_ms
+ * elapses (-1 = forever, 0 = poll). Returns the number stored, which is below min only on timeout
+ * (then it may be 0), or -errno. min may not exceed the number of operations submitted and not yet
+ * reaped (-EINVAL: that wait could never end).
+ */
+int dmacopy_wait(struct dmacopy_queue *queue, struct dmacopy_completion *completions,
+		 unsigned int min, unsigned int max, int timeout_ms);
+
+/** Operations enqueued but not yet submitted, and submitted but not yet reaped. */
+unsigned int dmacopy_queue_pending(const struct dmacopy_queue *queue);
+unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *queue);
+
+/* ------------------------------------------------------------------------------------------------
+ * Synchronous helpers (thread-safe)
+ */
+
+/**
+ * Copy len bytes from src to dst and return when the data is in place. Returns 0 or -errno
+ * (as dmacopy_enqueue_copy(), plus any per-operation status). Overlap is -EINVAL.
+ */
+int dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t len);
+
+/** Fill len bytes at dst with the 64-bit pattern (see dmacopy_enqueue_fill()). */
+int dmacopy_fill(struct dmacopy_engine *engine, void *dst, uint64_t pattern, size_t len);
+
+/** Fill len bytes at dst with the byte c, like memset(). */
+int dmacopy_memset(struct dmacopy_engine *engine, void *dst, int c, size_t len);
+
+/* ------------------------------------------------------------------------------------------------
+ * Errors
+ */
+
+/**
+ * A sentence for a negative errno returned by this library (also accepts positive values).
+ * Thread-safe; the string is static.
+ */
+const char *dmacopy_strerror(int err);
+
+/**
+ * A sentence describing the most recent failure of a dmacopy call in the calling thread, with its
+ * specifics (e.g. which ranges overlap, which spec field is malformed), or "" if none has failed.
+ * Valid until the thread's next dmacopy call.
+ */
+const char *dmacopy_last_error(void);
+
+/** A name for an enum dmacopy_op_error value ("read fault", ...). */
+const char *dmacopy_op_error_str(unsigned int error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DMACOPY_H */

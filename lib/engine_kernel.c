@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The "kernel" engine: DMA through dmacopy.ko (/dev/dmacopy) onto any dmaengine DMA_MEMCPY
+ * channel (I/OAT, DSA, PTDMA, the emulated I/OAT). "kernel" spreads work over every channel the
+ * module holds; "kernel:dma0chan0" keeps each queue on that channel.
+ *
+ * Mapping onto the module's ABI (include/uapi/linux/dmacopy.h):
+ *   engine            one /dev/dmacopy file: the registrations, and a queue for the synchronous
+ *                     helpers (serialised by a mutex)
+ *   region            DMACOPY_IOC_REGISTER (read-only memory is registered as a source only)
+ *   queue             DMACOPY_IOC_QUEUE_CREATE: its own file and completion ring, same registrations
+ *   submit            one DMACOPY_IOC_SUBMIT per batch (at most the module's max_batch operations)
+ *   progress          DMACOPY_IOC_REAP (timeout 0) or DMACOPY_IOC_WAIT
+ *
+ * The kernel's user_data is a slot in this queue's table of operations in flight, which keeps the
+ * library's user_data and the regions to release; completions may come in any order. Fenced
+ * operations wait in the table until everything submitted before them has completed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "uapi/linux/dmacopy.h"
+
+#define DMACOPY_DEV "/dev/dmacopy"
+
+struct kernel_engine {
+	int fd;			/* registrations (and the synchronous queue without a channel) */
+	int sync_fd;		/* the synchronous helpers' queue */
+	pthread_mutex_t sync_lock;
+	struct dmacopy_info info;
+	char channel[DMACOPY_NAME_LEN]; /* "" = any */
+};
+
+struct kernel_region {
+	uint32_t handle;
+	bool readonly;
+};
+
+/* An operation the kernel holds (or a fenced one waiting to be handed over). */
+struct kernel_slot {
+	uint64_t user_data;
+	struct dmacopy_region *dst, *src;
+	void *dst_addr;
+	const void *src_addr;
+	size_t len;
+	uint32_t flags;
+};
+
+struct kernel_queue {
+	int fd;
+	uint32_t depth;
+	struct kernel_slot *slots;
+	uint32_t *free;		/* stack of free slot indexes */
+	uint32_t nfree;
+	uint32_t inflight;	/* handed to the kernel, not completed */
+	uint32_t *deferred;	/* fenced slots not handed over yet, in order */
+	uint32_t ndeferred;
+	uint32_t *batch;	/* slots being handed over */
+	struct dmacopy_sqe *sqes;
+	struct dmacopy_cqe *cqes;
+};
+
+static long kioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static int kernel_info(int fd, struct dmacopy_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return (int)kioctl(fd, DMACOPY_IOC_INFO, info);
+}
+
+/* The channels the module holds; returns how many exist (may exceed max) or -errno. */
+static int kernel_channels(int fd, struct dmacopy_channel_info *ci, unsigned int max)
+{
+	struct dmacopy_channels c = {
+		.size = sizeof(c),
+		.count = max,
+		.entry_size = sizeof(*ci),
+		.entries = (uintptr_t)ci,
+	};
+	int ret = (int)kioctl(fd, DMACOPY_IOC_CHANNELS, &c);
+
+	return ret ? ret : (int)c.count;
+}
+
+/* Open /dev/dmacopy, with a diagnosis in detail/remedy when that is not possible. */
+static int kernel_dev_open(int *fd, char *detail, size_t dlen, char *remedy, size_t rlen)
+{
+	remedy[0] = '\0';
+	*fd = open(DMACOPY_DEV, O_RDWR | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if (errno == EACCES || errno == EPERM) {
+		snprintf(detail, dlen, "%s exists but this user cannot open it", DMACOPY_DEV);
+		snprintf(remedy, rlen, "add the user to the 'dmacopy' group (kmod/99-dmacopy.rules) "
+				       "or run as root");
+		return -EACCES;
+	}
+	if (!access("/sys/module/dmacopy", F_OK)) {
+		snprintf(detail, dlen, "dmacopy.ko is loaded but %s is missing", DMACOPY_DEV);
+		snprintf(remedy, rlen, "create the node: install kmod/99-dmacopy.rules for udev, or "
+				       "mknod from /sys/class/misc/dmacopy/dev");
+	} else {
+		snprintf(detail, dlen, "%s not found: dmacopy.ko is not loaded", DMACOPY_DEV);
+		snprintf(remedy, rlen, "build and load it: make kmods; sudo insmod "
+				       "build/kmod/$(uname -r)/kmod/dmacopy.ko (see "
+				       "docs/kernel-module.md)");
+	}
+	return -ENODEV;
+}
+
+static int kernel_open(struct dmacopy_engine *e, const char *arg,
+		       const struct dmacopy_engine_opts *opts)
+{
+	struct dmacopy_channel_info ci[64];
+	char detail[256], remedy[256];
+	struct kernel_engine *ke;
+	int ret, n, i;
+
+	(void)opts;
+	if (arg && strlen(arg) >= DMACOPY_NAME_LEN)
+		return lib_error(-EINVAL, "channel name '%s' is too long", arg);
+	ke = calloc(1, sizeof(*ke));
+	if (!ke)
+		return -ENOMEM;
+	ret = kernel_dev_open(&ke->fd, detail, sizeof(detail), remedy, sizeof(remedy));
+	if (ret) {
+		free(ke);
+		return lib_error(ret, "%s%s%s", detail, remedy[0] ? "; " : "", remedy);
+	}
+	ret = kernel_info(ke->fd, &ke->info);
+	if (ret) {
+		lib_error(ret, "DMACOPY_IOC_INFO failed: %s", strerror(-ret));
+		goto err;
+	}
+	if (ke->info.abi_version != DMACOPY_ABI_VERSION) {
+		ret = lib_error(-ENOTSUP, "dmacopy.ko speaks ABI version %u, this library %u",
+				ke->info.abi_version, DMACOPY_ABI_VERSION);
+		goto err;
+	}
+	if (!ke->info.nr_channels) {
+		ret = lib_error(-ENODEV, "dmacopy.ko has no DMA_MEMCPY channel (load a DMA driver "
+					 "such as ioatdma or idxd; 'dmacopy info' lists candidates)");
+		goto err;
+	}
+	if (arg) {
+		n = kernel_channels(ke->fd, ci, 64);
+		for (i = 0; i < n && i < 64 && strcmp(ci[i].name, arg); i++)
+			;
+		if (n < 0 || i >= n || i >= 64) {
+			ret = lib_error(-ENOENT, "dmacopy.ko holds no channel named '%s'%s%.31s", arg,
+					n > 0 ? "; it has " : "", n > 0 ? ci[0].name : "");
+			goto err;
+		}
+		snprintf(ke->channel, sizeof(ke->channel), "%s", arg);
+	}
+	ke->sync_fd = ke->fd;
+	if (arg) {
+		struct dmacopy_queue_create c = { .size = sizeof(c), .cq_entries = 1 };
+
+		snprintf(c.channel, sizeof(c.channel), "%s", arg);
+		ret = (int)kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
+		if (ret) {
+			lib_error(ret, "dmacopy.ko could not create a queue on %s: %s", arg,
+				  strerror(-ret));
+			goto err;
+		}
+		ke->sync_fd = c.fd;
+	}
+	pthread_mutex_init(&ke->sync_lock, NULL);
+	e->priv = ke;
+	return 0;
+
+err:
+	close(ke->fd);
+	free(ke);
+	return ret;
+}
+
+static void kernel_close(struct dmacopy_engine *e)
+{
+	struct kernel_engine *ke = e->priv;
+
+	if (ke->sync_fd != ke->fd)
+		close(ke->sync_fd);
+	close(ke->fd);
+	pthread_mutex_destroy(&ke->sync_lock);
+	free(ke);
+	e->priv = NULL;
+}
+
+static void kernel_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
+{
+	const struct kernel_engine *ke = e->priv;
+
+	caps->channels = ke->channel[0] ? 1 : ke->info.nr_channels;
+	caps->max_transfer = ke->info.max_op_len;
+	caps->hw_max_transfer = ke->info.max_chunk;
+	caps->align = 1;
+	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
+}
+
+static void kernel_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
+{
+	struct dmacopy_channel_info ci[64];
+	char detail[256], remedy[256], spec[64];
+	struct dmacopy_info info;
+	int fd, ret, nch, i;
+
+	ret = kernel_dev_open(&fd, detail, sizeof(detail), remedy, sizeof(remedy));
+	if (ret) {
+		status_row(rows, max, n, "kernel", "kernel", ret, detail, remedy);
+		return;
+	}
+	ret = kernel_info(fd, &info);
+	nch = ret ? ret : kernel_channels(fd, ci, 64);
+	close(fd);
+	if (ret || nch <= 0) {
+		snprintf(detail, sizeof(detail), "dmacopy.ko is loaded but holds no DMA_MEMCPY "
+						 "channel");
+		snprintf(remedy, sizeof(remedy), "load a DMA engine driver (ioatdma, idxd with a "
+						 "kernel work queue, ptdma); see 'dmacopy info'");
+		status_row(rows, max, n, "kernel", "kernel", -ENODEV, detail, remedy);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "dmacopy.ko with %d DMA_MEMCPY channel%s", nch,
+		 nch == 1 ? "" : "s");
+	status_row(rows, max, n, "kernel", "kernel", 0, detail, "");
+	for (i = 0; i < nch && i < 64; i++) {
+		snprintf(spec, sizeof(spec), "kernel:%.31s", ci[i].name);
+		snprintf(detail, sizeof(detail), "%.31s on %.31s (%.31s), NUMA node %d%s", ci[i].name,
+			 ci[i].device, ci[i].driver, ci[i].numa_node,
+			 (ci[i].flags & DMACOPY_CHAN_STALLED) ? ", stalled" : "");
+		status_row(rows, max, n, "kernel", spec, 0, detail, "");
+	}
+}
+
+/* ---- regions ------------------------------------------------------------------------------ */
+
+static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	struct kernel_engine *ke = e->priv;
+	struct kernel_region *kr = calloc(1, sizeof(*kr));
+	struct dmacopy_register reg = {
+		.size = sizeof(reg),
+		.addr = r->start,
+		.len = r->len,
+	};
+	long ret;
+
+	if (!kr)
+		return -ENOMEM;
+	ret = kioctl(ke->fd, DMACOPY_IOC_REGISTER, &reg);
+	if (ret == -EFAULT) {
+		/* Maybe read-only memory: usable as a source. */
+		reg.flags = DMACOPY_REG_READONLY;
+		ret = kioctl(ke->fd, DMACOPY_IOC_REGISTER, &reg);
+		kr->readonly = true;
+	}
+	if (ret) {
+		free(kr);
+		switch (ret) {
+		case -ENOMEM:
+			return lib_error((int)ret, "cannot pin [%#lx, +%zu): RLIMIT_MEMLOCK (ulimit -l) "
+						   "is too low, or out of memory",
+					 (unsigned long)r->start, r->len);
+		case -EFAULT:
+			return lib_error((int)ret, "[%#lx, +%zu) is not entirely mapped memory that "
+						   "can be pinned",
+					 (unsigned long)r->start, r->len);
+		default:
+			return lib_error((int)ret, "dmacopy.ko refused to register [%#lx, +%zu): %s",
+					 (unsigned long)r->start, r->len, strerror((int)-ret));
+		}
+	}
+	kr->handle = reg.handle;
+	r->engine_priv = kr;
+	return 0;
+}
+
+static void kernel_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	struct kernel_engine *ke = e->priv;
+	struct kernel_region *kr = r->engine_priv;
+	struct dmacopy_unregister u = { .size = sizeof(u), .handle = kr->handle };
+
+	/* -EBUSY only after a timed-out copy the engine still owns: freed with the file. */
+	kioctl(ke->fd, DMACOPY_IOC_UNREGISTER, &u);
+	free(kr);
+	r->engine_priv = NULL;
+}
+
+/* ---- queues ------------------------------------------------------------------------------- */
+
+static int kernel_queue_init(struct dmacopy_queue *q)
+{
+	struct kernel_engine *ke = q->engine->priv;
+	struct dmacopy_queue_create c = { .size = sizeof(c), .cq_entries = q->depth };
+	struct kernel_queue *kq;
+	long ret;
+	uint32_t i;
+
+	snprintf(c.channel, sizeof(c.channel), "%s", ke->channel);
+	kq = calloc(1, sizeof(*kq));
+	if (!kq)
+		return -ENOMEM;
+	kq->depth = q->depth;
+	kq->slots = calloc(q->depth, sizeof(*kq->slots));
+	kq->free = calloc(q->depth, sizeof(*kq->free));
+	kq->deferred = calloc(q->depth, sizeof(*kq->deferred));
+	kq->batch = calloc(q->depth, sizeof(*kq->batch));
+	kq->sqes = calloc(q->depth, sizeof(*kq->sqes));
+	kq->cqes = calloc(q->depth, sizeof(*kq->cqes));
+	if (!kq->slots || !kq->free || !kq->deferred || !kq->batch || !kq->sqes || !kq->cqes) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < q->depth; i++)
+		kq->free[i] = q->depth - 1 - i;
+	kq->nfree = q->depth;
+	ret = kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
+	if (ret) {
+		lib_error((int)ret, "dmacopy.ko could not create a queue%s%s: %s",
+			  ke->channel[0] ? " on " : "", ke->channel, strerror((int)-ret));
+		goto err;
+	}
+	kq->fd = c.fd;
+	q->engine_priv = kq;
+	return 0;
+
+err:
+	free(kq->slots);
+	free(kq->free);
+	free(kq->deferred);
+	free(kq->batch);
+	free(kq->sqes);
+	free(kq->cqes);
+	free(kq);
+	return (int)ret;
+}
+
+static void kernel_queue_fini(struct dmacopy_queue *q)
+{
+	struct kernel_queue *kq = q->engine_priv;
+
+	close(kq->fd);
+	free(kq->slots);
+	free(kq->free);
+	free(kq->deferred);
+	free(kq->batch);
+	free(kq->sqes);
+	free(kq->cqes);
+	free(kq);
+	q->engine_priv = NULL;
+}
+
+static void region_release(struct dmacopy_region *r)
+{
+	if (r)
+		__atomic_fetch_sub(&r->busy, 1, __ATOMIC_RELEASE);
+}
+
+/* Post a completion for slot i and free it. */
+static void slot_complete(struct dmacopy_queue *q, uint32_t i, int status, unsigned int error)
+{
+	struct kernel_queue *kq = q->engine_priv;
+	struct kernel_slot *s = &kq->slots[i];
+	struct queue_op op = { .user_data = s->user_data };
+
+	region_release(s->dst);
+	region_release(s->src);
+	queue_complete(q, &op, status, status ? error : DMACOPY_OP_OK);
+	kq->free[kq->nfree++] = i;
+}
+
+static void sqe_fill(struct dmacopy_sqe *sqe, const struct kernel_slot *s, uint32_t i)
+{
+	const struct kernel_region *kd = s->dst->engine_priv, *ks = s->src->engine_priv;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->user_data = i;
+	sqe->dst_handle = kd->handle;
+	sqe->dst_offset = (uintptr_t)s->dst_addr - s->dst->start;
+	sqe->src_handle = ks->handle;
+	sqe->src_offset = (uintptr_t)s->src_addr - s->src->start;
+	sqe->len = s->len;
+}
+
+static bool per_op_error(long err)
+{
+	/* Registration gone, bad range, read-only destination, memory or device gone. */
+	return err == -ENOENT || err == -EINVAL || err == -EACCES || err == -ENODEV;
+}
+
+/*
+ * Hand slots idx[0..n) to the kernel in batches. Every slot ends up either in flight or
+ * completed here: an operation the module rejects completes alone with the module's error
+ * (the others are handed over again), and if the module refuses a batch as a whole, its
+ * operations complete with that error.
+ */
+static void hand_over(struct dmacopy_queue *q, const uint32_t *idx, uint32_t n)
+{
+	struct kernel_engine *ke = q->engine->priv;
+	struct kernel_queue *kq = q->engine_priv;
+	uint32_t batch, k;
+	long ret;
+
+	while (n) {
+		struct dmacopy_submit s = {
+			.size = sizeof(s),
+			.sqe_size = sizeof(struct dmacopy_sqe),
+			.sqes = (uintptr_t)kq->sqes,
+			.error_index = UINT32_MAX, /* stays so unless one operation is at fault */
+		};
+
+		batch = n < ke->info.max_batch ? n : ke->info.max_batch;
+		for (k = 0; k < batch; k++)
+			sqe_fill(&kq->sqes[k], &kq->slots[idx[k]], idx[k]);
+		s.count = batch;
+		ret = kioctl(kq->fd, DMACOPY_IOC_SUBMIT, &s);
+		if (!ret) {
+			kq->inflight += batch;
+			idx += batch;
+			n -= batch;
+			continue;
+		}
+		if (per_op_error(ret) && s.error_index < batch) {
+			k = s.error_index;
+			/* The ones before it passed the module's checks. */
+			if (k)
+				hand_over(q, idx, k);
+			lib_error((int)ret, "dmacopy.ko rejected a copy: %s", strerror((int)-ret));
+			slot_complete(q, idx[k], (int)ret,
+				      ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE :
+						       DMACOPY_OP_CHANNEL_ERROR);
+			idx += k + 1;
+			n -= k + 1;
+			continue;
+		}
+		lib_error((int)ret, "DMACOPY_IOC_SUBMIT failed: %s", strerror((int)-ret));
+		for (k = 0; k < n; k++)
+			slot_complete(q, idx[k], (int)ret,
+				      ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE :
+						       DMACOPY_OP_CHANNEL_ERROR);
+		return;
+	}
+}
+
+/* Hand over the fenced operation at the head of the waiting list once nothing is in flight. */
+static void release_deferred(struct dmacopy_queue *q)
+{
+	struct kernel_queue *kq = q->engine_priv;
+	uint32_t n = 0;
+
+	if (!kq->ndeferred || kq->inflight)
+		return;
+	/* It waits for nothing now; the ones after it up to the next fence go along. */
+	do
+		n++;
+	while (n < kq->ndeferred && !(kq->slots[kq->deferred[n]].flags & DMACOPY_OP_FENCE));
+	hand_over(q, kq->deferred, n);
+	memmove(kq->deferred, kq->deferred + n, (kq->ndeferred - n) * sizeof(*kq->deferred));
+	kq->ndeferred -= n;
+}
+
+static int kernel_submit(struct dmacopy_queue *q)
+{
+	struct kernel_queue *kq = q->engine_priv;
+	uint32_t n = 0, i;
+
+	while (q->sq_submitted != q->sq_tail) {
+		const struct queue_op *op = &q->ops[q->sq_submitted & q->mask];
+		const struct kernel_region *kd;
+		struct kernel_slot *s;
+
+		i = kq->free[--kq->nfree];
+		s = &kq->slots[i];
+		*s = (struct kernel_slot){ .user_data = op->user_data, .dst = op->dst_region,
+					   .src = op->src_region, .dst_addr = op->dst,
+					   .src_addr = op->src, .len = op->len,
+					   .flags = op->flags };
+		q->sq_submitted++;
+		kd = s->dst ? s->dst->engine_priv : NULL;
+		if (!op->len) {
+			slot_complete(q, i, 0, DMACOPY_OP_OK);
+			continue;
+		}
+		if (op->kind != OP_COPY) {
+			slot_complete(q, i, -ENOTSUP, DMACOPY_OP_CHANNEL_ERROR);
+			continue;
+		}
+		if (kd && kd->readonly) {
+			lib_error(-EACCES, "destination %p is in memory registered read-only",
+				  op->dst);
+			slot_complete(q, i, -EACCES, DMACOPY_OP_CHANNEL_ERROR);
+			continue;
+		}
+		/* A fenced operation, and everything after it, waits for what came before. */
+		if (kq->ndeferred || ((op->flags & DMACOPY_OP_FENCE) && (kq->inflight || n))) {
+			kq->deferred[kq->ndeferred++] = i;
+			continue;
+		}
+		kq->batch[n++] = i;
+	}
+	if (n)
+		hand_over(q, kq->batch, n);
+	release_deferred(q);
+	return 0;
+}
+
+static int64_t ms_to_ns(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+}
+
+static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
+{
+	struct kernel_queue *kq = q->engine_priv;
+	struct dmacopy_reap r = {
+		.size = sizeof(r),
+		.max = kq->depth,
+		.cqes = (uintptr_t)kq->cqes,
+		.cqe_size = sizeof(struct dmacopy_cqe),
+	};
+	unsigned long cmd = DMACOPY_IOC_REAP;
+	long ret;
+	uint32_t i;
+
+	if (!kq->inflight) {
+		release_deferred(q);
+		return 0;
+	}
+	if (timeout_ms) {
+		cmd = DMACOPY_IOC_WAIT;
+		r.min = 1;
+		r.timeout_ns = ms_to_ns(timeout_ms);
+	}
+	do
+		ret = ioctl(kq->fd, cmd, &r) < 0 ? -errno : 0;
+	while (ret == -EINTR);
+	if (ret)
+		return lib_error((int)ret, "reaping completions from dmacopy.ko: %s",
+				 strerror((int)-ret));
+	for (i = 0; i < r.count; i++) {
+		uint32_t slot = (uint32_t)kq->cqes[i].user_data;
+
+		if (slot >= kq->depth)
+			continue;
+		kq->inflight--;
+		/* The module's error codes are the library's (enum dmacopy_op_error). */
+		slot_complete(q, slot, kq->cqes[i].status, kq->cqes[i].error);
+	}
+	release_deferred(q);
+	return r.count || !timeout_ms ? 0 : -ETIMEDOUT;
+}
+
+/* ---- synchronous helpers ------------------------------------------------------------------ */
+
+static struct dmacopy_region *region_of(struct dmacopy_engine *e, uintptr_t start, size_t len)
+{
+	struct dmacopy_region *r;
+
+	pthread_mutex_lock(&e->lock);
+	for (r = e->regions; r; r = r->next) {
+		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
+			break;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+{
+	struct kernel_engine *ke = e->priv;
+	struct dmacopy_region *rd, *rs;
+	const struct kernel_region *kd, *ks;
+	struct dmacopy_sqe sqe = { .len = len, .user_data = 1 };
+	struct dmacopy_submit s = { .size = sizeof(s), .count = 1, .sqe_size = sizeof(sqe),
+				    .sqes = (uintptr_t)&sqe };
+	struct dmacopy_cqe cqe;
+	struct dmacopy_reap r = { .size = sizeof(r), .max = 1, .min = 1, .cqes = (uintptr_t)&cqe,
+				  .timeout_ns = -1, .cqe_size = sizeof(cqe) };
+	long ret;
+
+	if (!len)
+		return 0;
+	rd = region_of(e, (uintptr_t)dst, len);
+	rs = region_of(e, (uintptr_t)src, len);
+	if (!rd || !rs)
+		return lib_error(-EFAULT, "memory not registered");
+	kd = rd->engine_priv;
+	ks = rs->engine_priv;
+	if (kd->readonly)
+		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
+	sqe.dst_handle = kd->handle;
+	sqe.dst_offset = (uintptr_t)dst - rd->start;
+	sqe.src_handle = ks->handle;
+	sqe.src_offset = (uintptr_t)src - rs->start;
+
+	pthread_mutex_lock(&ke->sync_lock);
+	ret = kioctl(ke->sync_fd, DMACOPY_IOC_SUBMIT, &s);
+	if (!ret) {
+		do
+			ret = ioctl(ke->sync_fd, DMACOPY_IOC_WAIT, &r) < 0 ? -errno : 0;
+		while (ret == -EINTR);
+	}
+	pthread_mutex_unlock(&ke->sync_lock);
+	if (ret)
+		return lib_error((int)ret, "dmacopy.ko: %s", strerror((int)-ret));
+	if (cqe.status)
+		return lib_error(cqe.status, "the DMA copy failed: %s (%s)", strerror(-cqe.status),
+				 dmacopy_op_error_str(cqe.error));
+	return 0;
+}
+
+static int kernel_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
+{
+	(void)e;
+	(void)dst;
+	(void)pattern;
+	(void)len;
+	return lib_error(-ENOTSUP, "the kernel engine does not fill");
+}
+
+const struct engine_ops engine_kernel_ops = {
+	.kind = "kernel",
+	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
+		     DMACOPY_CAP_OUT_OF_ORDER,
+	.open = kernel_open,
+	.close = kernel_close,
+	.caps = kernel_caps,
+	.probe = kernel_probe,
+	.region_register = kernel_region_register,
+	.region_unregister = kernel_region_unregister,
+	.queue_init = kernel_queue_init,
+	.queue_fini = kernel_queue_fini,
+	.submit = kernel_submit,
+	.progress = kernel_progress,
+	.memcpy = kernel_memcpy,
+	.fill = kernel_fill,
+};

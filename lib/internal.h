@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libdmacopy internals: the engine ops table and the objects behind the public handles.
+ */
+#ifndef DMACOPY_INTERNAL_H
+#define DMACOPY_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dmacopy.h"
+
+#define DMACOPY_DEFAULT_DEPTH 256u
+#define DMACOPY_MAX_DEPTH     65536u
+#define DMACOPY_SELECTION_LEN 2048
+
+/* Handle states: a retired handle keeps its memory so that a late call is an error, not a crash. */
+enum obj_magic {
+	MAGIC_ENGINE = 0x454e4731u, /* "ENG1" */
+	MAGIC_QUEUE = 0x51554531u,  /* "QUE1" */
+	MAGIC_REGION = 0x52454731u, /* "REG1" */
+	MAGIC_DEAD = 0xdeadd1e5u,
+};
+
+enum op_kind {
+	OP_COPY = 0,
+	OP_FILL = 1,
+};
+
+/* One operation as the core validated it. */
+struct queue_op {
+	void *dst;
+	const void *src; /* OP_COPY */
+	uint64_t pattern; /* OP_FILL */
+	size_t len;
+	uint64_t user_data;
+	struct dmacopy_region *dst_region; /* set when the engine needs registration */
+	struct dmacopy_region *src_region;
+	uint32_t flags;
+	uint32_t kind;
+};
+
+struct dmacopy_region {
+	uint32_t magic;
+	struct dmacopy_engine *engine;
+	uintptr_t start;
+	size_t len;
+	uint32_t busy; /* operations in flight that use it (atomic) */
+	void *engine_priv;
+	struct dmacopy_region *next;
+};
+
+struct dmacopy_queue {
+	uint32_t magic;
+	struct dmacopy_engine *engine;
+	uint32_t depth;
+	uint32_t mask;
+	/*
+	 * Free-running counters. Slots in use = sq_tail - cq_head <= depth:
+	 * [cq_head, cq_tail) completed, not reaped; [cq_tail.., sq_submitted) in flight (engine
+	 * order may differ); [sq_submitted, sq_tail) enqueued, not submitted.
+	 */
+	uint32_t sq_tail;
+	uint32_t sq_submitted;
+	uint32_t cq_tail;
+	uint32_t cq_head;
+	struct queue_op *ops;
+	struct dmacopy_completion *cqes;
+	void *engine_priv;
+	struct dmacopy_queue *next;
+};
+
+struct engine_ops {
+	const char *kind;
+	uint32_t cap_flags;
+	/* Open the engine named by arg (the part after "kind:", or NULL). */
+	int (*open)(struct dmacopy_engine *e, const char *arg, const struct dmacopy_engine_opts *opts);
+	void (*close)(struct dmacopy_engine *e);
+	void (*caps)(const struct dmacopy_engine *e, struct dmacopy_caps *caps);
+	/* Append rows for this kind to rows[*n..max); *n counts rows that exist even past max. */
+	void (*probe)(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n);
+	int (*region_register)(struct dmacopy_engine *e, struct dmacopy_region *r);
+	void (*region_unregister)(struct dmacopy_engine *e, struct dmacopy_region *r);
+	int (*queue_init)(struct dmacopy_queue *q);
+	void (*queue_fini)(struct dmacopy_queue *q);
+	/* Start ops [q->sq_submitted, q->sq_tail); may complete some or all of them at once. */
+	int (*submit)(struct dmacopy_queue *q);
+	/*
+	 * Move finished operations to the completion ring; block up to timeout_ms (0: do not block)
+	 * until at least one is there when none is. Returns 0 or -errno (-ETIMEDOUT is not an error).
+	 */
+	int (*progress)(struct dmacopy_queue *q, int timeout_ms);
+	/* Synchronous helpers; validation is done by the core. */
+	int (*memcpy)(struct dmacopy_engine *e, void *dst, const void *src, size_t len);
+	int (*fill)(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len);
+};
+
+struct dmacopy_engine {
+	uint32_t magic;
+	const struct engine_ops *ops;
+	struct dmacopy_caps caps;
+	char name[64];
+	char selection[DMACOPY_SELECTION_LEN];
+	pthread_mutex_t lock; /* queues and regions lists */
+	struct dmacopy_queue *queues;
+	struct dmacopy_region *regions;
+	void *priv;
+};
+
+/* Engine kinds compiled into the library, in "auto" preference order (cpu last). */
+extern const struct engine_ops engine_kernel_ops;
+extern const struct engine_ops engine_ioat_ops;
+extern const struct engine_ops engine_cpu_ops;
+
+/* Post a completion for the op at ring index idx (engine use). */
+static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op *op, int status,
+				  unsigned int error)
+{
+	struct dmacopy_completion *c = &q->cqes[q->cq_tail & q->mask];
+
+	c->user_data = op->user_data;
+	c->status = status;
+	c->error = (uint16_t)error;
+	c->reserved = 0;
+	q->cq_tail++;
+}
+
+/* Record a detailed message for dmacopy_last_error() and return err (a negative errno). */
+__attribute__((format(printf, 2, 3))) int lib_error(int err, const char *fmt, ...);
+
+/* Helpers shared by engines' probe functions. */
+void status_row(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n,
+		const char *kind, const char *spec, int error, const char *detail,
+		const char *remedy);
+int read_sysfs_str(const char *path, char *buf, size_t len);
+long long read_sysfs_ll(const char *path, int base);
+
+#endif /* DMACOPY_INTERNAL_H */

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host-side test of qemu/build.sh's overlay and cache logic, on a fake QEMU
+# tree whose "build" (a two-line build.ninja) just concatenates the overlaid
+# sources into the "binary". Runs in a second or two; tests/vm/check runs it.
+#
+# Checks: device files and include/dmacopy headers are copied and registered
+# in meson.build; unchanged inputs reuse the cached binary without building;
+# an edit gives a new key and binary while the old one stays; a removed device
+# file leaves the tree and its meson.build; concurrent callers serialize and
+# agree on the result.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "qemu/tests/overlay.sh: FAIL: $*" >&2; exit 1; }
+
+repo=$tmp/repo
+export DMACOPY_CACHE=$tmp/cache
+mkdir -p "$repo/qemu/hw/misc" "$repo/include/dmacopy"
+cp "$HERE/../build.sh" "$repo/qemu/build.sh"
+echo '/* nop */' >"$repo/qemu/hw/misc/fake-nop.c"
+echo '#define FAKE_SPEC 1' >"$repo/include/dmacopy/fake_spec.h"
+
+# The fake Debian source, already "fetched" (build.sh keeps it in src/).
+ver='1:7.2+dfsg-0fake'
+vdir=${ver//:/_}
+tree=$DMACOPY_CACHE/qemu/src/$vdir/tree
+bld=$DMACOPY_CACHE/qemu/build-$vdir
+mkdir -p "$tree/hw/misc" "$tree/hw/dma" "$tree/include" "$bld"
+echo "$ver" >"$DMACOPY_CACHE/qemu/src/current"
+echo "softmmu_ss.add(when: 'CONFIG_EDU', if_true: files('edu.c'))" >"$tree/hw/misc/meson.build"
+echo "softmmu_ss.add(when: 'CONFIG_PL330', if_true: files('pl330.c'))" >"$tree/hw/dma/meson.build"
+cat >"$bld/build.ninja" <<EOF
+rule fake
+  command = cat $tree/hw/*/*.c $tree/hw/*/meson.build $tree/include/dmacopy/*.h > \$out; chmod +x \$out; echo built >> $tmp/builds
+build qemu-system-x86_64: fake | always
+build always: phony
+EOF
+
+b1=$("$repo/qemu/build.sh" 2>/dev/null)
+[ -x "$b1" ] || fail "no binary after the first build"
+grep -q '/\* nop \*/' "$b1" || fail "device file not compiled in"
+grep -q "softmmu_ss.add(files('fake-nop.c'))" "$tree/hw/misc/meson.build" || fail "not registered"
+[ -f "$tree/include/dmacopy/fake_spec.h" ] || fail "include/dmacopy not copied"
+grep -q 'CONFIG_EDU' "$tree/hw/misc/meson.build" || fail "meson.build lost its own lines"
+
+b2=$("$repo/qemu/build.sh" 2>/dev/null)
+[ "$b1" = "$b2" ] || fail "unchanged inputs gave another binary: $b2"
+[ "$(wc -l <"$tmp/builds")" = 1 ] || fail "unchanged inputs rebuilt"
+[ "$("$repo/qemu/build.sh" --key)" = "$(basename "$(dirname "$b1")")" ] || fail "--key differs"
+
+# An edit and a new folder, built by two concurrent callers.
+echo '/* edited */' >>"$repo/qemu/hw/misc/fake-nop.c"
+mkdir -p "$repo/qemu/hw/dma"
+echo '/* engine */' >"$repo/qemu/hw/dma/fake-engine.c"
+"$repo/qemu/build.sh" >"$tmp/c1" 2>/dev/null &
+"$repo/qemu/build.sh" >"$tmp/c2" 2>/dev/null &
+wait
+b3=$(cat "$tmp/c1")
+[ "$b3" = "$(cat "$tmp/c2")" ] || fail "concurrent callers disagree"
+[ "$b3" != "$b1" ] || fail "an edit kept the old key"
+[ -x "$b1" ] || fail "the previous binary was removed"
+grep -q 'edited' "$b3" && grep -q 'engine' "$b3" || fail "edit not compiled in"
+grep -q "softmmu_ss.add(files('fake-engine.c'))" "$tree/hw/dma/meson.build" || fail "hw/dma not registered"
+[ "$(grep -c "fake-nop.c" "$tree/hw/misc/meson.build")" = 1 ] || fail "registration duplicated"
+[ "$(wc -l <"$tmp/builds")" = 2 ] || fail "concurrent callers built $(($(wc -l <"$tmp/builds") - 1)) times"
+
+# Removing a device file removes it from QEMU's tree and meson.build.
+rm "$repo/qemu/hw/misc/fake-nop.c"
+b4=$("$repo/qemu/build.sh" 2>/dev/null)
+[ ! -e "$tree/hw/misc/fake-nop.c" ] || fail "removed file left in the tree"
+! grep -q 'fake-nop.c' "$tree/hw/misc/meson.build" || fail "removed file still registered"
+! grep -q 'nop' "$b4" || fail "removed file still compiled"
+grep -q 'CONFIG_EDU' "$tree/hw/misc/meson.build" || fail "meson.build lost its own lines"
+
+echo "qemu/tests/overlay.sh: ok"

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioat_regs: register-level conformance test of one emulated I/OAT function,
+ * without Linux's ioatdma (which never uses FILL). It is a PCI driver with
+ * no ID table: bind it with driver_override. Probe runs every check on the
+ * device and fails (so the bind fails) if one does not hold; dmesg says which.
+ *
+ *   echo ioat_regs > /sys/bus/pci/devices/BDF/driver_override
+ *   echo BDF > /sys/bus/pci/drivers_probe
+ *
+ * The register layout comes from include/dmacopy/ioat_spec.h, the same header
+ * the device model is built from.
+ *
+ * huge_mb=N adds one N MiB descriptor (needs an IOMMU to get that much
+ * DMA-contiguous memory): the channel must read ACTIVE while it works, the
+ * guest must keep running (CHANSTS reads answered throughout) and a
+ * descriptor appended meanwhile must complete after it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "dmacopy/ioat_spec.h"
+
+#define RING_DESCS	64
+#define BUF_SIZE	SZ_64K
+#define BIG_SIZE	SZ_2M
+#define BAD_ADDR	0x7f0000000000ULL
+#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
+#define GUARD_BYTE	0xa5
+
+static uint huge_mb;
+module_param(huge_mb, uint, 0444);
+MODULE_PARM_DESC(huge_mb, "size of the one-descriptor copy check in MiB (0: skip)");
+
+struct regs_test {
+	struct pci_dev *pdev;
+	struct device *dev;
+	void __iomem *bar;
+	void __iomem *chan;
+	struct ioat_desc *ring;		/* RING_DESCS descriptors, linked in a circle */
+	dma_addr_t ring_dma;
+	u64 *compl;
+	dma_addr_t compl_dma;
+	u8 *src, *dst;
+	dma_addr_t src_dma, dst_dma;
+	u8 *big_src, *big_dst;
+	dma_addr_t big_src_dma, big_dst_dma;
+	u16 dmacount;
+	int failures;
+};
+
+#define CHECK(t, cond, fmt, ...)						\
+	do {									\
+		if (!(cond)) {							\
+			pr_err("%s:%d: %s: " fmt "\n", __func__, __LINE__,	\
+			       #cond, ##__VA_ARGS__);				\
+			(t)->failures++;					\
+		}								\
+	} while (0)
+
+static u64 chansts(struct regs_test *t)
+{
+	return readq(t->chan + IOAT_CHANSTS_OFFSET);
+}
+
+static unsigned int state(struct regs_test *t)
+{
+	return chansts(t) & IOAT_CHANSTS_STATE_MASK;
+}
+
+static u32 chanerr(struct regs_test *t)
+{
+	return readl(t->chan + IOAT_CHANERR_OFFSET);
+}
+
+static dma_addr_t desc_dma(struct regs_test *t, unsigned int i)
+{
+	return t->ring_dma + (i % RING_DESCS) * IOAT_DESC_SIZE;
+}
+
+/* Poll CHANSTS until the state leaves ACTIVE (or 2 s pass); the state. */
+static unsigned int wait_settled(struct regs_test *t)
+{
+	unsigned long end = jiffies + 2 * HZ;
+	unsigned int st;
+
+	while ((st = state(t)) == IOAT_CHANSTS_ACTIVE && time_before(jiffies, end))
+		usleep_range(20, 100);
+	return st;
+}
+
+static void doorbell(struct regs_test *t, unsigned int n)
+{
+	t->dmacount += n;
+	/* descriptors in memory before the device may read them */
+	wmb();
+	writew(t->dmacount, t->chan + IOAT_DMACOUNT_OFFSET);
+}
+
+static void reset_chan(struct regs_test *t)
+{
+	writeb(IOAT_CHANCMD_RESET, t->chan + IOAT_CHANCMD_OFFSET);
+	CHECK(t, !(readb(t->chan + IOAT_CHANCMD_OFFSET) & IOAT_CHANCMD_RESET),
+	      "reset did not complete");
+	CHECK(t, chansts(t) == IOAT_CHANSTS_HALTED, "CHANSTS 0x%llx after reset", chansts(t));
+	CHECK(t, chanerr(t) == 0, "CHANERR 0x%x after reset", chanerr(t));
+	/* program the channel again, as drivers do after a reset */
+	writew(IOAT_CHANCTRL_ERR_COMPLETION_EN | IOAT_CHANCTRL_ANY_ERR_ABORT_EN,
+	       t->chan + IOAT_CHANCTRL_OFFSET);
+	writeq(t->compl_dma, t->chan + IOAT_CHANCMP_OFFSET);
+	t->dmacount = 0;
+}
+
+static void start_chain(struct regs_test *t, unsigned int first)
+{
+	writel(lower_32_bits(desc_dma(t, first)), t->chan + IOAT_CHAINADDR_OFFSET);
+	writel(upper_32_bits(desc_dma(t, first)), t->chan + IOAT_CHAINADDR_OFFSET + 4);
+	CHECK(t, chansts(t) == IOAT_CHANSTS_ARMED, "CHANSTS 0x%llx after CHAINADDR", chansts(t));
+	t->dmacount = 0;
+}
+
+static void set_desc(struct regs_test *t, unsigned int i, u32 size, u32 ctl, u64 src, u64 dst)
+{
+	struct ioat_desc *d = &t->ring[i % RING_DESCS];
+
+	d->size = cpu_to_le32(size);
+	d->ctl = cpu_to_le32(ctl);
+	d->src = cpu_to_le64(src);
+	d->dst = cpu_to_le64(dst);
+	/* next stays as linked at setup; sw[] holds a marker the device must keep */
+	d->sw[0] = cpu_to_le64(0x1000 + i);
+	d->sw[1] = cpu_to_le64(~(u64)i);
+}
+
+static u32 copy_ctl(u32 flags)
+{
+	return IOAT_OP_COPY << IOAT_DESC_OP_SHIFT | flags;
+}
+
+static u32 fill_ctl(u32 flags)
+{
+	return IOAT_OP_FILL << IOAT_DESC_OP_SHIFT | flags;
+}
+
+static bool all_are(const u8 *p, size_t len, u8 v)
+{
+	while (len--) {
+		if (*p++ != v)
+			return false;
+	}
+	return true;
+}
+
+static bool fill_ok(const u8 *p, size_t len, u64 pattern)
+{
+	size_t j;
+
+	for (j = 0; j < len; j++) {
+		if (p[j] != (u8)(pattern >> (8 * (j % 8))))
+			return false;
+	}
+	return true;
+}
+
+static void check_identity(struct regs_test *t)
+{
+	u8 xfercap = readb(t->bar + IOAT_XFERCAP_OFFSET) & IOAT_XFERCAP_MASK;
+
+	CHECK(t, (readb(t->bar + IOAT_CHANCNT_OFFSET) & IOAT_CHANCNT_MASK) == 1, "CHANCNT");
+	CHECK(t, xfercap >= 12, "XFERCAP %u", xfercap);
+	CHECK(t, readb(t->bar + IOAT_CBVER_OFFSET) == IOAT_VER_3_3, "CBVER 0x%x",
+	      readb(t->bar + IOAT_CBVER_OFFSET));
+	CHECK(t, readl(t->bar + IOAT_DMACAP_OFFSET) == IOAT_CAP_FILL_BLOCK, "DMACAPABILITY 0x%x",
+	      readl(t->bar + IOAT_DMACAP_OFFSET));
+	CHECK(t, readw(t->bar + IOAT_DCAOFFSET_OFFSET) == 0, "DCAOFFSET");
+	CHECK(t, !(readw(t->chan + IOAT_CHANCTRL_OFFSET) & IOAT_CHANCTRL_IN_USE), "IN_USE");
+	pr_info("identity: CBVER 0x33, 1 channel, XFERCAP %u, DMACAPABILITY FILL\n", xfercap);
+}
+
+/* CHAINADDR as one 64-bit store arms too (DPDK, SPDK). */
+static void check_arm64(struct regs_test *t)
+{
+	reset_chan(t);
+	writeq(desc_dma(t, 0), t->chan + IOAT_CHAINADDR_OFFSET);
+	CHECK(t, chansts(t) == IOAT_CHANSTS_ARMED, "CHANSTS 0x%llx", chansts(t));
+	CHECK(t, readq(t->chan + IOAT_CDAR_OFFSET) == desc_dma(t, 0), "CDAR");
+	CHECK(t, readq(t->chan + IOAT_CHAINADDR_OFFSET) == desc_dma(t, 0), "CHAINADDR readback");
+	reset_chan(t);
+}
+
+static void check_chain(struct regs_test *t)
+{
+	u64 p1 = 0x0807060504030201ULL, p2 = 0xf1e2d3c4b5a69788ULL;
+	struct ioat_desc saved[12];
+	unsigned int i;
+
+	memset(t->dst, GUARD_BYTE, BUF_SIZE);
+	for (i = 0; i < BUF_SIZE; i++)
+		t->src[i] = (u8)(i * 7 + 3);
+	reset_chan(t);
+	*t->compl = SENTINEL;
+	start_chain(t, 0);
+
+	set_desc(t, 0, 1, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE, 0, 0);
+	set_desc(t, 1, 1, copy_ctl(0), t->src_dma + 3, t->dst_dma + 5);
+	set_desc(t, 2, 4095, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma + 17, t->dst_dma + 0x101);
+	set_desc(t, 3, 50, fill_ctl(IOAT_DESC_COMPL_WRITE), p1, t->dst_dma + 0x1201);
+	set_desc(t, 4, 89, fill_ctl(0), p2, t->dst_dma + 0x2003);
+	set_desc(t, 5, 20000, copy_ctl(IOAT_DESC_FENCE), t->src_dma + 0x3000, t->dst_dma + 0x3007);
+	set_desc(t, 6, 8, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE, 0, 0);
+	set_desc(t, 7, 100, copy_ctl(0), t->src_dma, t->dst_dma + 0x9000);
+	set_desc(t, 8, 300, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma + 1, t->dst_dma + 0x9100);
+	set_desc(t, 9, 64, copy_ctl(0), t->src_dma + 2, t->dst_dma + 0x9400);
+	memcpy(saved, t->ring, sizeof(saved));
+
+	/* a null descriptor: completion = its address | IDLE */
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u after 1 descriptor", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, 0) | IOAT_CHANSTS_IDLE), "completion 0x%llx",
+	      *t->compl);
+
+	/* six more (1-6); 7-9 are valid in memory but not counted yet */
+	doorbell(t, 6);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, 6) | IOAT_CHANSTS_IDLE), "completion 0x%llx",
+	      *t->compl);
+	CHECK(t, chansts(t) == (desc_dma(t, 6) | IOAT_CHANSTS_IDLE), "CHANSTS 0x%llx",
+	      chansts(t));
+	CHECK(t, readq(t->chan + IOAT_CDAR_OFFSET) == desc_dma(t, 7), "CDAR 0x%llx",
+	      readq(t->chan + IOAT_CDAR_OFFSET));
+	CHECK(t, all_are(t->dst + 0x9000, 0x1000, GUARD_BYTE),
+	      "descriptor past DMACOUNT was processed");
+
+	CHECK(t, t->dst[5] == t->src[3] && t->dst[4] == GUARD_BYTE && t->dst[6] == GUARD_BYTE,
+	      "1-byte copy");
+	CHECK(t, !memcmp(t->dst + 0x101, t->src + 17, 4095), "4095-byte copy");
+	CHECK(t, t->dst[0x100] == GUARD_BYTE && t->dst[0x101 + 4095] == GUARD_BYTE,
+	      "bytes around the 4095-byte copy");
+	CHECK(t, fill_ok(t->dst + 0x1201, 50, p1), "50-byte fill");
+	CHECK(t, t->dst[0x1200] == GUARD_BYTE && t->dst[0x1201 + 50] == GUARD_BYTE,
+	      "bytes around the 50-byte fill");
+	CHECK(t, fill_ok(t->dst + 0x2003, 89, p2), "89-byte fill");
+	CHECK(t, t->dst[0x2002] == GUARD_BYTE && t->dst[0x2003 + 89] == GUARD_BYTE,
+	      "bytes around the 89-byte fill");
+	CHECK(t, !memcmp(t->dst + 0x3007, t->src + 0x3000, 20000), "20000-byte copy");
+	CHECK(t, t->dst[0x3006] == GUARD_BYTE && t->dst[0x3007 + 20000] == GUARD_BYTE,
+	      "bytes around the 20000-byte copy");
+
+	/*
+	 * The rest: the last (9) has no compl_write, so the word stays at 8,
+	 * written while 9 was still to do (state ACTIVE).
+	 */
+	doorbell(t, 3);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, 8) | IOAT_CHANSTS_ACTIVE), "completion 0x%llx",
+	      *t->compl);
+	CHECK(t, (chansts(t) & IOAT_CHANSTS_ADDR_MASK) == desc_dma(t, 9), "CHANSTS 0x%llx",
+	      chansts(t));
+	CHECK(t, !memcmp(t->dst + 0x9000, t->src, 100) &&
+	      !memcmp(t->dst + 0x9100, t->src + 1, 300) &&
+	      !memcmp(t->dst + 0x9400, t->src + 2, 64), "copies 7-9");
+	CHECK(t, !memcmp(saved, t->ring, sizeof(saved)), "the device wrote a descriptor");
+	pr_info("chain: null, copies of 1..20000 bytes, fills of 50 and 89 bytes, DMACOUNT limit, completion words: %s\n",
+		t->failures ? "errors" : "ok");
+}
+
+static void check_suspend(struct regs_test *t)
+{
+	set_desc(t, 10, 256, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma + 5, t->dst_dma + 0xa000);
+	writeb(IOAT_CHANCMD_SUSPEND, t->chan + IOAT_CHANCMD_OFFSET);
+	CHECK(t, state(t) == IOAT_CHANSTS_SUSPENDED, "state %u after SUSPEND", state(t));
+	doorbell(t, 1);
+	msleep(20);
+	CHECK(t, state(t) == IOAT_CHANSTS_SUSPENDED, "state %u", state(t));
+	CHECK(t, all_are(t->dst + 0xa000, 256, GUARD_BYTE), "suspended channel copied");
+	writeb(IOAT_CHANCMD_RESUME, t->chan + IOAT_CHANCMD_OFFSET);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u after RESUME", state(t));
+	CHECK(t, !memcmp(t->dst + 0xa000, t->src + 5, 256), "copy after RESUME");
+	CHECK(t, *t->compl == (desc_dma(t, 10) | IOAT_CHANSTS_IDLE), "completion 0x%llx",
+	      *t->compl);
+	pr_info("suspend/resume: %s\n", t->failures ? "errors" : "ok");
+}
+
+static void check_errors(struct regs_test *t)
+{
+	/* read fault mid-chain: completion = last good descriptor | HALTED */
+	set_desc(t, 11, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), BAD_ADDR, t->dst_dma);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_READ_DATA, "CHANERR 0x%x", chanerr(t));
+	CHECK(t, *t->compl == (desc_dma(t, 10) | IOAT_CHANSTS_HALTED), "completion 0x%llx",
+	      *t->compl);
+	doorbell(t, 1);
+	msleep(20);
+	CHECK(t, state(t) == IOAT_CHANSTS_HALTED, "a halted channel restarted on DMACOUNT");
+	writel(IOAT_CHANERR_READ_DATA, t->chan + IOAT_CHANERR_OFFSET);
+	CHECK(t, chanerr(t) == 0, "CHANERR 0x%x after write-1-to-clear", chanerr(t));
+
+	/* write fault on the first descriptor of a new chain: address 0 */
+	reset_chan(t);
+	set_desc(t, 12, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, BAD_ADDR);
+	start_chain(t, 12);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_WRITE_DATA, "CHANERR 0x%x", chanerr(t));
+	CHECK(t, *t->compl == IOAT_CHANSTS_HALTED, "completion 0x%llx", *t->compl);
+
+	/* zero size, unsupported operation */
+	reset_chan(t);
+	set_desc(t, 13, 0, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
+	start_chain(t, 13);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_DESC_LENGTH, "CHANERR 0x%x", chanerr(t));
+	reset_chan(t);
+	set_desc(t, 14, 64, IOAT_OP_XOR << IOAT_DESC_OP_SHIFT, t->src_dma, t->dst_dma);
+	start_chain(t, 14);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_DESC_CONTROL, "CHANERR 0x%x", chanerr(t));
+	reset_chan(t);
+	pr_info("errors: read 0x100, write 0x200, length 0x800, control 0x400: %s\n",
+		t->failures ? "errors" : "ok");
+}
+
+/* 65552 null descriptors around the ring: DMACOUNT wraps at 2^16. */
+static void check_wrap(struct regs_test *t)
+{
+	unsigned int i, total = 0x10010;
+
+	for (i = 0; i < RING_DESCS; i++)
+		set_desc(t, i, 8, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE, 0, 0);
+	start_chain(t, 0);
+	doorbell(t, 0xfff0);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, 0xfff0 - 1) | IOAT_CHANSTS_IDLE),
+	      "completion 0x%llx", *t->compl);
+	doorbell(t, total - 0xfff0);
+	CHECK(t, t->dmacount == (u16)total, "test arithmetic");
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, total - 1) | IOAT_CHANSTS_IDLE),
+	      "completion 0x%llx after the wrap", *t->compl);
+	pr_info("DMACOUNT wrap after 65552 descriptors: %s\n", t->failures ? "errors" : "ok");
+}
+
+/* Interrupt status without delivering an interrupt (INTx disabled, no MSI). */
+static void check_attn(struct regs_test *t)
+{
+	u8 intrctrl;
+
+	reset_chan(t);
+	writew(IOAT_CHANCTRL_INT_REARM | IOAT_CHANCTRL_ERR_COMPLETION_EN |
+	       IOAT_CHANCTRL_ANY_ERR_ABORT_EN, t->chan + IOAT_CHANCTRL_OFFSET);
+	writeb(IOAT_INTRCTRL_MASTER_INT_EN, t->bar + IOAT_INTRCTRL_OFFSET);
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 0, "ATTNSTATUS before");
+	set_desc(t, 0, 1, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE | IOAT_DESC_INT_EN, 0, 0);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 1, "ATTNSTATUS 0x%x",
+	      readl(t->bar + IOAT_ATTNSTATUS_OFFSET));
+	intrctrl = readb(t->bar + IOAT_INTRCTRL_OFFSET);
+	CHECK(t, intrctrl == (IOAT_INTRCTRL_MASTER_INT_EN | IOAT_INTRCTRL_INT_STATUS |
+			      IOAT_INTRCTRL_INT), "INTRCTRL 0x%x", intrctrl);
+	writeb(intrctrl, t->bar + IOAT_INTRCTRL_OFFSET);
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 0, "ATTNSTATUS after INTRCTRL write");
+
+	/* an error is an event with ERR_INT_EN, unless CHANERR_MASK masks it */
+	reset_chan(t);
+	writel(IOAT_CHANERR_READ_DATA, t->chan + IOAT_CHANERR_MASK_OFFSET);
+	writew(IOAT_CHANCTRL_RUN, t->chan + IOAT_CHANCTRL_OFFSET);
+	set_desc(t, 0, 64, copy_ctl(IOAT_DESC_COMPL_WRITE), BAD_ADDR, t->dst_dma);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_READ_DATA, "CHANERR 0x%x", chanerr(t));
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 0, "masked error raised ATTNSTATUS");
+	reset_chan(t);
+	writel(0, t->chan + IOAT_CHANERR_MASK_OFFSET);
+	writew(IOAT_CHANCTRL_RUN, t->chan + IOAT_CHANCTRL_OFFSET);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 1, "error did not raise ATTNSTATUS");
+	writeb(0, t->bar + IOAT_INTRCTRL_OFFSET);
+	CHECK(t, readl(t->bar + IOAT_ATTNSTATUS_OFFSET) == 0, "ATTNSTATUS after INTRCTRL write");
+	reset_chan(t);
+
+	/* ABORT stops a channel without an error */
+	set_desc(t, 0, 1, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE, 0, 0);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	writeb(IOAT_CHANCMD_ABORT, t->chan + IOAT_CHANCMD_OFFSET);
+	CHECK(t, state(t) == IOAT_CHANSTS_HALTED && chanerr(t) == 0,
+	      "state %u CHANERR 0x%x after ABORT", state(t), chanerr(t));
+	pr_info("ATTNSTATUS/INTRCTRL, CHANERR_MASK, ABORT: %s\n", t->failures ? "errors" : "ok");
+}
+
+/* One descriptor larger than a processing slice: data right, then IDLE. */
+static void check_big(struct regs_test *t)
+{
+	size_t i;
+
+	for (i = 0; i < BIG_SIZE; i += 8)
+		*(u64 *)(t->big_src + i) = i * 0x9e3779b97f4a7c15ULL;
+	memset(t->big_dst, 0, BIG_SIZE);
+	reset_chan(t);
+	set_desc(t, 0, BIG_SIZE, copy_ctl(IOAT_DESC_COMPL_WRITE), t->big_src_dma,
+		 t->big_dst_dma);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, !memcmp(t->big_src, t->big_dst, BIG_SIZE), "2 MiB copy");
+	pr_info("2 MiB descriptor: %s\n", t->failures ? "errors" : "ok");
+}
+
+/*
+ * Random writes of every width to the register page, bus mastering off so
+ * whatever DMA they start fails harmlessly: the device (and QEMU) must
+ * survive, and a reset must bring the channel back.
+ */
+static void check_fuzz(struct regs_test *t)
+{
+	unsigned int i, width;
+	u32 off;
+	u64 val;
+
+	pci_clear_master(t->pdev);
+	for (i = 0; i < 20000; i++) {
+		width = 1 << (get_random_u32() % 4);
+		off = (get_random_u32() % IOAT_MSIX_TABLE_OFFSET) & ~(width - 1);
+		/* mostly the global and channel registers */
+		if (i % 4)
+			off &= 0xff;
+		val = get_random_u64();
+		switch (width) {
+		case 1:
+			writeb(val, t->bar + off);
+			break;
+		case 2:
+			writew(val, t->bar + off);
+			break;
+		case 4:
+			writel(val, t->bar + off);
+			break;
+		default:
+			writeq(val, t->bar + off);
+			break;
+		}
+		if (!(i % 16))
+			(void)readq(t->bar + (off & ~7));
+	}
+	writeb(0, t->bar + IOAT_INTRCTRL_OFFSET);
+	writel(0, t->chan + IOAT_CHANERR_MASK_OFFSET);
+	pci_set_master(t->pdev);
+	reset_chan(t);
+	memset(t->dst, 0, 4096);
+	set_desc(t, 0, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, !memcmp(t->dst, t->src, 4096), "copy after the random writes");
+	pr_info("20000 random register writes, then reset and copy: %s\n",
+		t->failures ? "errors" : "ok");
+}
+
+static void check_huge(struct regs_test *t)
+{
+	size_t i, size = (size_t)huge_mb << 20;
+	unsigned int st, active = 0, reads = 0;
+	dma_addr_t src_dma, dst_dma;
+	ktime_t t0, last, now;
+	s64 gap, max_gap = 0;
+	bool appended = false;
+	u8 *src, *dst;
+
+	if (!huge_mb)
+		return;
+	src = dma_alloc_coherent(t->dev, size, &src_dma, GFP_KERNEL);
+	dst = dma_alloc_coherent(t->dev, size, &dst_dma, GFP_KERNEL);
+	CHECK(t, src && dst, "no %u MiB of DMA-contiguous memory (IOMMU off?)", huge_mb);
+	if (!src || !dst)
+		goto out;
+	for (i = 0; i < size; i += 8)
+		*(u64 *)(src + i) = i ^ 0x0123456789abcdefULL;
+	memset(dst, 0, size);
+	reset_chan(t);
+	set_desc(t, 0, size, copy_ctl(IOAT_DESC_COMPL_WRITE), src_dma, dst_dma);
+	set_desc(t, 1, 1, IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE, 0, 0);
+	start_chain(t, 0);
+	t0 = ktime_get();
+	last = t0;
+	doorbell(t, 1);
+	do {
+		st = state(t);
+		now = ktime_get();
+		gap = ktime_us_delta(now, last);
+		max_gap = max(max_gap, gap);
+		last = now;
+		reads++;
+		if (st == IOAT_CHANSTS_ACTIVE) {
+			active++;
+			if (!appended) {
+				/* submit while the device works */
+				doorbell(t, 1);
+				appended = true;
+			}
+		}
+		usleep_range(10, 20);
+	} while (st == IOAT_CHANSTS_ACTIVE && ktime_us_delta(now, t0) < 20 * USEC_PER_SEC);
+	CHECK(t, st == IOAT_CHANSTS_IDLE, "state %u", st);
+	CHECK(t, active > 0, "never read ACTIVE during a %u MiB descriptor", huge_mb);
+	CHECK(t, appended, "nothing appended");
+	CHECK(t, *t->compl == (desc_dma(t, 1) | IOAT_CHANSTS_IDLE), "completion 0x%llx",
+	      *t->compl);
+	CHECK(t, max_gap < 100 * USEC_PER_MSEC, "the guest stalled for %lld us", max_gap);
+	CHECK(t, !memcmp(src, dst, size), "%u MiB copy", huge_mb);
+	pr_info("%u MiB descriptor: %lld us, %u of %u CHANSTS reads ACTIVE, longest gap between reads %lld us, appended descriptor done: %s\n",
+		huge_mb, ktime_us_delta(last, t0), active, reads, max_gap,
+		t->failures ? "errors" : "ok");
+out:
+	if (src)
+		dma_free_coherent(t->dev, size, src, src_dma);
+	if (dst)
+		dma_free_coherent(t->dev, size, dst, dst_dma);
+}
+
+static int regs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct regs_test *t;
+	unsigned int i;
+	int ret;
+
+	t = devm_kzalloc(&pdev->dev, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t->pdev = pdev;
+	t->dev = &pdev->dev;
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(IOAT_BAR_MMIO), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	t->bar = pcim_iomap_table(pdev)[IOAT_BAR_MMIO];
+	t->chan = t->bar + IOAT_CHAN_OFFSET(0);
+	ret = dma_set_mask_and_coherent(t->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	pci_intx(pdev, 0);
+
+	t->ring = dmam_alloc_coherent(t->dev, RING_DESCS * IOAT_DESC_SIZE, &t->ring_dma,
+				      GFP_KERNEL);
+	t->compl = dmam_alloc_coherent(t->dev, PAGE_SIZE, &t->compl_dma, GFP_KERNEL);
+	t->src = dmam_alloc_coherent(t->dev, BUF_SIZE, &t->src_dma, GFP_KERNEL);
+	t->dst = dmam_alloc_coherent(t->dev, BUF_SIZE, &t->dst_dma, GFP_KERNEL);
+	t->big_src = dmam_alloc_coherent(t->dev, BIG_SIZE, &t->big_src_dma, GFP_KERNEL);
+	t->big_dst = dmam_alloc_coherent(t->dev, BIG_SIZE, &t->big_dst_dma, GFP_KERNEL);
+	if (!t->ring || !t->compl || !t->src || !t->dst || !t->big_src || !t->big_dst)
+		return -ENOMEM;
+	for (i = 0; i < RING_DESCS; i++)
+		t->ring[i].next = cpu_to_le64(desc_dma(t, i + 1));
+
+	check_identity(t);
+	check_arm64(t);
+	check_chain(t);
+	check_suspend(t);
+	check_errors(t);
+	check_wrap(t);
+	check_attn(t);
+	check_big(t);
+	check_fuzz(t);
+	check_huge(t);
+	reset_chan(t);
+	pci_set_drvdata(pdev, t);
+	if (t->failures) {
+		pr_err("%s: %d checks failed\n", pci_name(pdev), t->failures);
+		return -EIO;
+	}
+	pr_info("%s: all checks passed\n", pci_name(pdev));
+	return 0;
+}
+
+static void regs_remove(struct pci_dev *pdev)
+{
+	struct regs_test *t = pci_get_drvdata(pdev);
+
+	writeb(IOAT_CHANCMD_RESET, t->chan + IOAT_CHANCMD_OFFSET);
+}
+
+static const struct pci_device_id regs_ids[] = {
+	{ }	/* bound through driver_override only */
+};
+MODULE_DEVICE_TABLE(pci, regs_ids);
+
+static struct pci_driver regs_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = regs_ids,
+	.probe = regs_probe,
+	.remove = regs_remove,
+};
+module_pci_driver(regs_driver);
+
+MODULE_DESCRIPTION("register-level test of the emulated I/OAT device");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The checks behind `dmacopy info`: each names a requirement of some engine, says whether this
+ * machine meets it, and if not, how to fix it.
+ */
+#ifndef DMACOPY_DOCTOR_H
+#define DMACOPY_DOCTOR_H
+
+#include <stddef.h>
+
+#include "sysinfo.h"
+
+enum check_state {
+	CHECK_OK,      /* requirement met */
+	CHECK_MISSING, /* not present on this machine */
+	CHECK_WARNING, /* present but not usable as it is */
+};
+
+struct check {
+	const char *name;
+	enum check_state state;
+	char detail[384];
+	char remedy[384]; /* "" when state is CHECK_OK or nothing can be done */
+};
+
+#define DOCTOR_MAX_CHECKS 8
+
+/* Evaluate every check against info; returns how many were written to checks[]. */
+size_t doctor_run(const struct sysinfo *info, struct check *checks, size_t max);
+
+/* "ok", "missing", "warning". */
+const char *check_state_name(enum check_state state);
+
+#endif /* DMACOPY_DOCTOR_H */
