@@ -137,7 +137,7 @@ static long legacy_submit(const struct ioctl_dma_args *a)
 	/* As open(2) does; filp_open() would resolve "" to the working directory. */
 	if (!a->device_name[0])
 		return -ENOENT;
-	if (!a->size)
+	if (!a->size || a->size > (u64)dmacopy_max_reg_mb << 20)
 		return -EINVAL;
 	if (check_add_overflow(a->src_offset, a->size, &src_end) ||
 	    check_add_overflow(a->dst_offset, a->size, &dst_end))

@@ -593,14 +593,6 @@ err_free:
 	return ret;
 }
 
-static void region_put_op(const struct queue_op *op)
-{
-	if (op->dst_region)
-		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
-	if (op->src_region)
-		__atomic_fetch_sub(&op->src_region->busy, 1, __ATOMIC_RELEASE);
-}
-
 int dmacopy_queue_destroy(struct dmacopy_queue *q)
 {
 	struct dmacopy_engine *e;
@@ -615,7 +607,7 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 	e = q->engine;
 	/* Drop what was never submitted, then let the engine finish what it holds. */
 	for (uint32_t i = q->sq_submitted; i != q->sq_tail; i++)
-		region_put_op(&q->ops[i & q->mask]);
+		queue_op_release(&q->ops[i & q->mask]);
 	q->sq_tail = q->sq_submitted;
 	while (q->cq_tail != q->sq_submitted) {
 		ret = e->ops->progress(q, 1000);

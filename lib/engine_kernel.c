@@ -5,12 +5,12 @@
  * module holds; "kernel:dma0chan0" keeps each queue on that channel.
  *
  * Mapping onto the module's ABI (include/uapi/linux/dmacopy.h):
- *   engine            one /dev/dmacopy file: the registrations, and a queue for the synchronous
- *                     helpers (serialised by a mutex)
- *   region            DMACOPY_IOC_REGISTER (read-only memory is registered as a source only)
- *   queue             DMACOPY_IOC_QUEUE_CREATE: its own file and completion ring, same registrations
- *   submit            one DMACOPY_IOC_SUBMIT per batch (at most the module's max_batch operations)
- *   progress          DMACOPY_IOC_REAP (timeout 0) or DMACOPY_IOC_WAIT
+ *   engine     one /dev/dmacopy file: the registrations, and a queue for the synchronous
+ *              helpers (serialised by a mutex)
+ *   region     DMACOPY_IOC_REGISTER (read-only memory is registered as a source only)
+ *   queue      DMACOPY_IOC_QUEUE_CREATE: its own file and completion ring, same registrations
+ *   submit     one DMACOPY_IOC_SUBMIT per batch (at most the module's max_batch operations)
+ *   progress   DMACOPY_IOC_REAP (timeout 0) or DMACOPY_IOC_WAIT
  *
  * The kernel's user_data is a slot in this queue's table of operations in flight, which keeps the
  * library's user_data and the regions to release; completions may come in any order. Fenced
@@ -30,8 +30,8 @@
 #define DMACOPY_DEV "/dev/dmacopy"
 
 struct kernel_engine {
-	int fd;			/* registrations (and the synchronous queue without a channel) */
-	int sync_fd;		/* the synchronous helpers' queue */
+	int fd;      /* registrations (and the synchronous queue without a channel) */
+	int sync_fd; /* the synchronous helpers' queue */
 	pthread_mutex_t sync_lock;
 	struct dmacopy_info info;
 	char channel[DMACOPY_NAME_LEN]; /* "" = any */
@@ -56,12 +56,12 @@ struct kernel_queue {
 	int fd;
 	uint32_t depth;
 	struct kernel_slot *slots;
-	uint32_t *free;		/* stack of free slot indexes */
+	uint32_t *free; /* stack of free slot indexes */
 	uint32_t nfree;
-	uint32_t inflight;	/* handed to the kernel, not completed */
-	uint32_t *deferred;	/* fenced slots not handed over yet, in order */
+	uint32_t inflight;  /* handed to the kernel, not completed */
+	uint32_t *deferred; /* fenced slots not handed over yet, in order */
 	uint32_t ndeferred;
-	uint32_t *batch;	/* slots being handed over */
+	uint32_t *batch; /* slots being handed over */
 	struct dmacopy_sqe *sqes;
 	struct dmacopy_cqe *cqes;
 };
@@ -82,10 +82,10 @@ static int kernel_info(int fd, struct dmacopy_info *info)
 static int kernel_channels(int fd, struct dmacopy_channel_info *ci, unsigned int max)
 {
 	struct dmacopy_channels c = {
-		.size = sizeof(c),
-		.count = max,
-		.entry_size = sizeof(*ci),
-		.entries = (uintptr_t)ci,
+	        .size = sizeof(c),
+	        .count = max,
+	        .entry_size = sizeof(*ci),
+	        .entries = (uintptr_t)ci,
 	};
 	int ret = (int)kioctl(fd, DMACOPY_IOC_CHANNELS, &c);
 
@@ -101,25 +101,28 @@ static int kernel_dev_open(int *fd, char *detail, size_t dlen, char *remedy, siz
 		return 0;
 	if (errno == EACCES || errno == EPERM) {
 		snprintf(detail, dlen, "%s exists but this user cannot open it", DMACOPY_DEV);
-		snprintf(remedy, rlen, "add the user to the 'dmacopy' group (kmod/99-dmacopy.rules) "
-				       "or run as root");
+		snprintf(remedy, rlen,
+		         "add the user to the 'dmacopy' group (kmod/99-dmacopy.rules) "
+		         "or run as root");
 		return -EACCES;
 	}
 	if (!access("/sys/module/dmacopy", F_OK)) {
 		snprintf(detail, dlen, "dmacopy.ko is loaded but %s is missing", DMACOPY_DEV);
-		snprintf(remedy, rlen, "create the node: install kmod/99-dmacopy.rules for udev, or "
-				       "mknod from /sys/class/misc/dmacopy/dev");
+		snprintf(remedy, rlen,
+		         "create the node: install kmod/99-dmacopy.rules for udev, or "
+		         "mknod from /sys/class/misc/dmacopy/dev");
 	} else {
 		snprintf(detail, dlen, "%s not found: dmacopy.ko is not loaded", DMACOPY_DEV);
-		snprintf(remedy, rlen, "build and load it: make kmods; sudo insmod "
-				       "build/kmod/$(uname -r)/kmod/dmacopy.ko (see "
-				       "docs/kernel-module.md)");
+		snprintf(remedy, rlen,
+		         "build and load it: make kmods; sudo insmod "
+		         "build/kmod/$(uname -r)/kmod/dmacopy.ko (see "
+		         "docs/kernel-module.md)");
 	}
 	return -ENODEV;
 }
 
 static int kernel_open(struct dmacopy_engine *e, const char *arg,
-		       const struct dmacopy_engine_opts *opts)
+                       const struct dmacopy_engine_opts *opts)
 {
 	struct dmacopy_channel_info ci[64];
 	char detail[256], remedy[256];
@@ -144,12 +147,13 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 	}
 	if (ke->info.abi_version != DMACOPY_ABI_VERSION) {
 		ret = lib_error(-ENOTSUP, "dmacopy.ko speaks ABI version %u, this library %u",
-				ke->info.abi_version, DMACOPY_ABI_VERSION);
+		                ke->info.abi_version, DMACOPY_ABI_VERSION);
 		goto err;
 	}
 	if (!ke->info.nr_channels) {
-		ret = lib_error(-ENODEV, "dmacopy.ko has no DMA_MEMCPY channel (load a DMA driver "
-					 "such as ioatdma or idxd; 'dmacopy info' lists candidates)");
+		ret = lib_error(-ENODEV,
+		                "dmacopy.ko has no DMA_MEMCPY channel (load a DMA driver "
+		                "such as ioatdma or idxd; 'dmacopy info' lists candidates)");
 		goto err;
 	}
 	if (arg) {
@@ -157,21 +161,21 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 		for (i = 0; i < n && i < 64 && strcmp(ci[i].name, arg); i++)
 			;
 		if (n < 0 || i >= n || i >= 64) {
-			ret = lib_error(-ENOENT, "dmacopy.ko holds no channel named '%s'%s%.31s", arg,
-					n > 0 ? "; it has " : "", n > 0 ? ci[0].name : "");
+			ret = lib_error(-ENOENT, "dmacopy.ko holds no channel named '%s'%s%.31s",
+			                arg, n > 0 ? "; it has " : "", n > 0 ? ci[0].name : "");
 			goto err;
 		}
 		snprintf(ke->channel, sizeof(ke->channel), "%s", arg);
 	}
 	ke->sync_fd = ke->fd;
 	if (arg) {
-		struct dmacopy_queue_create c = { .size = sizeof(c), .cq_entries = 1 };
+		struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = 1};
 
 		snprintf(c.channel, sizeof(c.channel), "%s", arg);
 		ret = (int)kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
 		if (ret) {
 			lib_error(ret, "dmacopy.ko could not create a queue on %s: %s", arg,
-				  strerror(-ret));
+			          strerror(-ret));
 			goto err;
 		}
 		ke->sync_fd = c.fd;
@@ -225,21 +229,23 @@ static void kernel_probe(struct dmacopy_engine_status *rows, unsigned int max, u
 	nch = ret ? ret : kernel_channels(fd, ci, 64);
 	close(fd);
 	if (ret || nch <= 0) {
-		snprintf(detail, sizeof(detail), "dmacopy.ko is loaded but holds no DMA_MEMCPY "
-						 "channel");
-		snprintf(remedy, sizeof(remedy), "load a DMA engine driver (ioatdma, idxd with a "
-						 "kernel work queue, ptdma); see 'dmacopy info'");
+		snprintf(detail, sizeof(detail),
+		         "dmacopy.ko is loaded but holds no DMA_MEMCPY "
+		         "channel");
+		snprintf(remedy, sizeof(remedy),
+		         "load a DMA engine driver (ioatdma, idxd with a "
+		         "kernel work queue, ptdma); see 'dmacopy info'");
 		status_row(rows, max, n, "kernel", "kernel", -ENODEV, detail, remedy);
 		return;
 	}
 	snprintf(detail, sizeof(detail), "dmacopy.ko with %d DMA_MEMCPY channel%s", nch,
-		 nch == 1 ? "" : "s");
+	         nch == 1 ? "" : "s");
 	status_row(rows, max, n, "kernel", "kernel", 0, detail, "");
 	for (i = 0; i < nch && i < 64; i++) {
 		snprintf(spec, sizeof(spec), "kernel:%.31s", ci[i].name);
-		snprintf(detail, sizeof(detail), "%.31s on %.31s (%.31s), NUMA node %d%s", ci[i].name,
-			 ci[i].device, ci[i].driver, ci[i].numa_node,
-			 (ci[i].flags & DMACOPY_CHAN_STALLED) ? ", stalled" : "");
+		snprintf(detail, sizeof(detail), "%.31s on %.31s (%.31s), NUMA node %d%s",
+		         ci[i].name, ci[i].device, ci[i].driver, ci[i].numa_node,
+		         (ci[i].flags & DMACOPY_CHAN_STALLED) ? ", stalled" : "");
 		status_row(rows, max, n, "kernel", spec, 0, detail, "");
 	}
 }
@@ -251,9 +257,9 @@ static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_regio
 	struct kernel_engine *ke = e->priv;
 	struct kernel_region *kr = calloc(1, sizeof(*kr));
 	struct dmacopy_register reg = {
-		.size = sizeof(reg),
-		.addr = r->start,
-		.len = r->len,
+	        .size = sizeof(reg),
+	        .addr = r->start,
+	        .len = r->len,
 	};
 	long ret;
 
@@ -270,16 +276,19 @@ static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_regio
 		free(kr);
 		switch (ret) {
 		case -ENOMEM:
-			return lib_error((int)ret, "cannot pin [%#lx, +%zu): RLIMIT_MEMLOCK (ulimit -l) "
-						   "is too low, or out of memory",
-					 (unsigned long)r->start, r->len);
+			return lib_error((int)ret,
+			                 "cannot pin [%#lx, +%zu): RLIMIT_MEMLOCK (ulimit -l) "
+			                 "is too low, or out of memory",
+			                 (unsigned long)r->start, r->len);
 		case -EFAULT:
-			return lib_error((int)ret, "[%#lx, +%zu) is not entirely mapped memory that "
-						   "can be pinned",
-					 (unsigned long)r->start, r->len);
+			return lib_error((int)ret,
+			                 "[%#lx, +%zu) is not entirely mapped memory that "
+			                 "can be pinned",
+			                 (unsigned long)r->start, r->len);
 		default:
-			return lib_error((int)ret, "dmacopy.ko refused to register [%#lx, +%zu): %s",
-					 (unsigned long)r->start, r->len, strerror((int)-ret));
+			return lib_error((int)ret,
+			                 "dmacopy.ko refused to register [%#lx, +%zu): %s",
+			                 (unsigned long)r->start, r->len, strerror((int)-ret));
 		}
 	}
 	kr->handle = reg.handle;
@@ -291,7 +300,7 @@ static void kernel_region_unregister(struct dmacopy_engine *e, struct dmacopy_re
 {
 	struct kernel_engine *ke = e->priv;
 	struct kernel_region *kr = r->engine_priv;
-	struct dmacopy_unregister u = { .size = sizeof(u), .handle = kr->handle };
+	struct dmacopy_unregister u = {.size = sizeof(u), .handle = kr->handle};
 
 	/* -EBUSY only after a timed-out copy the engine still owns: freed with the file. */
 	kioctl(ke->fd, DMACOPY_IOC_UNREGISTER, &u);
@@ -304,7 +313,7 @@ static void kernel_region_unregister(struct dmacopy_engine *e, struct dmacopy_re
 static int kernel_queue_init(struct dmacopy_queue *q)
 {
 	struct kernel_engine *ke = q->engine->priv;
-	struct dmacopy_queue_create c = { .size = sizeof(c), .cq_entries = q->depth };
+	struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = q->depth};
 	struct kernel_queue *kq;
 	long ret;
 	uint32_t i;
@@ -330,7 +339,7 @@ static int kernel_queue_init(struct dmacopy_queue *q)
 	ret = kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
 	if (ret) {
 		lib_error((int)ret, "dmacopy.ko could not create a queue%s%s: %s",
-			  ke->channel[0] ? " on " : "", ke->channel, strerror((int)-ret));
+		          ke->channel[0] ? " on " : "", ke->channel, strerror((int)-ret));
 		goto err;
 	}
 	kq->fd = c.fd;
@@ -363,21 +372,13 @@ static void kernel_queue_fini(struct dmacopy_queue *q)
 	q->engine_priv = NULL;
 }
 
-static void region_release(struct dmacopy_region *r)
-{
-	if (r)
-		__atomic_fetch_sub(&r->busy, 1, __ATOMIC_RELEASE);
-}
-
 /* Post a completion for slot i and free it. */
 static void slot_complete(struct dmacopy_queue *q, uint32_t i, int status, unsigned int error)
 {
 	struct kernel_queue *kq = q->engine_priv;
 	struct kernel_slot *s = &kq->slots[i];
-	struct queue_op op = { .user_data = s->user_data };
+	struct queue_op op = {.user_data = s->user_data, .dst_region = s->dst, .src_region = s->src};
 
-	region_release(s->dst);
-	region_release(s->src);
 	queue_complete(q, &op, status, status ? error : DMACOPY_OP_OK);
 	kq->free[kq->nfree++] = i;
 }
@@ -416,10 +417,10 @@ static void hand_over(struct dmacopy_queue *q, const uint32_t *idx, uint32_t n)
 
 	while (n) {
 		struct dmacopy_submit s = {
-			.size = sizeof(s),
-			.sqe_size = sizeof(struct dmacopy_sqe),
-			.sqes = (uintptr_t)kq->sqes,
-			.error_index = UINT32_MAX, /* stays so unless one operation is at fault */
+		        .size = sizeof(s),
+		        .sqe_size = sizeof(struct dmacopy_sqe),
+		        .sqes = (uintptr_t)kq->sqes,
+		        .error_index = UINT32_MAX, /* stays so unless one operation is at fault */
 		};
 
 		batch = n < ke->info.max_batch ? n : ke->info.max_batch;
@@ -440,8 +441,8 @@ static void hand_over(struct dmacopy_queue *q, const uint32_t *idx, uint32_t n)
 				hand_over(q, idx, k);
 			lib_error((int)ret, "dmacopy.ko rejected a copy: %s", strerror((int)-ret));
 			slot_complete(q, idx[k], (int)ret,
-				      ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE :
-						       DMACOPY_OP_CHANNEL_ERROR);
+			              ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+			                             : DMACOPY_OP_CHANNEL_ERROR);
 			idx += k + 1;
 			n -= k + 1;
 			continue;
@@ -449,8 +450,8 @@ static void hand_over(struct dmacopy_queue *q, const uint32_t *idx, uint32_t n)
 		lib_error((int)ret, "DMACOPY_IOC_SUBMIT failed: %s", strerror((int)-ret));
 		for (k = 0; k < n; k++)
 			slot_complete(q, idx[k], (int)ret,
-				      ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE :
-						       DMACOPY_OP_CHANNEL_ERROR);
+			              ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+			                             : DMACOPY_OP_CHANNEL_ERROR);
 		return;
 	}
 }
@@ -484,10 +485,13 @@ static int kernel_submit(struct dmacopy_queue *q)
 
 		i = kq->free[--kq->nfree];
 		s = &kq->slots[i];
-		*s = (struct kernel_slot){ .user_data = op->user_data, .dst = op->dst_region,
-					   .src = op->src_region, .dst_addr = op->dst,
-					   .src_addr = op->src, .len = op->len,
-					   .flags = op->flags };
+		*s = (struct kernel_slot){.user_data = op->user_data,
+		                          .dst = op->dst_region,
+		                          .src = op->src_region,
+		                          .dst_addr = op->dst,
+		                          .src_addr = op->src,
+		                          .len = op->len,
+		                          .flags = op->flags};
 		q->sq_submitted++;
 		kd = s->dst ? s->dst->engine_priv : NULL;
 		if (!op->len) {
@@ -500,7 +504,7 @@ static int kernel_submit(struct dmacopy_queue *q)
 		}
 		if (kd && kd->readonly) {
 			lib_error(-EACCES, "destination %p is in memory registered read-only",
-				  op->dst);
+			          op->dst);
 			slot_complete(q, i, -EACCES, DMACOPY_OP_CHANNEL_ERROR);
 			continue;
 		}
@@ -526,10 +530,10 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct kernel_queue *kq = q->engine_priv;
 	struct dmacopy_reap r = {
-		.size = sizeof(r),
-		.max = kq->depth,
-		.cqes = (uintptr_t)kq->cqes,
-		.cqe_size = sizeof(struct dmacopy_cqe),
+	        .size = sizeof(r),
+	        .max = kq->depth,
+	        .cqes = (uintptr_t)kq->cqes,
+	        .cqe_size = sizeof(struct dmacopy_cqe),
 	};
 	unsigned long cmd = DMACOPY_IOC_REAP;
 	long ret;
@@ -549,7 +553,7 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 	while (ret == -EINTR);
 	if (ret)
 		return lib_error((int)ret, "reaping completions from dmacopy.ko: %s",
-				 strerror((int)-ret));
+		                 strerror((int)-ret));
 	for (i = 0; i < r.count; i++) {
 		uint32_t slot = (uint32_t)kq->cqes[i].user_data;
 
@@ -583,12 +587,16 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 	struct kernel_engine *ke = e->priv;
 	struct dmacopy_region *rd, *rs;
 	const struct kernel_region *kd, *ks;
-	struct dmacopy_sqe sqe = { .len = len, .user_data = 1 };
-	struct dmacopy_submit s = { .size = sizeof(s), .count = 1, .sqe_size = sizeof(sqe),
-				    .sqes = (uintptr_t)&sqe };
+	struct dmacopy_sqe sqe = {.len = len, .user_data = 1};
+	struct dmacopy_submit s = {
+	        .size = sizeof(s), .count = 1, .sqe_size = sizeof(sqe), .sqes = (uintptr_t)&sqe};
 	struct dmacopy_cqe cqe;
-	struct dmacopy_reap r = { .size = sizeof(r), .max = 1, .min = 1, .cqes = (uintptr_t)&cqe,
-				  .timeout_ns = -1, .cqe_size = sizeof(cqe) };
+	struct dmacopy_reap r = {.size = sizeof(r),
+	                         .max = 1,
+	                         .min = 1,
+	                         .cqes = (uintptr_t)&cqe,
+	                         .timeout_ns = -1,
+	                         .cqe_size = sizeof(cqe)};
 	long ret;
 
 	if (!len)
@@ -618,7 +626,7 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 		return lib_error((int)ret, "dmacopy.ko: %s", strerror((int)-ret));
 	if (cqe.status)
 		return lib_error(cqe.status, "the DMA copy failed: %s (%s)", strerror(-cqe.status),
-				 dmacopy_op_error_str(cqe.error));
+		                 dmacopy_op_error_str(cqe.error));
 	return 0;
 }
 
@@ -632,19 +640,19 @@ static int kernel_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, si
 }
 
 const struct engine_ops engine_kernel_ops = {
-	.kind = "kernel",
-	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
-		     DMACOPY_CAP_OUT_OF_ORDER,
-	.open = kernel_open,
-	.close = kernel_close,
-	.caps = kernel_caps,
-	.probe = kernel_probe,
-	.region_register = kernel_region_register,
-	.region_unregister = kernel_region_unregister,
-	.queue_init = kernel_queue_init,
-	.queue_fini = kernel_queue_fini,
-	.submit = kernel_submit,
-	.progress = kernel_progress,
-	.memcpy = kernel_memcpy,
-	.fill = kernel_fill,
+        .kind = "kernel",
+        .cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
+                     DMACOPY_CAP_OUT_OF_ORDER,
+        .open = kernel_open,
+        .close = kernel_close,
+        .caps = kernel_caps,
+        .probe = kernel_probe,
+        .region_register = kernel_region_register,
+        .region_unregister = kernel_region_unregister,
+        .queue_init = kernel_queue_init,
+        .queue_fini = kernel_queue_fini,
+        .submit = kernel_submit,
+        .progress = kernel_progress,
+        .memcpy = kernel_memcpy,
+        .fill = kernel_fill,
 };

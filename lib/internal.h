@@ -114,11 +114,25 @@ extern const struct engine_ops engine_kernel_ops;
 extern const struct engine_ops engine_ioat_ops;
 extern const struct engine_ops engine_cpu_ops;
 
-/* Post a completion for the op at ring index idx (engine use). */
+/* Drop the in-flight references an operation holds on its registered regions. */
+static inline void queue_op_release(const struct queue_op *op)
+{
+	if (op->dst_region)
+		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
+	if (op->src_region)
+		__atomic_fetch_sub(&op->src_region->busy, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Post the completion of an operation (engine use). op needs user_data and the regions the core
+ * looked up at enqueue time: their in-flight references are dropped here, once per operation.
+ */
 static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op *op, int status,
 				  unsigned int error)
 {
 	struct dmacopy_completion *c = &q->cqes[q->cq_tail & q->mask];
+
+	queue_op_release(op);
 
 	c->user_data = op->user_data;
 	c->status = status;

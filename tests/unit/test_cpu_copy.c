@@ -705,5 +705,8 @@ int main(void)
 	};
 
 	memset(guard_ref, GUARD, sizeof(guard_ref));
+	/* e.g. TEST_FILTER='test_pool*' to run a subset while working on one part */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests_name("cpu_copy", tests, NULL, NULL);
 }

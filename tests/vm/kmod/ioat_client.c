@@ -22,8 +22,9 @@
  *   hold     take every channel and keep copying from one thread per channel
  *            until the module is removed; when a channel's PCI device is being
  *            unbound from ioatdma, stop, wait and release that channel first
- *            (release_on_unbind=1), or keep holding it and only stop copying
- *            (release_on_unbind=0). Progress: /sys/module/ioat_client/parameters/hold_*
+ *            (release_on_unbind=1), or finish the copy in flight, stop calling
+ *            the driver and keep the channel until rmmod (release_on_unbind=0).
+ *            Progress: /sys/module/ioat_client/parameters/hold_*
  *   bench    throughput: bench_size-byte copies for bench_ms on each channel,
  *            depth in flight per channel, each completion callback submitting
  *            the next copy; one line of results in dmesg
@@ -193,7 +194,9 @@ struct chan_ctx {
 	/* hold test */
 	struct task_struct *thread;
 	bool released;
-	bool down;		/* the channel's device was unbound */
+	bool down;		/* the channel's device is being unbound */
+	struct completion parked;	/* the thread no longer calls the driver */
+	bool parked_done;
 };
 
 static struct region src_regions[MAX_LANES];
@@ -909,6 +912,11 @@ static int hold_thread(void *arg)
 		int ret;
 
 		if (c->err || READ_ONCE(c->down)) {
+			/* no more calls into the driver from here on */
+			if (!c->parked_done) {
+				c->parked_done = true;
+				complete(&c->parked);
+			}
 			msleep_interruptible(20);
 			continue;
 		}
@@ -917,16 +925,10 @@ static int hold_thread(void *arg)
 			dma_async_issue_pending(c->chan);
 			ret = wait_copy(c, sl);
 		}
-		if (ret && READ_ONCE(c->down)) {
-			/*
-			 * The driver dropped the copy when its device went
-			 * away: never reuse or free memory it was given.
-			 */
-			if (sl->busy) {
-				pr_info("%s: copy in flight at unbind never completed\n",
-					dma_chan_name(c->chan));
-				c->err = -ESHUTDOWN;
-			}
+		if (ret && sl->busy) {
+			/* never reuse or free memory a copy may still write */
+			c->err = -ESHUTDOWN;
+			WRITE_ONCE(hold_errors, hold_errors + 1);
 			continue;
 		}
 		if (!ret)
@@ -973,9 +975,19 @@ static int unbind_notify(struct notifier_block *nb, unsigned long action, void *
 			c->released = true;
 			hold_released++;
 		} else {
-			pr_info("%s: %s is being unbound: holding the channel through it\n",
+			/*
+			 * Keep the channel, but finish the copy in flight and
+			 * stop calling the driver before it goes: ioatdma's
+			 * timer must not be re-armed after the device is gone.
+			 */
+			pr_info("%s: %s is being unbound: quiescing, holding the channel\n",
 				dma_chan_name(c->chan), dev_name(dev));
 			WRITE_ONCE(c->down, true);
+			if (!wait_for_completion_timeout(&c->parked,
+							 msecs_to_jiffies(timeout_ms + 1000))) {
+				pr_err("%s: copy thread did not quiesce\n", dma_chan_name(c->chan));
+				WRITE_ONCE(hold_errors, hold_errors + 1);
+			}
 		}
 	}
 	mutex_unlock(&ctx_lock);
@@ -1001,6 +1013,7 @@ static int run_hold(void)
 		struct chan_ctx *c = &ctxs[i];
 
 		c->rng = (seed + i + 1) | 1;
+		init_completion(&c->parked);
 		c->thread = kthread_create(hold_thread, c, "ioat_client/%d", i);
 		if (IS_ERR(c->thread)) {
 			ret = PTR_ERR(c->thread);

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -118,15 +119,15 @@ static void legacy_table(bool channels)
 	EXPECT("valid 4 KiB copy", legacy_copy(fd, DAX_PATH, 0, 1 << 21, 4096), good);
 	EXPECT("unknown request number", dc_ioctl(fd, _IOW(0xad, 1, struct ioctl_dma_args), &a),
 	       -ENOTTY);
-	EXPECT("request number with another size",
-	       dc_ioctl(fd, _IOW(0xad, 0, uint64_t), &a), -ENOTTY);
+	EXPECT("request number with another size", dc_ioctl(fd, _IOW(0xad, 0, uint64_t), &a),
+	       -ENOTTY);
 	EXPECT("dmacopy request on /dev/ioat-dma", dc_ioctl(fd, DMACOPY_IOC_INFO, &a), -ENOTTY);
 	EXPECT("NULL argument", dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, NULL), -EFAULT);
 	EXPECT("unmapped argument", dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, unmapped_address()),
 	       -EFAULT);
 	edge = edge_of_mapping(40);
-	EXPECT("short argument (40 of 88 bytes mapped)",
-	       dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, edge), -EFAULT);
+	EXPECT("short argument (40 of 88 bytes mapped)", dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, edge),
+	       -EFAULT);
 
 	memset(&a, 'x', sizeof(a));
 	a.src_offset = 0;
@@ -154,10 +155,9 @@ static void legacy_table(bool channels)
 	EXPECT("size 2^63", legacy_copy(fd, DAX_PATH, 0, 1 << 21, 1ULL << 63), -EINVAL);
 	EXPECT("source past the end", legacy_copy(fd, DAX_PATH, dsize, 0, 4096), -EINVAL);
 	EXPECT("destination past the end", legacy_copy(fd, DAX_PATH, 0, dsize, 4096), -EINVAL);
-	EXPECT("destination straddles the end",
-	       legacy_copy(fd, DAX_PATH, 0, dsize - 4096, 8192), -EINVAL);
-	EXPECT("source far past the end", legacy_copy(fd, DAX_PATH, 1ULL << 50, 0, 4096),
+	EXPECT("destination straddles the end", legacy_copy(fd, DAX_PATH, 0, dsize - 4096, 8192),
 	       -EINVAL);
+	EXPECT("source far past the end", legacy_copy(fd, DAX_PATH, 1ULL << 50, 0, 4096), -EINVAL);
 	EXPECT("last byte of the device", legacy_copy(fd, DAX_PATH, 0, dsize - 1, 1), good);
 	EXPECT("overlapping ranges", legacy_copy(fd, DAX_PATH, 0, 4096, 8192), -EINVAL);
 	EXPECT("identical ranges", legacy_copy(fd, DAX_PATH, 4096, 4096, 1), -EINVAL);
@@ -203,8 +203,8 @@ static void size_rules(int fd)
 	       dc_ioctl(fd, _IOW(DMACOPY_IOC_MAGIC, 0, struct dmacopy_info), &big), -ENOTTY);
 	EXPECT("unknown request number",
 	       dc_ioctl(fd, _IOWR(DMACOPY_IOC_MAGIC, 0x40, struct dmacopy_info), &big), -ENOTTY);
-	EXPECT("reference request on /dev/dmacopy",
-	       dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, &big), -ENOTTY);
+	EXPECT("reference request on /dev/dmacopy", dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, &big),
+	       -ENOTTY);
 	EXPECT("NULL argument", dc_ioctl(fd, DMACOPY_IOC_INFO, NULL), -EFAULT);
 	EXPECT("unmapped argument", dc_ioctl(fd, DMACOPY_IOC_INFO, unmapped_address()), -EFAULT);
 	EXPECT("short argument (16 of 80 bytes mapped)", ({
@@ -247,8 +247,7 @@ static void register_table(int fd)
 	EXPECT("register a kernel address",
 	       dc_register(fd, (void *)0xffff888000000000ULL, 4096, 0, NULL), -EFAULT);
 	EXPECT("register PROT_NONE memory", dc_register(fd, none, len, 0, NULL), -EFAULT);
-	EXPECT("register read-only memory for writing", dc_register(fd, ro, len, 0, NULL),
-	       -EFAULT);
+	EXPECT("register read-only memory for writing", dc_register(fd, ro, len, 0, NULL), -EFAULT);
 	EXPECT("register read-only memory read-only",
 	       dc_register(fd, ro, len, DMACOPY_REG_READONLY, NULL), 0);
 	memset(&r, 0, sizeof(r));
@@ -258,9 +257,7 @@ static void register_table(int fd)
 	r.reserved[1] = 1;
 	EXPECT("register with reserved set", dc_ioctl(fd, DMACOPY_IOC_REGISTER, &r), -EINVAL);
 	EXPECT("unregister with flags set", ({
-		       struct dmacopy_unregister u = {
-			       .size = sizeof(u), .flags = 1, .handle = h
-		       };
+		       struct dmacopy_unregister u = {.size = sizeof(u), .flags = 1, .handle = h};
 		       dc_ioctl(fd, DMACOPY_IOC_UNREGISTER, &u);
 	       }),
 	       -EINVAL);
@@ -268,7 +265,7 @@ static void register_table(int fd)
 }
 
 static void sqe_set(struct dmacopy_sqe *s, uint32_t dh, uint64_t doff, uint32_t sh, uint64_t soff,
-		    uint64_t len)
+                    uint64_t len)
 {
 	memset(s, 0, sizeof(*s));
 	s->dst_handle = dh;
@@ -308,7 +305,8 @@ static void submit_table(int fd, bool channels)
 	}
 	EXPECT("submit count 0", dc_submit(fd, sqe, 0, NULL), -EINVAL);
 	EXPECT("submit more than max_batch", dc_submit(fd, sqe, info.max_batch + 1, NULL), -E2BIG);
-	EXPECT("submit with a NULL array", dc_submit(fd, NULL, 1, NULL), channels ? -EFAULT : -ENODEV);
+	EXPECT("submit with a NULL array", dc_submit(fd, NULL, 1, NULL),
+	       channels ? -EFAULT : -ENODEV);
 	memset(&s, 0, sizeof(s));
 	s.size = sizeof(s);
 	s.count = 1;
@@ -320,7 +318,7 @@ static void submit_table(int fd, bool channels)
 	EXPECT("submit with unknown flags", dc_ioctl(fd, DMACOPY_IOC_SUBMIT, &s), -EINVAL);
 	if (!channels) {
 		EXPECT("queue bound to a channel that does not exist", ({
-			       struct dmacopy_queue_create c = { .size = sizeof(c) };
+			       struct dmacopy_queue_create c = {.size = sizeof(c)};
 
 			       strcpy(c.channel, "dma0chan0");
 			       dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, &c);
@@ -365,21 +363,25 @@ static void submit_table(int fd, bool channels)
 	EXPECT("wait for more than in flight", dc_wait(fd, cqe, 1, 8, 0), -EINVAL);
 	EXPECT("wait with min > max", dc_wait(fd, cqe, 2, 1, 0), -EINVAL);
 	EXPECT("reap with min set", ({
-		       struct dmacopy_reap r = { .size = sizeof(r), .max = 8, .min = 1,
-						 .cqes = (uintptr_t)cqe, .cqe_size = sizeof(cqe[0]) };
+		       struct dmacopy_reap r = {.size = sizeof(r),
+		                                .max = 8,
+		                                .min = 1,
+		                                .cqes = (uintptr_t)cqe,
+		                                .cqe_size = sizeof(cqe[0])};
 		       dc_ioctl(fd, DMACOPY_IOC_REAP, &r);
 	       }),
 	       -EINVAL);
 	EXPECT("reap with cqe_size 8", ({
-		       struct dmacopy_reap r = { .size = sizeof(r), .max = 8,
-						 .cqes = (uintptr_t)cqe, .cqe_size = 8 };
+		       struct dmacopy_reap r = {
+		               .size = sizeof(r), .max = 8, .cqes = (uintptr_t)cqe, .cqe_size = 8};
 		       dc_ioctl(fd, DMACOPY_IOC_REAP, &r);
 	       }),
 	       -EINVAL);
 	EXPECT("reap into an unmapped array, nothing ready", ({
-		       struct dmacopy_reap r = { .size = sizeof(r), .max = 8,
-						 .cqes = (uintptr_t)unmapped_address(),
-						 .cqe_size = sizeof(cqe[0]) };
+		       struct dmacopy_reap r = {.size = sizeof(r),
+		                                .max = 8,
+		                                .cqes = (uintptr_t)unmapped_address(),
+		                                .cqe_size = sizeof(cqe[0])};
 		       dc_ioctl(fd, DMACOPY_IOC_REAP, &r);
 	       }),
 	       0);
@@ -387,9 +389,10 @@ static void submit_table(int fd, bool channels)
 	EXPECT("submit before a faulting reap", dc_submit(fd, sqe, 1, NULL), 0);
 	EXPECT("  wait for it without reaping", dc_wait(fd, cqe, 1, 0, 5000000000LL), 0);
 	EXPECT("  reap into an unmapped array", ({
-		       struct dmacopy_reap r = { .size = sizeof(r), .max = 8,
-						 .cqes = (uintptr_t)unmapped_address(),
-						 .cqe_size = sizeof(cqe[0]) };
+		       struct dmacopy_reap r = {.size = sizeof(r),
+		                                .max = 8,
+		                                .cqes = (uintptr_t)unmapped_address(),
+		                                .cqe_size = sizeof(cqe[0])};
 		       dc_ioctl(fd, DMACOPY_IOC_REAP, &r);
 	       }),
 	       -EFAULT);
@@ -400,7 +403,7 @@ static void submit_table(int fd, bool channels)
 
 	/* Ring full, -EBUSY while in flight, read() and poll(). */
 	{
-		struct dmacopy_queue_create c = { .size = sizeof(c), .cq_entries = 2 };
+		struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = 2};
 		struct pollfd pfd;
 		int qfd;
 
@@ -415,6 +418,18 @@ static void submit_table(int fd, bool channels)
 		pfd.fd = qfd;
 		pfd.events = POLLIN;
 		EXPECT("  poll() for completions", sys_ret(poll(&pfd, 1, 5000)), 1);
+		EXPECT("  epoll_wait() for completions", ({
+			       struct epoll_event ev = {.events = EPOLLIN}, out;
+			       int ep = epoll_create1(EPOLL_CLOEXEC);
+			       long n = -1;
+
+			       if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, qfd, &ev))
+				       n = sys_ret(epoll_wait(ep, &out, 1, 5000));
+			       if (ep >= 0)
+				       close(ep);
+			       n == 1 && (out.events & EPOLLIN) ? 1 : n;
+		       }),
+		       1);
 		EXPECT("  read() two completions", ({
 			       long n = sys_ret(read(qfd, cqe, sizeof(cqe)));
 
@@ -430,20 +445,19 @@ static void submit_table(int fd, bool channels)
 		close(qfd);
 	}
 	EXPECT("queue with too many ring entries", ({
-		       struct dmacopy_queue_create c = { .size = sizeof(c),
-							 .cq_entries = 1 << 20 };
+		       struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = 1 << 20};
 		       dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, &c);
 	       }),
 	       -EINVAL);
 	EXPECT("queue bound to an unknown channel", ({
-		       struct dmacopy_queue_create c = { .size = sizeof(c) };
+		       struct dmacopy_queue_create c = {.size = sizeof(c)};
 
 		       strcpy(c.channel, "nochan7");
 		       dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, &c);
 	       }),
 	       -ENODEV);
 	EXPECT("queue with a non-terminated channel name", ({
-		       struct dmacopy_queue_create c = { .size = sizeof(c) };
+		       struct dmacopy_queue_create c = {.size = sizeof(c)};
 
 		       memset(c.channel, 'a', sizeof(c.channel));
 		       dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, &c);
@@ -462,7 +476,7 @@ static void submit_table(int fd, bool channels)
 			die("register 64 MiB failed");
 		for (i = 0; i < 32; i++)
 			sqe_set(&many[i], hbig, (32 << 20) + ((uint64_t)i << 20), hbig,
-				(uint64_t)i << 20, 1 << 20);
+			        (uint64_t)i << 20, 1 << 20);
 		EXPECT("submit 32 x 1 MiB", dc_submit(fd, many, 32, NULL), 0);
 		busy = dc_unregister(fd, hbig);
 		/* A fast engine may be done already; t_kmod_timeout checks EBUSY for sure. */
@@ -524,9 +538,9 @@ static void channels_table(int fd, bool channels)
 /* RLIMIT_MEMLOCK: runs in a child that drops CAP_IPC_LOCK. */
 static void memlock_child(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2];
-	struct rlimit rl = { 1 << 20, 1 << 20 };
+	struct rlimit rl = {1 << 20, 1 << 20};
 	char *buf = anon_map(4 << 20, false);
 	uint32_t h1, h2;
 	int fd = dc_open();
@@ -540,14 +554,12 @@ static void memlock_child(void)
 		die("dropping CAP_IPC_LOCK: %s", strerror(errno));
 	EXPECT("memlock 1 MiB: register 2 MiB", dc_register(fd, buf, 2 << 20, 0, NULL), -ENOMEM);
 	EXPECT("memlock 1 MiB: register 512 KiB", dc_register(fd, buf, 512 << 10, 0, &h1), 0);
-	EXPECT("memlock 1 MiB: register 512 KiB more", dc_register(fd, buf, 512 << 10, 0, &h2),
-	       0);
+	EXPECT("memlock 1 MiB: register 512 KiB more", dc_register(fd, buf, 512 << 10, 0, &h2), 0);
 	EXPECT("memlock 1 MiB: register 1 byte more", dc_register(fd, buf, 1, 0, NULL), -ENOMEM);
 	EXPECT("memlock 1 MiB: unregister 512 KiB", dc_unregister(fd, h1), 0);
 	EXPECT("memlock 1 MiB: register 4 KiB", dc_register(fd, buf, 4096, 0, NULL), 0);
 	close(fd);
-	EXPECT("memlock 1 MiB: after close, register 1 MiB",
-	       ({
+	EXPECT("memlock 1 MiB: after close, register 1 MiB", ({
 		       int fd2 = dc_open();
 		       long r = dc_register(fd2, buf, 1 << 20, 0, NULL);
 
@@ -567,8 +579,7 @@ static void memlock_table(void)
 	pid = fork();
 	if (!pid)
 		memlock_child();
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		failures++;
 		printf("FAIL  RLIMIT_MEMLOCK checks (see above)\n");
 	}

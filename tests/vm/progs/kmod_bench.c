@@ -30,7 +30,8 @@ static double legacy_ops(double seconds)
 	if (fd < 0)
 		die("open /dev/ioat-dma: %s", strerror(errno));
 	do {
-		r = legacy_copy(fd, DAX_PATH, (n % 256) * 4096, (4u << 20) + (n % 256) * 4096, 4096);
+		r = legacy_copy(fd, DAX_PATH, (n % 256) * 4096, (4u << 20) + (n % 256) * 4096,
+		                4096);
 		if (r)
 			die("legacy copy: %s", strerror((int)-r));
 		n++;
@@ -85,9 +86,9 @@ static double batched_ops(double seconds)
 static double big_copies(double seconds, int depth, const char *mem)
 {
 	const size_t sz = 16u << 20;
-	unsigned char *buf = !strcmp(mem, "dax")  ? dax_map(256ULL << 20, 256u << 20) :
-			     !strcmp(mem, "anon") ? anon_map(256u << 20, false) :
-						    anon_map(256u << 20, true);
+	unsigned char *buf = !strcmp(mem, "dax")    ? dax_map(256ULL << 20, 256u << 20)
+	                     : !strcmp(mem, "anon") ? anon_map(256u << 20, false)
+	                                            : anon_map(256u << 20, true);
 	struct dmacopy_sqe sqe;
 	struct dmacopy_cqe cqe[64];
 	unsigned long n = 0, sent = 0;
@@ -158,8 +159,8 @@ static void sweep(void)
 		sqe.len = sz;
 		t0 = now_sec();
 		for (k = 0; k < reps; k++) {
-			if (dc_submit(fd, &sqe, 1, NULL) || dc_wait(fd, &cqe, 1, 1, 30000000000LL) != 1 ||
-			    cqe.status)
+			if (dc_submit(fd, &sqe, 1, NULL) ||
+			    dc_wait(fd, &cqe, 1, 1, 30000000000LL) != 1 || cqe.status)
 				die("DMA copy of %zu failed", sz);
 		}
 		td = (now_sec() - t0) / reps * 1e6;

@@ -19,12 +19,12 @@
 
 #include "kmod_util.h"
 
-#define GUARD	  4096
-#define NEAR	  64
+#define GUARD     4096
+#define NEAR      64
 #define MAX_BATCH 256
 
 enum { BUF_ANON, BUF_HUGE, BUF_DAX, NBUF };
-static const char *const buf_names[NBUF] = { "anon", "hugetlb", "dax" };
+static const char *const buf_names[NBUF] = {"anon", "hugetlb", "dax"};
 
 struct buf {
 	unsigned char *mem;
@@ -81,9 +81,11 @@ static bool pick_op(uint64_t *rs, struct op *ops, int n, struct op *o)
 			if (ops[i].dst == o->dst &&
 			    (overlap(ops[i].doff, ops[i].len, o->doff, o->len)))
 				bad = true;
-			if (ops[i].src == o->dst && overlap(ops[i].soff, ops[i].len, o->doff, o->len))
+			if (ops[i].src == o->dst &&
+			    overlap(ops[i].soff, ops[i].len, o->doff, o->len))
 				bad = true;
-			if (ops[i].dst == o->src && overlap(ops[i].doff, ops[i].len, o->soff, o->len))
+			if (ops[i].dst == o->src &&
+			    overlap(ops[i].doff, ops[i].len, o->soff, o->len))
 				bad = true;
 		}
 		if (!bad)
@@ -119,7 +121,7 @@ static void worker(int id, int copies, size_t buf_len, uint64_t seed)
 	struct dmacopy_cqe cqe[MAX_BATCH];
 	struct op ops[MAX_BATCH];
 	bool seen[MAX_BATCH];
-	struct dmacopy_queue_create qc = { .size = sizeof(qc) };
+	struct dmacopy_queue_create qc = {.size = sizeof(qc)};
 	int fd = dc_open(), qfd, done = 0, batches = 0, n, i, b, got;
 	uint64_t bytes = 0, largest = 0;
 	long r;
@@ -148,12 +150,16 @@ static void worker(int id, int copies, size_t buf_len, uint64_t seed)
 		n = 0;
 		if (!batches) {
 			/* The extremes first: one copy of max_len bytes, one of 1 byte. */
-			ops[0] = (struct op){ .dst = id % NBUF, .src = (id + 1) % NBUF,
-					      .doff = GUARD, .soff = buf_len - GUARD - max_len,
-					      .len = max_len };
-			ops[1] = (struct op){ .dst = (id + 1) % NBUF, .src = id % NBUF,
-					      .doff = GUARD + 1, .soff = buf_len - GUARD - 1,
-					      .len = 1 };
+			ops[0] = (struct op){.dst = id % NBUF,
+			                     .src = (id + 1) % NBUF,
+			                     .doff = GUARD,
+			                     .soff = buf_len - GUARD - max_len,
+			                     .len = max_len};
+			ops[1] = (struct op){.dst = (id + 1) % NBUF,
+			                     .src = id % NBUF,
+			                     .doff = GUARD + 1,
+			                     .soff = buf_len - GUARD - 1,
+			                     .len = 1};
 			want = 2;
 		}
 		for (; n < want; n++) {
@@ -184,12 +190,13 @@ static void worker(int id, int copies, size_t buf_len, uint64_t seed)
 					die("worker %d: unexpected completion %#llx", id,
 					    (unsigned long long)cqe[i].user_data);
 				if (cqe[i].status)
-					die("worker %d: copy %llu (%s+%llu <- %s+%llu, %llu B) failed: %s (error %u)",
+					die("worker %d: copy %llu (%s+%llu <- %s+%llu, %llu B) "
+					    "failed: %s (error %u)",
 					    id, (unsigned long long)k, buf_names[ops[k].dst],
 					    (unsigned long long)ops[k].doff, buf_names[ops[k].src],
 					    (unsigned long long)ops[k].soff,
-					    (unsigned long long)ops[k].len, strerror(-cqe[i].status),
-					    cqe[i].error);
+					    (unsigned long long)ops[k].len,
+					    strerror(-cqe[i].status), cqe[i].error);
 				seen[k] = true;
 			}
 			got += (int)r;
@@ -203,7 +210,7 @@ static void worker(int id, int copies, size_t buf_len, uint64_t seed)
 		}
 		for (i = 0; i < n; i++)
 			check_range(ops[i].dst, ops[i].doff - NEAR, ops[i].len + 2 * NEAR,
-				    "after a batch");
+			            "after a batch");
 		done += n;
 		if (++batches % 16 == 0)
 			check_all("periodic check");
@@ -243,8 +250,10 @@ int main(int argc, char **argv)
 			max_len = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n COPIES] [-p PROCS] [-m BUF_MIB] [-s SEED] [-M MAX_LEN]\n",
-				argv[0]);
+			fprintf(stderr,
+			        "usage: %s [-n COPIES] [-p PROCS] [-m BUF_MIB] [-s SEED] [-M "
+			        "MAX_LEN]\n",
+			        argv[0]);
 			return 2;
 		}
 	}

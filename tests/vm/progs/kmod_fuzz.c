@@ -14,16 +14,17 @@
  * files are closed; the kernel log is checked by the harness.
  */
 #include <poll.h>
+#include <stddef.h>
 #include <sys/wait.h>
 
 #include "kmod_util.h"
 
-#define ARENA	 (2u << 20)
+#define ARENA    (2u << 20)
 #define DAX_BASE (512ULL << 20) /* device-dax slice of process 0 */
-#define MAXH	 32
+#define MAXH     32
 
 struct area {
-	unsigned char *base;	/* guard | arena | guard, ARENA bytes each */
+	unsigned char *base; /* guard | arena | guard, ARENA bytes each */
 	unsigned char *guard_copy;
 };
 
@@ -56,9 +57,19 @@ static void area_check(const struct area *a, const char *what)
 
 static uint64_t pick_u64(void)
 {
-	static const uint64_t special[] = { 0, 1, 4095, 4096, 4097, 65536, 1 << 20, 2 << 20,
-					    UINT32_MAX, 1ULL << 32, INT64_MAX, UINT64_MAX,
-					    UINT64_MAX - 4095 };
+	static const uint64_t special[] = {0,
+	                                   1,
+	                                   4095,
+	                                   4096,
+	                                   4097,
+	                                   65536,
+	                                   1 << 20,
+	                                   2 << 20,
+	                                   UINT32_MAX,
+	                                   1ULL << 32,
+	                                   INT64_MAX,
+	                                   UINT64_MAX,
+	                                   UINT64_MAX - 4095};
 
 	switch (rnd_below(&rs, 4)) {
 	case 0:
@@ -90,8 +101,15 @@ static uint64_t pick_addr(uint64_t *len)
 	}
 }
 
-/* An argument pointer: NULL, unmapped, garbage, or the prepared buffer. */
-static void *pick_arg(void *good, size_t len)
+#define NO_PTR SIZE_MAX
+
+/*
+ * An argument pointer: NULL, unmapped, garbage, or the prepared buffer, maybe
+ * with a few bytes changed. The 8 bytes at ptr (a user pointer the module
+ * writes through) are never changed: a pointer with one byte flipped could
+ * point into this program's own data, which the module would rightly write.
+ */
+static void *pick_arg(void *good, size_t len, size_t ptr)
 {
 	switch (rnd_below(&rs, 8)) {
 	case 0:
@@ -109,8 +127,13 @@ static void *pick_arg(void *good, size_t len)
 			unsigned char *p = good;
 			int k = 1 + (int)rnd_below(&rs, 3);
 
-			while (k--)
-				p[rnd_below(&rs, len)] ^= (unsigned char)rnd_next(&rs);
+			size_t at;
+
+			while (k--) {
+				at = rnd_below(&rs, len);
+				if (ptr == NO_PTR || at < ptr || at >= ptr + 8)
+					p[at] ^= (unsigned char)rnd_next(&rs);
+			}
 		}
 		return good;
 	default:
@@ -136,7 +159,7 @@ static uint32_t pick_handle(void)
 
 static void fuzz_register(void)
 {
-	struct dmacopy_register r = { .size = sizeof(r) };
+	struct dmacopy_register r = {.size = sizeof(r)};
 	uint64_t len;
 	long ret;
 
@@ -154,14 +177,14 @@ static void fuzz_register(void)
 
 static void fuzz_unregister(void)
 {
-	struct dmacopy_unregister u = { .size = sizeof(u) };
+	struct dmacopy_unregister u = {.size = sizeof(u)};
 	int i;
 
 	if (!nhandles)
 		return;
 	i = (int)rnd_below(&rs, nhandles);
 	u.handle = rnd_below(&rs, 8) ? handles[i] : (uint32_t)pick_u64();
-	if (!dc_ioctl(pick_fd(), DMACOPY_IOC_UNREGISTER, pick_arg(&u, sizeof(u))) &&
+	if (!dc_ioctl(pick_fd(), DMACOPY_IOC_UNREGISTER, pick_arg(&u, sizeof(u), NO_PTR)) &&
 	    u.handle == handles[i])
 		handles[i] = handles[--nhandles];
 }
@@ -169,7 +192,7 @@ static void fuzz_unregister(void)
 static void fuzz_submit(void)
 {
 	static struct dmacopy_sqe sqe[300];
-	struct dmacopy_submit s = { .size = sizeof(s), .sqe_size = sizeof(sqe[0]) };
+	struct dmacopy_submit s = {.size = sizeof(s), .sqe_size = sizeof(sqe[0])};
 	uint32_t n = 1 + (uint32_t)rnd_below(&rs, rnd_below(&rs, 4) ? 16 : 300), i;
 
 	for (i = 0; i < n; i++) {
@@ -179,8 +202,8 @@ static void fuzz_submit(void)
 		sqe[i].src_handle = pick_handle();
 		sqe[i].dst_offset = rnd_below(&rs, 8) ? rnd_below(&rs, ARENA) : pick_u64();
 		sqe[i].src_offset = rnd_below(&rs, 8) ? rnd_below(&rs, ARENA) : pick_u64();
-		sqe[i].len = rnd_below(&rs, 8) ? 1 + rnd_below(&rs, 1 << rnd_below(&rs, 20)) :
-						 pick_u64();
+		sqe[i].len = rnd_below(&rs, 8) ? 1 + rnd_below(&rs, 1 << rnd_below(&rs, 20))
+		                               : pick_u64();
 		if (rnd_below(&rs, 32) == 0)
 			sqe[i].flags = (uint32_t)rnd_next(&rs);
 	}
@@ -190,24 +213,31 @@ static void fuzz_submit(void)
 	s.sqes = (uintptr_t)sqe;
 	if (rnd_below(&rs, 16) == 0)
 		s.sqe_size = (uint32_t)pick_u64();
-	dc_ioctl(pick_fd(), DMACOPY_IOC_SUBMIT, pick_arg(&s, sizeof(s)));
+	dc_ioctl(pick_fd(), DMACOPY_IOC_SUBMIT,
+	         pick_arg(&s, sizeof(s), offsetof(struct dmacopy_submit, sqes)));
 }
+
+/*
+ * Where the module writes completions and channel entries: 1 MiB each, the most
+ * any (mutated) count can make it write, in mappings of their own.
+ */
+static struct dmacopy_cqe *cqe_sink;
+static unsigned char *entry_sink;
 
 static void fuzz_reap(void)
 {
-	static struct dmacopy_cqe cqe[64];
-	struct dmacopy_reap r = { .size = sizeof(r), .cqe_size = sizeof(cqe[0]) };
+	struct dmacopy_cqe *cqe = cqe_sink;
+	struct dmacopy_reap r = {.size = sizeof(r), .cqe_size = sizeof(cqe[0])};
 	bool wait = rnd_below(&rs, 2);
 
 	r.max = (uint32_t)rnd_below(&rs, 80);
 	r.cqes = rnd_below(&rs, 8) ? (uintptr_t)cqe : pick_u64();
-	if (r.max > 64 && r.cqes == (uintptr_t)cqe)
-		r.max = 64;
 	if (wait) {
 		r.min = (uint32_t)rnd_below(&rs, 4);
 		r.timeout_ns = (int64_t)rnd_below(&rs, 5000000);
 	}
-	dc_ioctl(pick_fd(), wait ? DMACOPY_IOC_WAIT : DMACOPY_IOC_REAP, pick_arg(&r, sizeof(r)));
+	dc_ioctl(pick_fd(), wait ? DMACOPY_IOC_WAIT : DMACOPY_IOC_REAP,
+	         pick_arg(&r, sizeof(r), offsetof(struct dmacopy_reap, cqes)));
 }
 
 static void fuzz_raw_ioctl(void)
@@ -218,11 +248,11 @@ static void fuzz_raw_ioctl(void)
 	rnd_fill(&rs, buf, sizeof(buf));
 	*(uint32_t *)buf = (uint32_t)rnd_below(&rs, 160);
 	cmd = _IOC(rnd_below(&rs, 4), rnd_below(&rs, 4) ? DMACOPY_IOC_MAGIC : 0xad,
-		   rnd_below(&rs, 16), rnd_below(&rs, 200));
+	           rnd_below(&rs, 16), rnd_below(&rs, 200));
 	if (rnd_below(&rs, 8) == 0)
 		cmd = (unsigned long)rnd_next(&rs) & 0xffffffff;
 	/* Garbage register/submit arguments are harmless: addresses are random 64-bit. */
-	dc_ioctl(rnd_below(&rs, 2) ? pick_fd() : lfd, cmd, pick_arg(buf, sizeof(buf)));
+	dc_ioctl(rnd_below(&rs, 2) ? pick_fd() : lfd, cmd, pick_arg(buf, sizeof(buf), NO_PTR));
 }
 
 static void fuzz_info(void)
@@ -231,28 +261,25 @@ static void fuzz_info(void)
 		struct dmacopy_info info;
 		struct dmacopy_channels ch;
 	} u;
-	static unsigned char entries[4096];
+	unsigned char *entries = entry_sink;
 
 	memset(&u, 0, sizeof(u));
 	if (rnd_below(&rs, 2)) {
 		u.info.size = sizeof(u.info);
-		dc_ioctl(pick_fd(), DMACOPY_IOC_INFO, pick_arg(&u, sizeof(u.info)));
+		dc_ioctl(pick_fd(), DMACOPY_IOC_INFO, pick_arg(&u, sizeof(u.info), NO_PTR));
 		return;
 	}
 	u.ch.size = sizeof(u.ch);
 	u.ch.count = (uint32_t)rnd_below(&rs, 40);
 	u.ch.entry_size = (uint32_t)(rnd_below(&rs, 2) ? 112 : rnd_below(&rs, 300));
 	u.ch.entries = rnd_below(&rs, 4) ? (uintptr_t)entries : pick_u64();
-	if ((uint64_t)u.ch.count * u.ch.entry_size > sizeof(entries) &&
-	    u.ch.entries == (uintptr_t)entries)
-		u.ch.count = 1;
 	dc_ioctl(pick_fd(), rnd_below(&rs, 2) ? DMACOPY_IOC_CHANNELS : DMACOPY_IOC_STATS,
-		 pick_arg(&u, sizeof(u.ch)));
+	         pick_arg(&u, sizeof(u.ch), offsetof(struct dmacopy_channels, entries)));
 }
 
 static void fuzz_queue(void)
 {
-	struct dmacopy_queue_create c = { .size = sizeof(c) };
+	struct dmacopy_queue_create c = {.size = sizeof(c)};
 	int i = (int)rnd_below(&rs, 4);
 
 	if (qfds[i] >= 0) {
@@ -263,14 +290,14 @@ static void fuzz_queue(void)
 	c.cq_entries = (uint32_t)(rnd_below(&rs, 4) ? rnd_below(&rs, 64) : pick_u64());
 	if (rnd_below(&rs, 4) == 0)
 		snprintf(c.channel, sizeof(c.channel), "dma%dchan0", (int)rnd_below(&rs, 5));
-	if (!dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, pick_arg(&c, sizeof(c))) && c.fd > 2)
+	if (!dc_ioctl(fd, DMACOPY_IOC_QUEUE_CREATE, pick_arg(&c, sizeof(c), NO_PTR)) && c.fd > 2)
 		qfds[i] = c.fd;
 }
 
 static void fuzz_read_poll(void)
 {
 	static unsigned char buf[1024];
-	struct pollfd p = { .fd = pick_fd(), .events = POLLIN | POLLOUT };
+	struct pollfd p = {.fd = pick_fd(), .events = POLLIN | POLLOUT};
 	int flags = fcntl(p.fd, F_GETFL);
 
 	if (rnd_below(&rs, 2)) {
@@ -279,7 +306,8 @@ static void fuzz_read_poll(void)
 	}
 	fcntl(p.fd, F_SETFL, flags | O_NONBLOCK);
 	if (read(p.fd, rnd_below(&rs, 8) ? (void *)buf : (void *)(uintptr_t)pick_u64(),
-		 rnd_below(&rs, sizeof(buf))) < 0 && errno == EINTR)
+	         rnd_below(&rs, sizeof(buf))) < 0 &&
+	    errno == EINTR)
 		die("read interrupted");
 	fcntl(p.fd, F_SETFL, flags);
 }
@@ -287,12 +315,12 @@ static void fuzz_read_poll(void)
 static void fuzz_legacy(void)
 {
 	struct ioctl_dma_args a;
-	static const char *const names[] = { DAX_PATH, "/dev/null", "/dev/dmacopy", "/", "" };
+	static const char *const names[] = {DAX_PATH, "/dev/null", "/dev/dmacopy", "/", ""};
 
 	memset(&a, 0, sizeof(a));
 	if (rnd_below(&rs, 8))
 		snprintf(a.device_name, sizeof(a.device_name), "%s",
-			 names[rnd_below(&rs, rnd_below(&rs, 4) ? 1 : 5)]);
+		         names[rnd_below(&rs, rnd_below(&rs, 4) ? 1 : 5)]);
 	else
 		rnd_fill(&rs, a.device_name, sizeof(a.device_name));
 	a.src_offset = rnd_below(&rs, 4) ? rnd_below(&rs, 32 << 20) : pick_u64();
@@ -314,16 +342,17 @@ static void fuzz_legacy(void)
 
 static void fuzzer(int id, double seconds, uint64_t seed)
 {
-	void (*const actions[])(void) = { fuzz_register, fuzz_unregister, fuzz_submit,
-					  fuzz_submit,	 fuzz_reap,	  fuzz_reap,
-					  fuzz_raw_ioctl, fuzz_info,	  fuzz_queue,
-					  fuzz_read_poll, fuzz_legacy };
+	void (*const actions[])(void) = {
+	        fuzz_register,  fuzz_unregister, fuzz_submit, fuzz_submit,    fuzz_reap,  fuzz_reap,
+	        fuzz_raw_ioctl, fuzz_info,       fuzz_queue,  fuzz_read_poll, fuzz_legacy};
 	const int nactions = sizeof(actions) / sizeof(actions[0]);
 	unsigned long total = 0;
 	double end = now_sec() + seconds;
 	int i, a;
 
 	rs = seed * 0x9e3779b97f4a7c15ULL + (uint64_t)id + 1;
+	cqe_sink = anon_map(1 << 20, false);
+	entry_sink = anon_map(1 << 20, false);
 	area_init(&anon_area, anon_map(3 * ARENA, false));
 	area_init(&dax_area, dax_map(DAX_BASE + (uint64_t)id * 3 * ARENA, 3 * ARENA));
 	fd = dc_open();
@@ -348,7 +377,8 @@ static void fuzzer(int id, double seconds, uint64_t seed)
 	close(lfd);
 	area_check(&anon_area, "anonymous arena");
 	area_check(&dax_area, "device-dax arena");
-	note("process %d: %lu requests (%lu registrations, %lu submissions, %lu legacy), guards intact",
+	note("process %d: %lu requests (%lu registrations, %lu submissions, %lu legacy), guards "
+	     "intact",
 	     id, total, counts[0], counts[2] + counts[3], counts[10]);
 	exit(0);
 }

@@ -75,8 +75,7 @@ static void words_check(void)
 }
 
 /* Run fn on the words; false if the memory went away (SIGBUS) now or before. */
-static bool touch_words(void (*fn)(void), unsigned char *p, size_t from, size_t to,
-			uint64_t round)
+static bool touch_words(void (*fn)(void), unsigned char *p, size_t from, size_t to, uint64_t round)
 {
 	words.p = p;
 	words.from = from;
@@ -106,11 +105,11 @@ static unsigned char *map_buf(const char *mem, uint64_t dax_off, size_t len)
 int main(int argc, char **argv)
 {
 	const char *mem = "anon";
-	uint64_t dax_off = 256ULL << 20, rounds = 0, ok = 0, errs[8] = { 0 };
+	uint64_t dax_off = 256ULL << 20, rounds = 0, ok = 0, errs[8] = {0};
 	size_t len = 1 << 20, size, i;
 	unsigned int batch = 16, k;
-	bool retry = false, wait_gone = false, faults = false, in_enodev = false, gone_noted = false,
-	     started = false;
+	bool retry = false, wait_gone = false, faults = false, in_enodev = false,
+	     gone_noted = false, started = false;
 	double seconds = 0, end;
 	struct dmacopy_sqe *sqe;
 	struct dmacopy_cqe cqe[64];
@@ -223,8 +222,8 @@ int main(int argc, char **argv)
 					errs[cqe[i].error < 8 ? cqe[i].error : 7]++;
 					continue;
 				}
-				if (!touch_words(words_check, dst, (size_t)k * len, (size_t)(k + 1) * len,
-						 rounds)) {
+				if (!touch_words(words_check, dst, (size_t)k * len,
+				                 (size_t)(k + 1) * len, rounds)) {
 					if (!gone_noted)
 						note("memory gone: SIGBUS (round %llu)",
 						     (unsigned long long)rounds);
@@ -238,14 +237,15 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	note("%llu rounds, %llu copies verified, failed: %llu read, %llu write, %llu aborted, %llu timed out, %llu other",
+	note("%llu rounds, %llu copies verified, failed: %llu read, %llu write, %llu aborted, %llu "
+	     "timed out, %llu other",
 	     (unsigned long long)rounds, (unsigned long long)ok,
 	     (unsigned long long)errs[DMACOPY_ERR_READ_FAULT],
 	     (unsigned long long)errs[DMACOPY_ERR_WRITE_FAULT],
 	     (unsigned long long)errs[DMACOPY_ERR_ABORTED],
 	     (unsigned long long)errs[DMACOPY_ERR_TIMEOUT],
 	     (unsigned long long)(errs[DMACOPY_ERR_CHANNEL] + errs[DMACOPY_ERR_DEVICE_GONE] +
-				  errs[7]));
+	                          errs[7]));
 	close(fd);
 	return 0;
 }

@@ -18,14 +18,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                        \
-	do {                                                                                    \
-		if (!(cond)) {                                                                  \
-			printf("FAIL  %s:%d: ", __func__, __LINE__);                            \
-			printf(__VA_ARGS__);                                                    \
-			printf(" (%s)\n", dmacopy_last_error());                                \
-			failures++;                                                             \
-		}                                                                               \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL  %s:%d: ", __func__, __LINE__);                               \
+			printf(__VA_ARGS__);                                                       \
+			printf(" (%s)\n", dmacopy_last_error());                                   \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 #define BUF (8u << 20)
@@ -38,7 +38,7 @@ struct mem {
 
 static void random_copies(struct dmacopy_engine *e, struct mem *m, int nm, int rounds)
 {
-	struct dmacopy_queue_opts qo = { .depth = 512 };
+	struct dmacopy_queue_opts qo = {.depth = 512};
 	struct dmacopy_completion c[512];
 	unsigned char *shadow[4];
 	struct dmacopy_queue *q;
@@ -66,13 +66,14 @@ static void random_copies(struct dmacopy_engine *e, struct mem *m, int nm, int r
 			op[i].d = (int)rnd_below(&rs, nm);
 			op[i].s = (int)rnd_below(&rs, nm);
 			op[i].len = 1 + rnd_below(&rs, 65536);
-			op[i].doff = (size_t)(2 * i) * 65536 + rnd_below(&rs, 65536 - op[i].len + 1);
-			op[i].soff = (size_t)(2 * i + 1) * 65536 +
-				     rnd_below(&rs, 65536 - op[i].len + 1);
+			op[i].doff =
+			        (size_t)(2 * i) * 65536 + rnd_below(&rs, 65536 - op[i].len + 1);
+			op[i].soff =
+			        (size_t)(2 * i + 1) * 65536 + rnd_below(&rs, 65536 - op[i].len + 1);
 			ret = dmacopy_enqueue_copy(q, m[op[i].d].p + op[i].doff,
-						   m[op[i].s].p + op[i].soff, op[i].len,
-						   1000 * (uint64_t)round + (uint64_t)i,
-						   i == nops / 2 ? DMACOPY_OP_FENCE : 0);
+			                           m[op[i].s].p + op[i].soff, op[i].len,
+			                           1000 * (uint64_t)round + (uint64_t)i,
+			                           i == nops / 2 ? DMACOPY_OP_FENCE : 0);
 			CHECK(!ret, "enqueue: %d", ret);
 		}
 		n = dmacopy_submit(q);
@@ -91,10 +92,12 @@ static void random_copies(struct dmacopy_engine *e, struct mem *m, int nm, int r
 			got += ret;
 		}
 		for (i = 0; i < nops; i++) {
-			memcpy(shadow[op[i].d] + op[i].doff, shadow[op[i].s] + op[i].soff, op[i].len);
+			memcpy(shadow[op[i].d] + op[i].doff, shadow[op[i].s] + op[i].soff,
+			       op[i].len);
 		}
 		for (b = 0; b < nm; b++)
-			CHECK(!memcmp(shadow[b], m[b].p, BUF), "round %d: %s differs", round, m[b].name);
+			CHECK(!memcmp(shadow[b], m[b].p, BUF), "round %d: %s differs", round,
+			      m[b].name);
 	}
 	CHECK(dmacopy_queue_destroy(q) == 0, "queue_destroy");
 	for (b = 0; b < nm; b++)
@@ -102,7 +105,7 @@ static void random_copies(struct dmacopy_engine *e, struct mem *m, int nm, int r
 }
 
 static void fence_and_errors(struct dmacopy_engine *e, struct mem *m, unsigned char *ro,
-			     struct dmacopy_region *ror)
+                             struct dmacopy_region *ror)
 {
 	struct dmacopy_completion c[8];
 	struct dmacopy_queue *q;
@@ -146,7 +149,8 @@ static void fence_and_errors(struct dmacopy_engine *e, struct mem *m, unsigned c
 				CHECK(!c[i].status, "length 0: %d", c[i].status);
 				break;
 			case 6:
-				CHECK(c[i].status == -EACCES, "read-only destination: %d", c[i].status);
+				CHECK(c[i].status == -EACCES, "read-only destination: %d",
+				      c[i].status);
 				break;
 			}
 		}
@@ -163,7 +167,7 @@ int main(int argc, char **argv)
 	struct dmacopy_engine *e, *e2;
 	struct dmacopy_queue *q;
 	struct dmacopy_caps caps;
-	struct mem m[3] = { { .name = "anon" }, { .name = "hugetlb" }, { .name = "dax" } };
+	struct mem m[3] = {{.name = "anon"}, {.name = "hugetlb"}, {.name = "dax"}};
 	unsigned char *ro;
 	struct dmacopy_region *ror;
 	char spec[64];
@@ -180,8 +184,8 @@ int main(int argc, char **argv)
 	CHECK(caps.flags & DMACOPY_CAP_HARDWARE, "not hardware");
 	CHECK(caps.flags & DMACOPY_CAP_NEEDS_REGISTER, "no registration needed?");
 	CHECK(caps.channels > 0, "no channels");
-	note("auto chose %s: %u channels, max transfer %llu", dmacopy_engine_name(e),
-	     caps.channels, (unsigned long long)caps.max_transfer);
+	note("auto chose %s: %u channels, max transfer %llu", dmacopy_engine_name(e), caps.channels,
+	     (unsigned long long)caps.max_transfer);
 
 	m[0].p = anon_map(BUF, false);
 	m[1].p = anon_map(BUF, true);
@@ -209,7 +213,7 @@ int main(int argc, char **argv)
 	if (!dmacopy_queue_create(e, NULL, &q)) {
 		for (i = 0; i < 32; i++)
 			dmacopy_enqueue_copy(q, m[0].p + (size_t)i * 131072,
-					     m[2].p + (size_t)i * 131072, 131072, (uint64_t)i, 0);
+			                     m[2].p + (size_t)i * 131072, 131072, (uint64_t)i, 0);
 		CHECK(dmacopy_submit(q) == 32, "submit 32");
 	}
 	CHECK(dmacopy_engine_close(e) == 0, "close with copies in flight");
@@ -227,7 +231,7 @@ int main(int argc, char **argv)
 	if (!ret) {
 		CHECK(!dmacopy_region_register(e2, m[0].p, BUF, &m[0].r), "register");
 		CHECK(!dmacopy_region_register(e2, m[2].p, BUF, &m[2].r), "register");
-		rnd_fill(&(uint64_t){ 7 }, m[2].p, 1 << 20);
+		rnd_fill(&(uint64_t){7}, m[2].p, 1 << 20);
 		CHECK(!dmacopy_memcpy(e2, m[0].p, m[2].p, 1 << 20), "memcpy on %s", spec);
 		CHECK(!memcmp(m[0].p, m[2].p, 1 << 20), "memcpy data on %s", spec);
 		dmacopy_engine_close(e2);

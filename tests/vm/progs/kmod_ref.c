@@ -76,9 +76,9 @@ static int perform_dma(const char *dev, uint64_t src, uint64_t dst, uint64_t siz
 {
 	int fd = open("/dev/ioat-dma", O_RDWR);
 	struct ioctl_dma_args args = {
-		.src_offset = src,
-		.dst_offset = dst,
-		.size = size,
+	        .src_offset = src,
+	        .dst_offset = dst,
+	        .size = size,
 	};
 	int ret;
 
@@ -104,8 +104,8 @@ static int unittest(const char *dev)
 	if (!expect)
 		return 1;
 	fill_random(expect, size);
-	printf("Randomly generated data: %02x%02x%02x%02x... (%zu bytes)\n", expect[0],
-	       expect[1], expect[2], expect[3], size);
+	printf("Randomly generated data: %02x%02x%02x%02x... (%zu bytes)\n", expect[0], expect[1],
+	       expect[2], expect[3], size);
 
 	printf("test_01_dax_src_init ... ");
 	memcpy(dax, expect, size);

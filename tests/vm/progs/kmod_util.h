@@ -22,7 +22,7 @@
 
 #include "uapi/linux/dmacopy.h"
 
-#define DAX_PATH "/dev/dax0.0"
+#define DAX_PATH  "/dev/dax0.0"
 #define DAX_SYSFS "/sys/bus/dax/devices/dax0.0"
 
 static const char *test_name = "kmod";
@@ -115,13 +115,13 @@ static inline long dc_info(int fd, struct dmacopy_info *info)
 }
 
 static inline long dc_register(int fd, const void *addr, uint64_t len, uint32_t flags,
-			       uint32_t *handle)
+                               uint32_t *handle)
 {
 	struct dmacopy_register r = {
-		.size = sizeof(r),
-		.flags = flags,
-		.addr = (uintptr_t)addr,
-		.len = len,
+	        .size = sizeof(r),
+	        .flags = flags,
+	        .addr = (uintptr_t)addr,
+	        .len = len,
 	};
 	long ret = dc_ioctl(fd, DMACOPY_IOC_REGISTER, &r);
 
@@ -132,19 +132,19 @@ static inline long dc_register(int fd, const void *addr, uint64_t len, uint32_t 
 
 static inline long dc_unregister(int fd, uint32_t handle)
 {
-	struct dmacopy_unregister u = { .size = sizeof(u), .handle = handle };
+	struct dmacopy_unregister u = {.size = sizeof(u), .handle = handle};
 
 	return dc_ioctl(fd, DMACOPY_IOC_UNREGISTER, &u);
 }
 
 static inline long dc_submit(int fd, const struct dmacopy_sqe *sqes, uint32_t n,
-			     uint32_t *error_index)
+                             uint32_t *error_index)
 {
 	struct dmacopy_submit s = {
-		.size = sizeof(s),
-		.count = n,
-		.sqe_size = sizeof(*sqes),
-		.sqes = (uintptr_t)sqes,
+	        .size = sizeof(s),
+	        .count = n,
+	        .sqe_size = sizeof(*sqes),
+	        .sqes = (uintptr_t)sqes,
 	};
 	long ret = dc_ioctl(fd, DMACOPY_IOC_SUBMIT, &s);
 
@@ -156,34 +156,33 @@ static inline long dc_submit(int fd, const struct dmacopy_sqe *sqes, uint32_t n,
 static inline long dc_reap(int fd, struct dmacopy_cqe *cqes, uint32_t max)
 {
 	struct dmacopy_reap r = {
-		.size = sizeof(r),
-		.max = max,
-		.cqes = (uintptr_t)cqes,
-		.cqe_size = sizeof(*cqes),
+	        .size = sizeof(r),
+	        .max = max,
+	        .cqes = (uintptr_t)cqes,
+	        .cqe_size = sizeof(*cqes),
 	};
 
 	return dc_ioctl(fd, DMACOPY_IOC_REAP, &r);
 }
 
 static inline long dc_wait(int fd, struct dmacopy_cqe *cqes, uint32_t min, uint32_t max,
-			   int64_t timeout_ns)
+                           int64_t timeout_ns)
 {
 	struct dmacopy_reap r = {
-		.size = sizeof(r),
-		.max = max,
-		.min = min,
-		.cqes = (uintptr_t)cqes,
-		.timeout_ns = timeout_ns,
-		.cqe_size = sizeof(*cqes),
+	        .size = sizeof(r),
+	        .max = max,
+	        .min = min,
+	        .cqes = (uintptr_t)cqes,
+	        .timeout_ns = timeout_ns,
+	        .cqe_size = sizeof(*cqes),
 	};
 
 	return dc_ioctl(fd, DMACOPY_IOC_WAIT, &r);
 }
 
-static inline long legacy_copy(int fd, const char *dev, uint64_t src, uint64_t dst,
-			       uint64_t size)
+static inline long legacy_copy(int fd, const char *dev, uint64_t src, uint64_t dst, uint64_t size)
 {
-	struct ioctl_dma_args a = { .src_offset = src, .dst_offset = dst, .size = size };
+	struct ioctl_dma_args a = {.src_offset = src, .dst_offset = dst, .size = size};
 
 	snprintf(a.device_name, sizeof(a.device_name), "%s", dev);
 	return dc_ioctl(fd, IOCTL_IOAT_DMA_SUBMIT, &a);
