@@ -54,6 +54,7 @@ static int cpu_open(struct dmacopy_engine *e, const char *arg,
 	ce->parallel_threshold = opts->cpu_parallel_threshold ? opts->cpu_parallel_threshold
 							       : cpu_pool_default_threshold();
 	e->priv = ce;
+	e->inline_max = ce->parallel_threshold;
 	return 0;
 }
 

@@ -107,6 +107,11 @@ struct dmacopy_engine {
 	struct dmacopy_queue *queues;
 	struct dmacopy_region *regions;
 	void *priv;
+	/*
+	 * The CPU engine: copies below inline_max bytes are done by dmacopy_memcpy() itself, on the
+	 * caller's thread, with no engine call (0: never).
+	 */
+	size_t inline_max;
 };
 
 /* Engine kinds compiled into the library, in "auto" preference order (cpu last). */
