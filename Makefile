@@ -32,7 +32,10 @@ LIB_SRCS := $(wildcard lib/*.c)
 TOOL_SRCS := $(wildcard tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
+SPDK_SRCS := $(wildcard lib/spdk/*.c)
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+SPDK_OBJS := $(SPDK_SRCS:%.c=$(B)/obj/%.o)
 LIB_SAN_OBJS := $(LIB_SRCS:%.c=$(B)/san/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(B)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -45,7 +48,7 @@ VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
 all: lib tools $(B)/libdmacopy.pc
 
-lib: $(B)/lib/libdmacopy.a $(B)/lib/$(SONAME)
+lib: $(B)/lib/libdmacopy.a $(B)/lib/$(SONAME) $(B)/lib/libdmacopy-spdk.a
 tools: $(B)/bin/dmacopy
 
 $(B)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
@@ -66,6 +69,12 @@ $(B)/lib/$(SONAME): $(LIB_OBJS) lib/libdmacopy.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libdmacopy.map \
 		-Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 	ln -sf $(SONAME) $(B)/lib/libdmacopy.so
+
+# The SPDK-compatible I/OAT API (include/spdk/*.h): a static library used with libdmacopy.a.
+$(B)/lib/libdmacopy-spdk.a: $(SPDK_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
 
 $(B)/lib/libdmacopy-san.a: $(LIB_SAN_OBJS)
 	@mkdir -p $(@D)
@@ -96,6 +105,12 @@ $(B)/tests-san/%: tests/unit/%.c $(B)/lib/libdmacopy-san.a
 $(B)/tests/vm/%: tests/vm/progs/%.c $(B)/lib/libdmacopy.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy.a -pthread
+
+# Guest programs written against the SPDK API link the SPDK layer too.
+$(B)/tests/vm/spdk_%: tests/vm/progs/spdk_%.c $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a \
+		-pthread
 
 vm-progs: $(VM_PROGS)
 
@@ -167,4 +182,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(SPDK_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)

@@ -1,135 +1,484 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * The "ioat" engine: an Intel I/OAT channel driven from user space through VFIO.
+ * The "ioat" engine: an Intel I/OAT channel driven from user space through VFIO, polled, with no
+ * system call per copy (lib/ioat_chan.c, lib/ioat_vfio.c).
  *
- * Status: detection only. The VFIO polled-mode data path is not written yet; opening this engine
- * reports what was found and why it cannot be used, and "auto" falls through to the next engine.
+ * One engine drives one PCI function (one channel). Queues of the engine share the channel: building
+ * descriptors and reading completions happen under the engine's channel lock, and each finished
+ * operation is marked in its queue's context array; a queue moves its own marked operations, in
+ * order, to its completion ring. Operations that do not fit in the descriptor ring wait in the queue
+ * and are built as the ring drains.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
-#include "ioat_ids.h"
+#include "ioat_drv.h"
+#include "ioat_hw.h"
 
-#define PCI_DEVICES "/sys/bus/pci/devices"
+#define MAX_FUNCS 64
 
-static void pci_driver(const char *bdf, char *buf, size_t len)
+struct ioat_engine {
+	struct ioat_chan *chan;
+	pthread_mutex_t lock; /* the channel */
+	struct ioat_chan_info info;
+};
+
+struct ioat_region {
+	uint64_t iova;  /* IOVA of the region's first byte */
+	void *map_va;   /* the page-aligned range mapped for it */
+	size_t map_len;
+};
+
+struct ioat_queue;
+
+struct op_ctx {
+	struct ioat_queue *qp;
+	int32_t status;
+	uint16_t error;
+	uint8_t done;
+};
+
+struct ioat_queue {
+	struct op_ctx *ctx;
+	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
+};
+
+static void op_done(void *arg, int status, unsigned int error)
 {
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
+	struct op_ctx *x = arg;
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	target[n] = '\0';
-	snprintf(buf, len, "%.60s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+	x->status = status;
+	x->error = (uint16_t)error;
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
 }
 
-static bool is_ioat(const char *bdf)
-{
-	char path[PATH_MAX];
+/* ---- discovery and open ---------------------------------------------------------------------- */
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
-	if (read_sysfs_ll(path, 16) != 0x8086)
-		return false;
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
-	return ioat_pci_device_id((unsigned int)read_sysfs_ll(path, 16));
+static bool vfio_node_ok(int group)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	return access(path, R_OK | W_OK) == 0;
 }
 
-/* One status row per I/OAT function; returns how many were found. */
-static unsigned int ioat_scan(const char *only, struct dmacopy_engine_status *rows, unsigned int max,
-			      unsigned int *n, int *first_error)
+static int group_members(int group)
 {
 	struct dirent *de;
-	unsigned int found = 0;
-	DIR *d = opendir(PCI_DEVICES);
+	char path[64];
+	int n = 0;
+	DIR *d;
 
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
+	d = opendir(path);
 	if (!d)
 		return 0;
-	while ((de = readdir(d))) {
-		char drv[64], spec[64], detail[256], remedy[256];
-		int err;
-
-		if (de->d_name[0] == '.' || !is_ioat(de->d_name))
-			continue;
-		if (only && strcmp(only, de->d_name))
-			continue;
-		found++;
-		pci_driver(de->d_name, drv, sizeof(drv));
-		snprintf(spec, sizeof(spec), "ioat:%.40s", de->d_name);
-		if (!strcmp(drv, "vfio-pci")) {
-			err = -ENOTSUP;
-			snprintf(detail, sizeof(detail), "I/OAT %.40s is bound to vfio-pci, but this "
-				 "version of libdmacopy has no user-space I/OAT data path yet",
-				 de->d_name);
-			snprintf(remedy, sizeof(remedy), "use the kernel's ioatdma driver instead");
-		} else {
-			err = -ENODEV;
-			snprintf(detail, sizeof(detail), "I/OAT %.40s is bound to driver '%.60s', not "
-				 "vfio-pci", de->d_name, drv);
-			snprintf(remedy, sizeof(remedy), "bind it to vfio-pci for user-space use "
-				 "(needs an IOMMU), or keep ioatdma and use the kernel engine");
-		}
-		if (!*first_error)
-			*first_error = err;
-		status_row(rows, max, n, "ioat", spec, err, detail, remedy);
-	}
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
 	closedir(d);
-	return found;
+	return n;
+}
+
+static void describe(const struct ioat_pci_info *f, char *detail, size_t dlen, char *remedy,
+		     size_t rlen, int *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", f->iommu_group);
+	*remedy = '\0';
+	if (f->iommu_group < 0) {
+		*err = -ENXIO;
+		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is "
+			 "off)", f->bdf, f->vendor, f->device, f->driver);
+		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
+			 "then scripts/dmacopy-bind bind %s", f->bdf);
+	} else if (strcmp(f->driver, "vfio-pci")) {
+		*err = -ENXIO;
+		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
+			 "vfio-pci", f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
+		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep ioatdma and use the "
+			 "kernel engine)", f->bdf);
+	} else if (!vfio_node_ok(f->iommu_group)) {
+		*err = -EACCES;
+		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; no read/write access "
+			 "to %s", f->bdf, f->iommu_group, path);
+		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
+			 f->bdf);
+	} else {
+		int members = group_members(f->iommu_group);
+
+		*err = 0;
+		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, IOMMU group %d (%s%s), "
+			 "user-space polled mode", f->bdf, f->vendor, f->device, f->iommu_group,
+			 path, members > 1 ? ", shared with other devices" : "");
+	}
+}
+
+static int open_chan(struct dmacopy_engine *e, const char *bdf)
+{
+	struct ioat_engine *ie;
+	struct ioat_chan *c;
+	int ret = ioat_chan_open(bdf, NULL, &c);
+
+	if (ret)
+		return ret;
+	ie = calloc(1, sizeof(*ie));
+	if (!ie) {
+		ioat_chan_close(c);
+		return lib_error(-ENOMEM, "cannot allocate the engine");
+	}
+	ie->chan = c;
+	pthread_mutex_init(&ie->lock, NULL);
+	ioat_chan_get_info(c, &ie->info);
+	e->priv = ie;
+	snprintf(e->name, sizeof(e->name), "ioat:%s", ie->info.bdf);
+	return 0;
 }
 
 static int ioat_open(struct dmacopy_engine *e, const char *arg,
 		     const struct dmacopy_engine_opts *opts)
 {
-	struct dmacopy_engine_status row;
-	unsigned int n = 0;
-	int err = 0;
+	struct ioat_pci_info f[MAX_FUNCS];
+	char why[1024] = "";
+	size_t used = 0;
+	unsigned int n;
+	int first = 0;
 
-	(void)e;
 	(void)opts;
-	if (!ioat_scan(arg, &row, 1, &n, &err)) {
-		if (arg)
-			return lib_error(-ENOENT, "no I/OAT PCI function at %s", arg);
+	if (arg)
+		return open_chan(e, arg);
+	n = ioat_pci_scan(f, MAX_FUNCS);
+	if (!n)
 		return lib_error(-ENODEV, "no Intel I/OAT (QuickData) PCI function on this machine");
+	if (n > MAX_FUNCS)
+		n = MAX_FUNCS;
+	/* The first function this process can take; the others may be busy in other processes. */
+	for (unsigned int i = 0; i < n; i++) {
+		char detail[256], remedy[256];
+		int err;
+
+		describe(&f[i], detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		if (!err) {
+			err = open_chan(e, f[i].bdf);
+			if (!err)
+				return 0;
+			snprintf(detail, sizeof(detail), "%s", dmacopy_last_error());
+		}
+		if (!first || first == -EBUSY)
+			first = err;
+		if (used < sizeof(why))
+			used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s%s%s",
+						 used ? "; " : "", detail, *remedy ? ": " : "",
+						 remedy);
 	}
-	return lib_error(err, "%s; %s", row.detail, row.remedy);
+	return lib_error(first, "no usable I/OAT function: %s", why);
 }
 
 static void ioat_close(struct dmacopy_engine *e)
 {
-	(void)e;
+	struct ioat_engine *ie = e->priv;
+
+	if (!ie)
+		return;
+	ioat_chan_close(ie->chan);
+	pthread_mutex_destroy(&ie->lock);
+	free(ie);
+	e->priv = NULL;
 }
 
 static void ioat_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
 {
-	(void)e;
-	(void)caps;
+	const struct ioat_engine *ie = e->priv;
+	uint64_t max = ie->info.max_desc_len * (ie->info.ring_size / 2);
+
+	caps->flags = ie->info.can_fill ? DMACOPY_CAP_FILL : 0;
+	caps->channels = 1;
+	caps->max_transfer = max > SIZE_MAX ? SIZE_MAX : max;
+	caps->hw_max_transfer = ie->info.max_desc_len > UINT32_MAX ? UINT32_MAX
+								   : (uint32_t)ie->info.max_desc_len;
+	caps->align = 1;
+	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
 }
 
 static void ioat_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
 {
-	int err = 0;
+	struct ioat_pci_info f[MAX_FUNCS];
+	unsigned int nf = ioat_pci_scan(f, MAX_FUNCS);
 
-	if (!ioat_scan(NULL, rows, max, n, &err))
+	if (!nf) {
 		status_row(rows, max, n, "ioat", "ioat:PCI_ADDR", -ENODEV,
 			   "no Intel I/OAT (QuickData) PCI function on this machine",
 			   "I/OAT exists on Intel Xeon platforms; enable 'Crystal Beach DMA' in the "
 			   "firmware setup");
+		return;
+	}
+	for (unsigned int i = 0; i < nf && i < MAX_FUNCS; i++) {
+		char spec[64], detail[256], remedy[256];
+		int err;
+
+		describe(&f[i], detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		snprintf(spec, sizeof(spec), "ioat:%.40s", f[i].bdf);
+		status_row(rows, max, n, "ioat", spec, err, detail, remedy);
+	}
+}
+
+/* ---- registration ---------------------------------------------------------------------------- */
+
+static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t first = r->start & ~(ps - 1);
+	uintptr_t end = (r->start + r->len + ps - 1) & ~(ps - 1);
+	struct ioat_region *ir = calloc(1, sizeof(*ir));
+	uint64_t iova;
+	int ret;
+
+	(void)e;
+	if (!ir)
+		return lib_error(-ENOMEM, "cannot allocate the region");
+	if (end < first) {
+		free(ir);
+		return lib_error(-EOVERFLOW, "region wraps around");
+	}
+	ret = ioat_dma_map((void *)first, end - first, &iova);
+	if (ret) {
+		free(ir);
+		return ret;
+	}
+	ir->map_va = (void *)first;
+	ir->map_len = end - first;
+	ir->iova = iova + (r->start - first);
+	r->engine_priv = ir;
+	return 0;
+}
+
+static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	struct ioat_region *ir = r->engine_priv;
+
+	(void)e;
+	if (!ir)
+		return;
+	ioat_dma_unmap(ir->map_va, ir->map_len);
+	free(ir);
+	r->engine_priv = NULL;
+}
+
+static uint64_t iova_in(const struct dmacopy_region *r, const void *p)
+{
+	return ((const struct ioat_region *)r->engine_priv)->iova + ((uintptr_t)p - r->start);
+}
+
+/* ---- queues ---------------------------------------------------------------------------------- */
+
+static int ioat_queue_init(struct dmacopy_queue *q)
+{
+	struct ioat_queue *qp = calloc(1, sizeof(*qp));
+
+	if (!qp)
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	qp->ctx = calloc(q->depth, sizeof(*qp->ctx));
+	if (!qp->ctx) {
+		free(qp);
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	}
+	for (uint32_t i = 0; i < q->depth; i++)
+		qp->ctx[i].qp = qp;
+	qp->hw_next = q->sq_submitted;
+	q->engine_priv = qp;
+	return 0;
+}
+
+static void ioat_queue_fini(struct dmacopy_queue *q)
+{
+	struct ioat_queue *qp = q->engine_priv;
+
+	free(qp->ctx);
+	free(qp);
+	q->engine_priv = NULL;
+}
+
+/* Build what waits, as far as the ring has room. Channel lock held. */
+static void push(struct dmacopy_queue *q, struct ioat_chan *c)
+{
+	struct ioat_queue *qp = q->engine_priv;
+
+	while (qp->hw_next != q->sq_submitted) {
+		const struct queue_op *op = &q->ops[qp->hw_next & q->mask];
+		struct op_ctx *x = &qp->ctx[qp->hw_next & q->mask];
+		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? IOAT_OPF_FENCE : 0;
+		uint64_t dst = op->len ? iova_in(op->dst_region, op->dst) : 0;
+		int ret;
+
+		x->done = 0;
+		if (op->kind == OP_FILL)
+			ret = ioat_build_fill(c, dst, op->pattern, op->len, flags, op_done, x);
+		else
+			ret = ioat_build_copy(c, dst, op->len ? iova_in(op->src_region, op->src) : 0,
+					      op->len, flags, op_done, x);
+		if (ret == -ENOMEM)
+			break;
+		if (ret)
+			op_done(x, ret, ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+						       : DMACOPY_OP_CHANNEL_ERROR);
+		qp->hw_next++;
+	}
+}
+
+static unsigned int harvest(struct dmacopy_queue *q)
+{
+	struct ioat_queue *qp = q->engine_priv;
+	unsigned int n = 0;
+
+	while (q->cq_tail != qp->hw_next) {
+		uint32_t i = q->cq_tail & q->mask;
+		struct op_ctx *x = &qp->ctx[i];
+
+		if (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE))
+			break;
+		queue_complete(q, &q->ops[i], x->status, x->error);
+		n++;
+	}
+	return n;
+}
+
+static int ioat_submit(struct dmacopy_queue *q)
+{
+	struct ioat_engine *ie = q->engine->priv;
+
+	q->sq_submitted = q->sq_tail;
+	pthread_mutex_lock(&ie->lock);
+	push(q, ie->chan);
+	ioat_flush(ie->chan);
+	pthread_mutex_unlock(&ie->lock);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
+{
+	struct ioat_engine *ie = q->engine->priv;
+	long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	unsigned int spins = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&ie->lock);
+		ioat_process_events(ie->chan);
+		push(q, ie->chan);
+		ioat_flush(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
+			return 0;
+		if (timeout_ms > 0 && now_ms() >= deadline)
+			return -ETIMEDOUT;
+		/* Polled mode: spin, but let another thread of this CPU run now and then. */
+		if (++spins % 256 == 0)
+			sched_yield();
+	}
+}
+
+/* ---- synchronous helpers --------------------------------------------------------------------- */
+
+static struct dmacopy_region *region_of(struct dmacopy_engine *e, uintptr_t start, size_t len)
+{
+	struct dmacopy_region *r;
+
+	pthread_mutex_lock(&e->lock);
+	for (r = e->regions; r; r = r->next) {
+		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
+			break;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const void *src,
+		   uint64_t pattern, size_t len)
+{
+	struct ioat_engine *ie = e->priv;
+	struct dmacopy_region *rd = NULL, *rs = NULL;
+	struct op_ctx x = { 0 };
+	int ret;
+
+	if (!len)
+		return 0;
+	rd = region_of(e, (uintptr_t)dst, len);
+	if (kind == OP_COPY)
+		rs = region_of(e, (uintptr_t)src, len);
+	if (!rd || (kind == OP_COPY && !rs))
+		return lib_error(-EFAULT, "memory not registered");
+	pthread_mutex_lock(&ie->lock);
+	for (;;) {
+		if (kind == OP_COPY)
+			ret = ioat_build_copy(ie->chan, iova_in(rd, dst), iova_in(rs, src), len, 0,
+					      op_done, &x);
+		else
+			ret = ioat_build_fill(ie->chan, iova_in(rd, dst), pattern, len, 0, op_done,
+					      &x);
+		if (ret != -ENOMEM)
+			break;
+		/* The ring is full of other queues' work: let it drain. */
+		ioat_flush(ie->chan);
+		ioat_process_events(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+		sched_yield();
+		pthread_mutex_lock(&ie->lock);
+	}
+	if (!ret)
+		ioat_flush(ie->chan);
+	pthread_mutex_unlock(&ie->lock);
+	if (ret)
+		return ret;
+	while (!__atomic_load_n(&x.done, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&ie->lock);
+		ioat_process_events(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+	}
+	if (x.status)
+		return lib_error(x.status, "the I/OAT operation failed: %s (%s)", strerror(-x.status),
+				 dmacopy_op_error_str(x.error));
+	return 0;
+}
+
+static int ioat_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+{
+	return sync_op(e, OP_COPY, dst, src, 0, len);
+}
+
+static int ioat_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
+{
+	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
 }
 
 const struct engine_ops engine_ioat_ops = {
 	.kind = "ioat",
-	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_FILL | DMACOPY_CAP_NEEDS_REGISTER |
-		     DMACOPY_CAP_HARDWARE,
+	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE,
 	.open = ioat_open,
 	.close = ioat_close,
 	.caps = ioat_caps,
 	.probe = ioat_probe,
+	.region_register = ioat_region_register,
+	.region_unregister = ioat_region_unregister,
+	.queue_init = ioat_queue_init,
+	.queue_fini = ioat_queue_fini,
+	.submit = ioat_submit,
+	.progress = ioat_progress,
+	.memcpy = ioat_memcpy,
+	.fill = ioat_fill,
 };

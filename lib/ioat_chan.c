@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The user-space I/OAT driver, part 2: one polled channel.
+ *
+ * The ring is ring_size 64-byte descriptors in one DMA mapping, linked into a circle through their
+ * `next` fields once at open. Three free-running counters describe it:
+ *
+ *   tail <= flushed <= head        [tail, flushed) handed to the device, [flushed, head) built
+ *
+ * and at most ring_size - 1 descriptors are outstanding, so that a completion address always names
+ * one position. The doorbell (DMACOUNT) is the 16-bit count of descriptors since the current chain
+ * started at position chain_base. The last descriptor of every operation asks for a completion
+ * write-back: the device stores "descriptor IOVA | state" in a word in memory, which
+ * ioat_process_events() reads; it never reads a register on the fast path.
+ *
+ * When the device halts (an error with CHANERR set), the word carries the HALTED state and the last
+ * descriptor that completed. The operation after it failed; its remaining descriptors are skipped,
+ * the channel is reset, and a new chain starts at the next operation, so later operations run.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "dmacopy/ioat_spec.h"
+#include "internal.h"
+#include "ioat_drv.h"
+#include "ioat_hw.h"
+
+#define DEFAULT_RING 4096u
+#define MIN_RING 16u
+#define MAX_RING 32768u
+#define REG_MAP_LEN 0x1000u
+#define SUSPEND_TIMEOUT_NS (20 * 1000000LL)
+#define RESET_TIMEOUT_NS (200 * 1000000LL)
+#define START_TIMEOUT_NS (100 * 1000000LL)
+/* With work outstanding and no progress: look at CHANSTS after this, give up after that. */
+#define STALL_CHECK_NS (2 * 1000000LL)
+#define STALL_TIMEOUT_NS (10 * 1000000000LL)
+
+#define SLOT_LAST 0x1u /* last descriptor of an operation: its done function runs */
+
+struct slot {
+	ioat_done_fn fn;
+	void *arg;
+	uint32_t flags;
+};
+
+struct ioat_chan {
+	char bdf[32];
+	int fd;
+	int group;
+	int numa_node;
+	void *bar;
+	volatile struct ioat_global_regs *gregs;
+	volatile struct ioat_chan_regs *regs;
+	uint8_t version;
+	uint32_t dmacap;
+	uint64_t max_desc_len;
+
+	void *dma;		/* ring, then the completion word, one mapping */
+	size_t dma_len;
+	struct ioat_desc *ring;
+	uint64_t ring_iova;
+	volatile uint64_t *comp;
+	uint64_t comp_iova;
+	struct slot *slots;
+	uint32_t ring_size;
+	uint32_t mask;
+
+	uint32_t head, flushed, tail;
+	uint32_t chain_base;
+	uint32_t hold;		/* a fenced operation starts here; 0 = none (see build_one) */
+	bool holding;
+	uint64_t last_comp;	/* completion word as last seen */
+	uint32_t outstanding;	/* operations built, not finished */
+	long long progress_ns;	/* when the device last moved */
+	long long checked_ns;
+	bool dead;
+	struct ioat_chan_stats st;
+};
+
+/* BDFs open in this process: a second open of the same function would fight over it. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ioat_chan *open_chans[64];
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static uint64_t chansts(const struct ioat_chan *c)
+{
+	return c->regs->chansts;
+}
+
+static unsigned int state_of(uint64_t sts)
+{
+	return (unsigned int)(sts & IOAT_CHANSTS_STATE_MASK);
+}
+
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Suspend if running, clear CHANERR, reset, and wait for the reset to finish. */
+static int chan_reset(struct ioat_chan *c)
+{
+	uint64_t sts = chansts(c);
+	unsigned int state = state_of(sts);
+	long long t0;
+	uint32_t err;
+
+	if (sts == UINT64_MAX)
+		return lib_error(-ENODEV, "I/OAT %s does not answer (registers read all ones)", c->bdf);
+	if (state == IOAT_CHANSTS_ACTIVE || state == IOAT_CHANSTS_IDLE) {
+		c->regs->chancmd = IOAT_CHANCMD_SUSPEND;
+		t0 = now_ns();
+		for (;;) {
+			state = state_of(chansts(c));
+			if (state != IOAT_CHANSTS_ACTIVE && state != IOAT_CHANSTS_IDLE)
+				break;
+			if (now_ns() - t0 > SUSPEND_TIMEOUT_NS)
+				return lib_error(-ETIMEDOUT, "I/OAT %s: channel did not suspend",
+						 c->bdf);
+			sched_yield();
+		}
+	}
+	err = c->regs->chanerr;
+	if (err)
+		c->regs->chanerr = err;
+	c->regs->chancmd = IOAT_CHANCMD_RESET;
+	t0 = now_ns();
+	while (c->regs->chancmd & IOAT_CHANCMD_RESET) {
+		if (now_ns() - t0 > RESET_TIMEOUT_NS)
+			return lib_error(-ETIMEDOUT, "I/OAT %s: channel reset did not finish", c->bdf);
+		sched_yield();
+	}
+	return 0;
+}
+
+static uint64_t desc_iova(const struct ioat_chan *c, uint32_t pos)
+{
+	return c->ring_iova + (uint64_t)(pos & c->mask) * IOAT_DESC_SIZE;
+}
+
+static void doorbell(struct ioat_chan *c)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	c->regs->dmacount = (uint16_t)(c->flushed - c->chain_base);
+	c->st.doorbells++;
+}
+
+/*
+ * Point the channel at the chain starting at position pos (the device counts from 0 again) and
+ * hand it what is already flushed.
+ */
+static void chain_start(struct ioat_chan *c, uint32_t pos)
+{
+	c->regs->chanctrl = IOAT_CHANCTRL_ERR_COMPLETION_EN | IOAT_CHANCTRL_ANY_ERR_ABORT_EN;
+	c->regs->chancmp = c->comp_iova;
+	c->chain_base = pos;
+	c->regs->chainaddr = desc_iova(c, pos);
+	if (c->flushed != pos)
+		doorbell(c);
+	c->progress_ns = now_ns();
+}
+
+/* The first start: a NULL descriptor, and the channel must report IDLE with its address. */
+static int chan_start(struct ioat_chan *c)
+{
+	struct ioat_desc *d = &c->ring[0];
+	long long t0;
+	uint64_t sts = 0;
+
+	*c->comp = 0;
+	c->last_comp = 0;
+	d->size = 8;
+	d->ctl = IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE;
+	d->src = 0;
+	d->dst = 0;
+	c->slots[0] = (struct slot){ 0 };
+	c->head = c->flushed = c->tail = 0;
+	c->head = 1;
+	c->flushed = 1;
+	chain_start(c, 0);
+	t0 = now_ns();
+	for (;;) {
+		sts = chansts(c);
+		if (state_of(sts) == IOAT_CHANSTS_IDLE && (sts & IOAT_CHANSTS_ADDR_MASK) == c->ring_iova &&
+		    (*c->comp & IOAT_CHANSTS_ADDR_MASK) == c->ring_iova)
+			break;
+		if (state_of(sts) == IOAT_CHANSTS_HALTED || now_ns() - t0 > START_TIMEOUT_NS)
+			return lib_error(-EIO, "I/OAT %s did not start: CHANSTS %#llx, CHANERR %#x, "
+					 "completion word %#llx", c->bdf, (unsigned long long)sts,
+					 c->regs->chanerr, (unsigned long long)*c->comp);
+		sched_yield();
+	}
+	c->last_comp = *c->comp;
+	c->tail = 1;
+	return 0;
+}
+
+uint32_t ioat_descs_needed(const struct ioat_chan *c, uint64_t len)
+{
+	if (!len)
+		return 1;
+	return (uint32_t)((len + c->max_desc_len - 1) / c->max_desc_len);
+}
+
+uint32_t ioat_ring_free(const struct ioat_chan *c)
+{
+	return c->ring_size - 1 - (c->head - c->tail);
+}
+
+uint32_t ioat_ops_outstanding(const struct ioat_chan *c)
+{
+	return c->outstanding;
+}
+
+static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t src, uint64_t len,
+		     uint32_t flags, ioat_done_fn fn, void *arg)
+{
+	uint32_t n, ctl_op = op << IOAT_DESC_OP_SHIFT;
+
+	if (flags & ~IOAT_OPF_FENCE)
+		return lib_error(-EINVAL, "unknown operation flags %#x", flags);
+	if (c->dead)
+		return lib_error(-ENODEV, "I/OAT %s stopped answering; close and reopen it", c->bdf);
+	n = ioat_descs_needed(c, len);
+	if (n > ioat_ring_free(c))
+		return -ENOMEM;
+	if (flags & IOAT_OPF_FENCE && c->head != c->tail) {
+		if (c->head != c->flushed) {
+			/* The previous descriptor is not handed over yet: the device fences for us. */
+			c->ring[(c->head - 1) & c->mask].ctl |= IOAT_DESC_FENCE;
+		} else if (!c->holding) {
+			/* It is already running: hold this one back until everything before is done. */
+			c->hold = c->head;
+			c->holding = true;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pos = c->head & c->mask;
+		struct ioat_desc *d = &c->ring[pos];
+		uint64_t chunk = len - (uint64_t)i * c->max_desc_len;
+		bool last = i == n - 1;
+
+		if (chunk > c->max_desc_len)
+			chunk = c->max_desc_len;
+		if (!len) {
+			d->size = 8;
+			d->ctl = IOAT_DESC_NULL | IOAT_DESC_COMPL_WRITE;
+			d->src = 0;
+			d->dst = 0;
+		} else {
+			d->size = (uint32_t)chunk;
+			d->ctl = ctl_op | (last ? IOAT_DESC_COMPL_WRITE : 0);
+			d->src = op == IOAT_OP_FILL ? src : src + (uint64_t)i * c->max_desc_len;
+			d->dst = dst + (uint64_t)i * c->max_desc_len;
+		}
+		c->slots[pos] = (struct slot){ .fn = last ? fn : NULL, .arg = last ? arg : NULL,
+					       .flags = last ? SLOT_LAST : 0 };
+		c->head++;
+	}
+	c->outstanding++;
+	return 0;
+}
+
+int ioat_build_copy(struct ioat_chan *c, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
+		    ioat_done_fn fn, void *arg)
+{
+	return build_one(c, IOAT_OP_COPY, dst, src, len, flags, fn, arg);
+}
+
+int ioat_build_fill(struct ioat_chan *c, uint64_t dst, uint64_t pattern, uint64_t len,
+		    uint32_t flags, ioat_done_fn fn, void *arg)
+{
+	if (!(c->dmacap & IOAT_CAP_FILL_BLOCK))
+		return lib_error(-ENOTSUP, "I/OAT %s cannot fill (DMACAPABILITY %#x)", c->bdf,
+				 c->dmacap);
+	return build_one(c, IOAT_OP_FILL, dst, pattern, len, flags, fn, arg);
+}
+
+void ioat_flush(struct ioat_chan *c)
+{
+	uint32_t upto = c->head;
+
+	if (c->dead)
+		return;
+	if (c->holding) {
+		if (c->tail != c->hold)
+			upto = c->hold; /* the fenced operation waits */
+		else
+			c->holding = false;
+	}
+	if (upto == c->flushed)
+		return;
+	if (c->tail == c->flushed)
+		c->progress_ns = now_ns();
+	c->flushed = upto;
+	doorbell(c);
+}
+
+/* Retire n descriptors from the tail; the operations they end get status (0 or an error). */
+static int retire(struct ioat_chan *c, uint32_t n, int status, unsigned int error)
+{
+	int ops = 0;
+
+	while (n--) {
+		struct slot *s = &c->slots[c->tail & c->mask];
+
+		c->tail++;
+		c->st.descs++;
+		if (!(s->flags & SLOT_LAST))
+			continue;
+		ops++;
+		c->outstanding--;
+		c->st.ops++;
+		if (status)
+			c->st.errors++;
+		if (s->fn)
+			s->fn(s->arg, status, error);
+	}
+	return ops;
+}
+
+/* Descriptors from the tail up to and including the end of the operation there. */
+static uint32_t op_extent(const struct ioat_chan *c, uint32_t limit)
+{
+	uint32_t n = 0;
+
+	while (c->tail + n != limit) {
+		n++;
+		if (c->slots[(c->tail + n - 1) & c->mask].flags & SLOT_LAST)
+			break;
+	}
+	return n;
+}
+
+/* Every outstanding operation fails (the device is gone or stuck). */
+static int fail_all(struct ioat_chan *c, int status, unsigned int error)
+{
+	int ops = retire(c, c->head - c->tail, status, error);
+
+	c->flushed = c->head;
+	c->holding = false;
+	return ops;
+}
+
+static int restart(struct ioat_chan *c)
+{
+	int ret = chan_reset(c);
+
+	if (ret) {
+		c->dead = true;
+		return ret;
+	}
+	*c->comp = 0;
+	c->last_comp = 0;
+	c->st.restarts++;
+	chain_start(c, c->tail);
+	return 0;
+}
+
+static int handle_halt(struct ioat_chan *c)
+{
+	uint32_t err = c->regs->chanerr;
+	unsigned int code = DMACOPY_OP_CHANNEL_ERROR;
+	int ops = 0, ret;
+
+	if (err & IOAT_CHANERR_READ_DATA)
+		code = DMACOPY_OP_READ_FAULT;
+	else if (err & IOAT_CHANERR_WRITE_DATA)
+		code = DMACOPY_OP_WRITE_FAULT;
+	if (c->tail != c->flushed) {
+		lib_error(-EIO, "I/OAT %s halted with CHANERR %#x (%s); the operation failed, the "
+			  "channel was reset", c->bdf, err, dmacopy_op_error_str(code));
+		ops = retire(c, op_extent(c, c->flushed), -EIO, code);
+	}
+	ret = restart(c);
+	if (ret) {
+		ops += fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+		return ret;
+	}
+	return ops;
+}
+
+/* Apply a completion word (or CHANSTS) value: retire what it says is done, handle a halt. */
+static int consume(struct ioat_chan *c, uint64_t v)
+{
+	uint64_t addr = v & IOAT_CHANSTS_ADDR_MASK;
+	uint64_t last = c->last_comp & IOAT_CHANSTS_ADDR_MASK;
+	int ops = 0;
+
+	c->last_comp = v;
+	if (addr && addr != last) {
+		uint64_t off = addr - c->ring_iova;
+		uint32_t n;
+
+		if (addr < c->ring_iova || off >= (uint64_t)c->ring_size * IOAT_DESC_SIZE) {
+			lib_error(-EIO, "I/OAT %s reported completion address %#llx outside its ring",
+				  c->bdf, (unsigned long long)addr);
+			return handle_halt(c);
+		}
+		n = (((uint32_t)(off / IOAT_DESC_SIZE) - c->tail) & c->mask) + 1;
+		if (n > c->flushed - c->tail) {
+			lib_error(-EIO, "I/OAT %s reported descriptor %#llx, which was not handed to it",
+				  c->bdf, (unsigned long long)addr);
+			return handle_halt(c);
+		}
+		ops = retire(c, n, 0, 0);
+		c->progress_ns = now_ns();
+	}
+	if (state_of(v) == IOAT_CHANSTS_HALTED) {
+		int ret = handle_halt(c);
+
+		if (ret < 0)
+			return ret;
+		ops += ret;
+		c->progress_ns = now_ns();
+	}
+	return ops;
+}
+
+int ioat_process_events(struct ioat_chan *c)
+{
+	uint64_t v;
+	int ops;
+
+	if (c->dead)
+		return -ENODEV;
+	if (c->tail == c->flushed) {
+		if (c->holding)
+			ioat_flush(c);
+		return 0;
+	}
+	v = __atomic_load_n(c->comp, __ATOMIC_ACQUIRE);
+	if (v != c->last_comp) {
+		ops = consume(c, v);
+	} else {
+		/* No news in memory. Now and then ask the device itself, and give up on a dead one. */
+		long long t = now_ns();
+
+		if (t - c->progress_ns < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
+			return 0;
+		c->checked_ns = t;
+		v = chansts(c);
+		if (v == UINT64_MAX) {
+			lib_error(-ENODEV, "I/OAT %s stopped answering (registers read all ones)",
+				  c->bdf);
+			fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+			c->dead = true;
+			return -ENODEV;
+		}
+		if ((v & IOAT_CHANSTS_ADDR_MASK) != (c->last_comp & IOAT_CHANSTS_ADDR_MASK) ||
+		    state_of(v) == IOAT_CHANSTS_HALTED) {
+			ops = consume(c, v);
+		} else if (t - c->progress_ns > STALL_TIMEOUT_NS) {
+			lib_error(-ETIMEDOUT, "I/OAT %s made no progress for %lld s (CHANSTS %#llx); "
+				  "outstanding operations failed, channel reset", c->bdf,
+				  STALL_TIMEOUT_NS / 1000000000LL, (unsigned long long)v);
+			ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
+			if (restart(c)) {
+				ops += fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+				return -ENODEV;
+			}
+		} else {
+			return 0;
+		}
+	}
+	if (ops >= 0 && c->holding && c->tail == c->hold)
+		ioat_flush(c);
+	return ops;
+}
+
+void ioat_chan_get_info(const struct ioat_chan *c, struct ioat_chan_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", c->bdf);
+	info->version = c->version;
+	info->dmacap = c->dmacap;
+	info->max_desc_len = c->max_desc_len;
+	info->ring_size = c->ring_size;
+	info->iommu_group = c->group;
+	info->numa_node = c->numa_node;
+	info->can_fill = c->dmacap & IOAT_CAP_FILL_BLOCK;
+}
+
+void ioat_chan_get_stats(const struct ioat_chan *c, struct ioat_chan_stats *st)
+{
+	*st = c->st;
+}
+
+static void unregister_open(struct ioat_chan *c)
+{
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < sizeof(open_chans) / sizeof(open_chans[0]); i++) {
+		if (open_chans[i] == c)
+			open_chans[i] = NULL;
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
+static int register_open(struct ioat_chan *c)
+{
+	size_t i, free_i = SIZE_MAX;
+	int ret = 0;
+
+	pthread_mutex_lock(&open_lock);
+	for (i = 0; i < sizeof(open_chans) / sizeof(open_chans[0]); i++) {
+		if (!open_chans[i]) {
+			if (free_i == SIZE_MAX)
+				free_i = i;
+		} else if (!strcmp(open_chans[i]->bdf, c->bdf)) {
+			ret = lib_error(-EBUSY, "I/OAT %s is already open in this process", c->bdf);
+			break;
+		}
+	}
+	if (!ret && free_i == SIZE_MAX)
+		ret = lib_error(-EMFILE, "too many I/OAT channels open in this process");
+	if (!ret)
+		open_chans[free_i] = c;
+	pthread_mutex_unlock(&open_lock);
+	return ret;
+}
+
+static void chan_free(struct ioat_chan *c)
+{
+	if (c->dma) {
+		ioat_dma_unmap(c->dma, c->dma_len);
+		munmap(c->dma, c->dma_len);
+	}
+	if (c->bar)
+		munmap(c->bar, REG_MAP_LEN);
+	if (c->fd >= 0)
+		vfio_dev_close(c->fd, c->group);
+	unregister_open(c);
+	free(c->slots);
+	free(c);
+}
+
+static int chan_map_bar(struct ioat_chan *c)
+{
+	uint64_t off, size;
+	uint32_t flags;
+	int ret = vfio_region(c->fd, VFIO_PCI_BAR0_REGION_INDEX, &off, &size, &flags);
+
+	if (ret)
+		return ret;
+	if (size < REG_MAP_LEN || !(flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return lib_error(-ENXIO, "I/OAT %s: BAR0 (%llu bytes, flags %#x) cannot be mapped",
+				 c->bdf, (unsigned long long)size, flags);
+	c->bar = mmap(NULL, REG_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, (off_t)off);
+	if (c->bar == MAP_FAILED) {
+		c->bar = NULL;
+		return lib_error(-errno, "I/OAT %s: mmap of BAR0 failed: %s", c->bdf,
+				 strerror(errno));
+	}
+	c->gregs = c->bar;
+	c->regs = (volatile struct ioat_chan_regs *)((char *)c->bar + IOAT_CHAN_OFFSET(0));
+	return 0;
+}
+
+static int chan_identify(struct ioat_chan *c)
+{
+	uint8_t xfercap;
+
+	c->version = c->gregs->cbver;
+	if (c->version == 0xff)
+		return lib_error(-ENODEV, "I/OAT %s does not answer (CBVER reads 0xff)", c->bdf);
+	if (c->version < IOAT_VER_3_0)
+		return lib_error(-ENODEV, "I/OAT %s is version %u.%u; dmacopy drives 3.0 and later",
+				 c->bdf, IOAT_VER_MAJOR(c->version), IOAT_VER_MINOR(c->version));
+	if (!(c->gregs->chancnt & IOAT_CHANCNT_MASK))
+		return lib_error(-ENODEV, "I/OAT %s reports no channel", c->bdf);
+	c->dmacap = c->gregs->dmacapability;
+	xfercap = c->gregs->xfercap & IOAT_XFERCAP_MASK;
+	if (xfercap && xfercap < 12)
+		return lib_error(-ENODEV, "I/OAT %s reports XFERCAP %u (below 4 KiB)", c->bdf,
+				 xfercap);
+	c->max_desc_len = xfercap ? 1ull << xfercap : 1ull << 32;
+	if (c->max_desc_len > 1ull << 31)
+		c->max_desc_len = 1ull << 31;
+	return 0;
+}
+
+static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t ring_bytes = (size_t)ring_size * IOAT_DESC_SIZE;
+	int ret;
+
+	c->ring_size = ring_size;
+	c->mask = ring_size - 1;
+	c->slots = calloc(ring_size, sizeof(*c->slots));
+	if (!c->slots)
+		return lib_error(-ENOMEM, "cannot allocate %u ring slots", ring_size);
+	c->dma_len = (ring_bytes + 64 + (size_t)ps - 1) & ~((size_t)ps - 1);
+	c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		      MAP_POPULATE, -1, 0);
+	if (c->dma == MAP_FAILED) {
+		c->dma = NULL;
+		return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
+				 c->dma_len);
+	}
+	ret = ioat_dma_map(c->dma, c->dma_len, &c->ring_iova);
+	if (ret) {
+		munmap(c->dma, c->dma_len);
+		c->dma = NULL;
+		return ret;
+	}
+	c->ring = c->dma;
+	c->comp = (volatile uint64_t *)((char *)c->dma + ring_bytes);
+	c->comp_iova = c->ring_iova + ring_bytes;
+	for (uint32_t i = 0; i < ring_size; i++)
+		c->ring[i].next = desc_iova(c, i + 1);
+	return 0;
+}
+
+int ioat_chan_open(const char *bdf, const struct ioat_chan_opts *opts, struct ioat_chan **out)
+{
+	uint32_t ring_size = opts && opts->ring_size ? opts->ring_size : DEFAULT_RING;
+	struct ioat_pci_info info;
+	struct ioat_chan *c;
+	int ret;
+
+	*out = NULL;
+	if (ring_size < MIN_RING || ring_size > MAX_RING || ring_size & (ring_size - 1))
+		return lib_error(-EINVAL, "ring size %u is not a power of two in %u..%u", ring_size,
+				 MIN_RING, MAX_RING);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return lib_error(-ENOMEM, "cannot allocate the channel");
+	c->fd = -1;
+	snprintf(c->bdf, sizeof(c->bdf), "%s", bdf);
+	ret = register_open(c);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->numa_node = ioat_pci_info_of(bdf, &info) ? -1 : info.numa_node;
+	c->fd = vfio_dev_open(bdf, &c->group);
+	if (c->fd < 0) {
+		ret = c->fd;
+		c->fd = -1;
+		goto err;
+	}
+	ret = vfio_enable_bus_master(c->fd);
+	if (!ret)
+		ret = chan_map_bar(c);
+	if (!ret)
+		ret = chan_identify(c);
+	if (!ret)
+		ret = chan_alloc_ring(c, ring_size);
+	if (!ret)
+		ret = chan_reset(c);
+	if (!ret)
+		ret = chan_start(c);
+	if (ret)
+		goto err;
+	*out = c;
+	return 0;
+err:
+	chan_free(c);
+	return ret;
+}
+
+void ioat_chan_close(struct ioat_chan *c)
+{
+	long long t0 = now_ns();
+
+	if (!c)
+		return;
+	ioat_flush(c);
+	while (!c->dead && c->outstanding && now_ns() - t0 < 1000000000LL) {
+		if (ioat_process_events(c) < 0)
+			break;
+		relax();
+	}
+	if (!c->dead)
+		chan_reset(c);
+	if (c->outstanding)
+		fail_all(c, -ECANCELED, DMACOPY_OP_ABORTED);
+	chan_free(c);
+}

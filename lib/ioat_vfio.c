@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The user-space I/OAT driver, part 1: finding I/OAT functions, VFIO groups and devices, and the
+ * process-wide DMA mappings.
+ *
+ * One VFIO container per process holds every group this process opened, so that one mapping makes
+ * memory reachable by every channel. The list of mappings is kept here as well: when the last group
+ * leaves the container the kernel forgets the mappings, and they are replayed when a group comes
+ * back. IOVAs are allocated here (first fit, 2 MiB aligned) inside the ranges the IOMMU accepts.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/vfio.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dmacopy/ioat_spec.h"
+#include "internal.h"
+#include "ioat_drv.h"
+#include "ioat_hw.h"
+#include "ioat_ids.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define IOVA_ALIGN (2ull << 20)
+/* Until the IOMMU says otherwise: 4 GiB .. 512 GiB fits every VT-d address width (39 bits min). */
+#define IOVA_DEFAULT_START (4ull << 30)
+#define IOVA_DEFAULT_END ((1ull << 39) - 1)
+#define MAX_IOVA_RANGES 16
+#define MAX_GROUPS 64
+
+/* ---- discovery ------------------------------------------------------------------------------ */
+
+static void link_basename(const char *path, char *buf, size_t len, const char *none)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *slash;
+
+	if (n < 0) {
+		snprintf(buf, len, "%s", none);
+		return;
+	}
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	slash = slash ? slash + 1 : target;
+	if (strlen(slash) >= len)
+		snprintf(buf, len, "%s", none);
+	else
+		memcpy(buf, slash, strlen(slash) + 1);
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	return strcmp(((const struct ioat_pci_info *)a)->bdf, ((const struct ioat_pci_info *)b)->bdf);
+}
+
+int ioat_pci_info_of(const char *bdf, struct ioat_pci_info *info)
+{
+	char path[PATH_MAX], grp[32];
+	long long vendor, device;
+
+	if (strlen(bdf) >= sizeof(info->bdf) || strchr(bdf, '/') || bdf[0] == '.')
+		return -EINVAL;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
+	vendor = read_sysfs_ll(path, 16);
+	if (vendor < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
+	device = read_sysfs_ll(path, 16);
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
+	info->vendor = (uint16_t)vendor;
+	info->device = (uint16_t)device;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	link_basename(path, info->driver, sizeof(info->driver), "none");
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
+	link_basename(path, grp, sizeof(grp), "-1");
+	info->iommu_group = atoi(grp);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/numa_node", bdf);
+	info->numa_node = (int)read_sysfs_ll(path, 10);
+	if (vendor != IOAT_PCI_VENDOR_INTEL || !ioat_pci_device_id((unsigned int)device))
+		return -ENODEV;
+	return 0;
+}
+
+unsigned int ioat_pci_scan(struct ioat_pci_info *out, unsigned int max)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(PCI_DEVICES);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct ioat_pci_info info;
+
+		if (de->d_name[0] == '.' || ioat_pci_info_of(de->d_name, &info))
+			continue;
+		if (n < max)
+			out[n] = info;
+		n++;
+	}
+	closedir(d);
+	if (out && n)
+		qsort(out, n < max ? n : max, sizeof(*out), cmp_info);
+	return n;
+}
+
+/* ---- the container, groups and mappings ------------------------------------------------------ */
+
+struct mapping {
+	uintptr_t va;
+	size_t len;
+	uint64_t iova;
+};
+
+struct group {
+	int num;
+	int fd;
+	unsigned int refs;
+};
+
+static pthread_mutex_t vlock = PTHREAD_MUTEX_INITIALIZER;
+static int container = -1;
+static int iommu_type;
+static struct group groups[MAX_GROUPS];
+static unsigned int ngroups;
+static struct mapping *maps;
+static unsigned int nmaps, maps_cap;
+static struct {
+	uint64_t start, end; /* inclusive */
+} ranges[MAX_IOVA_RANGES] = { { IOVA_DEFAULT_START, IOVA_DEFAULT_END } };
+static unsigned int nranges = 1;
+
+static long page_size(void)
+{
+	static long ps;
+
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+static int kmap(const struct mapping *m)
+{
+	struct vfio_iommu_type1_dma_map dm = {
+		.argsz = sizeof(dm),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = m->va,
+		.iova = m->iova,
+		.size = m->len,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dm) < 0) {
+		int err = -errno;
+
+		return lib_error(err, "VFIO could not map %zu bytes at %p for DMA: %s%s", m->len,
+				 (void *)m->va, strerror(-err),
+				 err == -ENOMEM ? " (pinned memory is limited by RLIMIT_MEMLOCK; raise it "
+						  "with ulimit -l or run with CAP_IPC_LOCK)" : "");
+	}
+	return 0;
+}
+
+static void kunmap(const struct mapping *m)
+{
+	struct vfio_iommu_type1_dma_unmap du = {
+		.argsz = sizeof(du),
+		.iova = m->iova,
+		.size = m->len,
+	};
+
+	if (container >= 0 && ngroups)
+		ioctl(container, VFIO_IOMMU_UNMAP_DMA, &du);
+}
+
+/* The IOVA ranges the IOMMU accepts, from VFIO's capability chain (kept as is when absent). */
+static void read_iova_ranges(void)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *hdr;
+	unsigned char *buf;
+
+	buf = calloc(1, 4096);
+	if (!buf)
+		return;
+	info = (struct vfio_iommu_type1_info *)buf;
+	info->argsz = 4096;
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) < 0 || info->argsz > 4096 ||
+	    !(info->flags & VFIO_IOMMU_INFO_CAPS) || !info->cap_offset) {
+		free(buf);
+		return;
+	}
+	for (uint32_t off = info->cap_offset; off && off + sizeof(*hdr) <= 4096; off = hdr->next) {
+		hdr = (struct vfio_info_cap_header *)(buf + off);
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			struct vfio_iommu_type1_info_cap_iova_range *cap = (void *)hdr;
+			unsigned int n = 0;
+
+			for (uint32_t i = 0; i < cap->nr_iovas && n < MAX_IOVA_RANGES; i++) {
+				uint64_t s = cap->iova_ranges[i].start, e = cap->iova_ranges[i].end;
+
+				/* Stay above 4 GiB: below it sit the interrupt window and friends. */
+				if (e < IOVA_DEFAULT_START)
+					continue;
+				if (s < IOVA_DEFAULT_START)
+					s = IOVA_DEFAULT_START;
+				ranges[n].start = s;
+				ranges[n].end = e;
+				n++;
+			}
+			if (n)
+				nranges = n;
+			break;
+		}
+		if (!hdr->next)
+			break;
+	}
+	free(buf);
+}
+
+static bool iova_fits(uint64_t iova, size_t len)
+{
+	for (unsigned int i = 0; i < nranges; i++) {
+		if (iova >= ranges[i].start && len - 1 <= ranges[i].end - iova)
+			return true;
+	}
+	return false;
+}
+
+static bool iova_free(uint64_t iova, size_t len)
+{
+	for (unsigned int i = 0; i < nmaps; i++) {
+		if (iova < maps[i].iova + maps[i].len && maps[i].iova < iova + len)
+			return false;
+	}
+	return true;
+}
+
+/* First fit: try each range start and the end of every mapping. */
+static int iova_alloc(size_t len, uint64_t *out)
+{
+	for (unsigned int r = 0; r < nranges; r++) {
+		uint64_t cand = (ranges[r].start + IOVA_ALIGN - 1) & ~(IOVA_ALIGN - 1);
+
+		if (iova_fits(cand, len) && iova_free(cand, len)) {
+			*out = cand;
+			return 0;
+		}
+		for (unsigned int i = 0; i < nmaps; i++) {
+			cand = (maps[i].iova + maps[i].len + IOVA_ALIGN - 1) & ~(IOVA_ALIGN - 1);
+			if (cand >= ranges[r].start && iova_fits(cand, len) && iova_free(cand, len)) {
+				*out = cand;
+				return 0;
+			}
+		}
+	}
+	return lib_error(-ENOSPC, "no room for %zu bytes in the IOMMU's address space", len);
+}
+
+int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova)
+{
+	struct mapping m = { .va = (uintptr_t)vaddr, .len = len };
+	long ps = page_size();
+	int ret;
+
+	if (!vaddr || !len || (m.va | len) & (uintptr_t)(ps - 1))
+		return lib_error(-EINVAL, "DMA mapping [%p, +%zu) is empty or not page aligned", vaddr,
+				 len);
+	pthread_mutex_lock(&vlock);
+	ret = iova_alloc(len, &m.iova);
+	if (!ret && nmaps == maps_cap) {
+		unsigned int cap = maps_cap ? maps_cap * 2 : 16;
+		struct mapping *nm = realloc(maps, cap * sizeof(*nm));
+
+		if (!nm) {
+			ret = lib_error(-ENOMEM, "cannot grow the DMA mapping table");
+		} else {
+			maps = nm;
+			maps_cap = cap;
+		}
+	}
+	if (!ret && container >= 0 && ngroups)
+		ret = kmap(&m);
+	if (!ret) {
+		maps[nmaps++] = m;
+		*iova = m.iova;
+	}
+	pthread_mutex_unlock(&vlock);
+	return ret;
+}
+
+int ioat_dma_unmap(void *vaddr, size_t len)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&vlock);
+	for (unsigned int i = nmaps; i-- > 0;) {
+		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len) {
+			kunmap(&maps[i]);
+			maps[i] = maps[--nmaps];
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vlock);
+	if (ret)
+		lib_error(ret, "[%p, +%zu) is not mapped for DMA", vaddr, len);
+	return ret;
+}
+
+int ioat_dma_translate(const void *vaddr, size_t len, uint64_t *iova)
+{
+	uintptr_t va = (uintptr_t)vaddr;
+	int ret = -EFAULT;
+
+	pthread_mutex_lock(&vlock);
+	for (unsigned int i = 0; i < nmaps; i++) {
+		const struct mapping *m = &maps[i];
+
+		if (va >= m->va && len <= m->len && va - m->va <= m->len - len) {
+			*iova = m->iova + (va - m->va);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vlock);
+	return ret;
+}
+
+/* ---- VFIO devices ---------------------------------------------------------------------------- */
+
+static int container_open(void)
+{
+	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		return lib_error(err == -ENOENT ? -ENXIO : err,
+				 "cannot open /dev/vfio/vfio: %s; load the vfio-pci module "
+				 "(modprobe vfio-pci) and bind the device (scripts/dmacopy-bind bind)",
+				 strerror(-err));
+	}
+	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		close(fd);
+		return lib_error(-ENXIO, "unsupported VFIO API version");
+	}
+	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+		iommu_type = VFIO_TYPE1v2_IOMMU;
+	} else if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+		iommu_type = VFIO_TYPE1_IOMMU;
+	} else {
+		close(fd);
+		return lib_error(-ENXIO, "VFIO offers no type-1 IOMMU; dmacopy's ioat engine needs an "
+				 "IOMMU (boot with intel_iommu=on); VFIO no-IOMMU mode is not "
+				 "supported");
+	}
+	container = fd;
+	return 0;
+}
+
+/* A group is attached to the container; the first one sets the IOMMU up and replays mappings. */
+static int group_attach(int gfd, int num)
+{
+	int ret;
+
+	if (container < 0) {
+		ret = container_open();
+		if (ret)
+			return ret;
+	}
+	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container) < 0)
+		return lib_error(-errno, "VFIO_GROUP_SET_CONTAINER for group %d: %s", num,
+				 strerror(errno));
+	if (ngroups)
+		return 0;
+	if (ioctl(container, VFIO_SET_IOMMU, iommu_type) < 0) {
+		ret = lib_error(-errno, "VFIO_SET_IOMMU: %s", strerror(errno));
+		ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
+		return ret;
+	}
+	read_iova_ranges();
+	for (unsigned int i = 0; i < nmaps; i++) {
+		if (!iova_fits(maps[i].iova, maps[i].len)) {
+			ret = lib_error(-ERANGE, "DMA mapping at IOVA %#llx is outside what this IOMMU "
+					"accepts; map memory after opening the device",
+					(unsigned long long)maps[i].iova);
+		} else {
+			ret = kmap(&maps[i]);
+		}
+		if (ret) {
+			ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static struct group *group_get(int num, int *err)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct group *g = NULL;
+	char path[64];
+	int fd;
+
+	for (unsigned int i = 0; i < ngroups; i++) {
+		if (groups[i].num == num) {
+			groups[i].refs++;
+			return &groups[i];
+		}
+	}
+	if (ngroups == MAX_GROUPS) {
+		*err = lib_error(-EMFILE, "too many VFIO groups open");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == EBUSY)
+			*err = lib_error(-EBUSY, "%s is in use by another process (one process per "
+					 "I/OAT function; pick another function)", path);
+		else if (e == EACCES || e == EPERM)
+			*err = lib_error(-EACCES, "no permission to open %s; run as root or give the "
+					 "user the group (scripts/dmacopy-bind bind --user USER)", path);
+		else
+			*err = lib_error(-e == -ENOENT ? -ENXIO : -e, "cannot open %s: %s; is the "
+					 "device bound to vfio-pci?", path, strerror(e));
+		return NULL;
+	}
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		close(fd);
+		*err = lib_error(-EPERM, "IOMMU group %d is not viable: another device in the group is "
+				 "bound to a kernel driver; bind every device of "
+				 "/sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it", num,
+				 num);
+		return NULL;
+	}
+	*err = group_attach(fd, num);
+	if (*err) {
+		close(fd);
+		return NULL;
+	}
+	g = &groups[ngroups++];
+	g->num = num;
+	g->fd = fd;
+	g->refs = 1;
+	return g;
+}
+
+static void group_put(int num)
+{
+	for (unsigned int i = 0; i < ngroups; i++) {
+		if (groups[i].num != num)
+			continue;
+		if (--groups[i].refs)
+			return;
+		ioctl(groups[i].fd, VFIO_GROUP_UNSET_CONTAINER);
+		close(groups[i].fd);
+		groups[i] = groups[--ngroups];
+		break;
+	}
+	if (!ngroups && container >= 0) {
+		/* The kernel dropped every mapping with the last group; they are replayed later. */
+		close(container);
+		container = -1;
+	}
+}
+
+int vfio_dev_open(const char *bdf, int *group_num)
+{
+	struct ioat_pci_info info;
+	struct group *g;
+	int ret, fd;
+
+	ret = ioat_pci_info_of(bdf, &info);
+	if (ret == -ENOENT || ret == -EINVAL)
+		return lib_error(-ENOENT, "no PCI device %s (use the full address, e.g. "
+				 "0000:00:04.0; see dmacopy info)", bdf);
+	if (ret)
+		return lib_error(-ENODEV, "PCI device %s (%04x:%04x) is not an Intel I/OAT "
+				 "function", bdf, info.vendor, info.device);
+	if (strcmp(info.driver, "vfio-pci"))
+		return lib_error(-ENXIO, "I/OAT %s is bound to '%s', not vfio-pci; run "
+				 "scripts/dmacopy-bind bind %s", bdf, info.driver, bdf);
+	if (info.iommu_group < 0)
+		return lib_error(-ENXIO, "I/OAT %s has no IOMMU group; enable the IOMMU (VT-d in "
+				 "the firmware, intel_iommu=on on the kernel command line)", bdf);
+	pthread_mutex_lock(&vlock);
+	g = group_get(info.iommu_group, &ret);
+	if (!g) {
+		pthread_mutex_unlock(&vlock);
+		return ret;
+	}
+	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0) {
+		ret = lib_error(-errno, "VFIO_GROUP_GET_DEVICE_FD %s: %s", bdf, strerror(errno));
+		group_put(info.iommu_group);
+		pthread_mutex_unlock(&vlock);
+		return ret;
+	}
+	pthread_mutex_unlock(&vlock);
+	*group_num = info.iommu_group;
+	return fd;
+}
+
+void vfio_dev_close(int fd, int group_num)
+{
+	close(fd);
+	pthread_mutex_lock(&vlock);
+	group_put(group_num);
+	pthread_mutex_unlock(&vlock);
+}
+
+int vfio_region(int fd, unsigned int index, uint64_t *offset, uint64_t *size, uint32_t *flags)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = index };
+
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0)
+		return lib_error(-errno, "VFIO_DEVICE_GET_REGION_INFO %u: %s", index,
+				 strerror(errno));
+	*offset = ri.offset;
+	*size = ri.size;
+	*flags = ri.flags;
+	return 0;
+}
+
+/* Memory decoding and bus mastering on: the device cannot DMA without the latter. */
+int vfio_enable_bus_master(int fd)
+{
+	uint64_t off, size;
+	uint32_t flags;
+	uint16_t cmd;
+	int ret = vfio_region(fd, VFIO_PCI_CONFIG_REGION_INDEX, &off, &size, &flags);
+
+	if (ret)
+		return ret;
+	if (pread(fd, &cmd, sizeof(cmd), (off_t)off + 4) != sizeof(cmd))
+		return lib_error(-EIO, "cannot read the PCI command register");
+	cmd |= 0x6; /* memory space, bus master */
+	if (pwrite(fd, &cmd, sizeof(cmd), (off_t)off + 4) != sizeof(cmd))
+		return lib_error(-EIO, "cannot write the PCI command register");
+	return 0;
+}
