@@ -9,9 +9,10 @@
  *
  * and at most ring_size - 1 descriptors are outstanding, so that a completion address always names
  * one position. The doorbell (DMACOUNT) is the 16-bit count of descriptors since the current chain
- * started at position chain_base. The last descriptor of every operation asks for a completion
- * write-back: the device stores "descriptor IOVA | state" in a word in memory, which
- * ioat_process_events() reads; it never reads a register on the fast path.
+ * started at position chain_base. The last descriptor of every batch (and of every operation of
+ * 64 KiB or more) asks for a completion write-back: the device stores "descriptor IOVA | state" in
+ * a word in memory, which ioat_process_events() reads; it never reads a register on the fast path.
+ * Completion is in order, so one write-back also completes every descriptor before it.
  *
  * When the device halts (an error with CHANERR set), the word carries the HALTED state and the last
  * descriptor that completed. The operation after it failed; its remaining descriptors are skipped,
@@ -43,6 +44,9 @@
 /* With work outstanding and no progress: look at CHANSTS after this, give up after that. */
 #define STALL_CHECK_NS (2 * 1000000LL)
 #define STALL_TIMEOUT_NS (10 * 1000000000LL)
+
+/* Operations at least this long ask for a completion write-back of their own. */
+#define COMPL_EACH_MIN (64u * 1024)
 
 #define SLOT_LAST 0x1u /* last descriptor of an operation: its done function runs */
 
@@ -267,7 +271,9 @@ static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t sr
 			d->dst = 0;
 		} else {
 			d->size = (uint32_t)chunk;
-			d->ctl = ctl_op | (last ? IOAT_DESC_COMPL_WRITE : 0);
+			/* Large operations report their own end; small ones are covered by the
+			 * write-back at the end of the batch (ioat_flush()). */
+			d->ctl = ctl_op | (last && len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
 			d->src = op == IOAT_OP_FILL ? src : src + (uint64_t)i * c->max_desc_len;
 			d->dst = dst + (uint64_t)i * c->max_desc_len;
 		}
@@ -308,6 +314,7 @@ void ioat_flush(struct ioat_chan *c)
 	}
 	if (upto == c->flushed)
 		return;
+	c->ring[(upto - 1) & c->mask].ctl |= IOAT_DESC_COMPL_WRITE;
 	if (c->tail == c->flushed)
 		c->progress_ns = now_ns();
 	c->flushed = upto;

@@ -9,9 +9,11 @@
  *
  * Register and descriptor layout: include/dmacopy/ioat_spec.h.
  *
- * Descriptors are processed in a bottom half, never in the vCPU that rang the
- * doorbell, in slices of at most slice-bytes bytes and slice-descs
- * descriptors; the channel reads ACTIVE until the count is reached. After
+ * A doorbell write processes up to inline-bytes bytes and inline-descs
+ * descriptors at once (small batches finish without waking the main loop);
+ * the rest is processed in a bottom half, in slices of at most slice-bytes
+ * bytes and slice-descs descriptors; the channel reads ACTIVE until the count
+ * is reached. After
  * half a millisecond of back-to-back slices the device pauses for a moment
  * (a timer instead of the bottom half) so vCPUs waiting for the big lock get
  * it; nothing is processed while the VM is stopped. All
@@ -72,6 +74,8 @@ struct IOATState {
 	bool use_msi;
 	uint32_t slice_bytes;
 	uint32_t slice_descs;
+	uint32_t inline_bytes;	/* done in the doorbell write itself (0: never) */
+	uint32_t inline_descs;
 	uint64_t fail_nth;
 	uint64_t fail_every;
 	char *fail_op;
@@ -352,18 +356,9 @@ static void ioat_continue(IOATState *s)
 	timer_mod(s->yield_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + IOAT_YIELD_NS);
 }
 
-static void ioat_bh(void *opaque)
+/* Work on the chain for at most bytes and descs; the state stays ACTIVE if more is left. */
+static void ioat_process(IOATState *s, uint64_t bytes, uint32_t descs)
 {
-	IOATState *s = opaque;
-	uint64_t bytes = s->slice_bytes;
-	uint32_t descs = s->slice_descs;
-
-	if (!runstate_is_running()) {
-		return;		/* ioat_vm_state_change() restarts it */
-	}
-	if (!s->busy_since) {
-		s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
-	}
 	s->in_dma = true;
 	while (s->state == IOAT_CHANSTS_ACTIVE) {
 		if (s->count == s->dmacount) {
@@ -392,6 +387,19 @@ static void ioat_bh(void *opaque)
 		descs--;
 	}
 	s->in_dma = false;
+}
+
+static void ioat_bh(void *opaque)
+{
+	IOATState *s = opaque;
+
+	if (!runstate_is_running()) {
+		return;		/* ioat_vm_state_change() restarts it */
+	}
+	if (!s->busy_since) {
+		s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+	}
+	ioat_process(s, s->slice_bytes, s->slice_descs);
 	if (s->state == IOAT_CHANSTS_ACTIVE) {
 		ioat_continue(s);
 	} else {
@@ -434,6 +442,17 @@ static void ioat_kick(IOATState *s)
 	if (s->count != s->dmacount) {
 		s->state = IOAT_CHANSTS_ACTIVE;
 		s->started = true;
+		/*
+		 * A small batch is done at once, in the vCPU that rang the
+		 * doorbell, as fast hardware would be: waking the main loop
+		 * costs more than the copy. The rest goes to the bottom half.
+		 */
+		if (s->inline_bytes && s->inline_descs && runstate_is_running()) {
+			ioat_process(s, s->inline_bytes, s->inline_descs);
+			if (s->state != IOAT_CHANSTS_ACTIVE) {
+				return;
+			}
+		}
 		qemu_bh_schedule(s->bh);
 	}
 }
@@ -872,6 +891,8 @@ static Property ioat_properties[] = {
 	DEFINE_PROP_BOOL("msi", IOATState, use_msi, true),
 	DEFINE_PROP_UINT32("slice-bytes", IOATState, slice_bytes, 1 * MiB),
 	DEFINE_PROP_UINT32("slice-descs", IOATState, slice_descs, 256),
+	DEFINE_PROP_UINT32("inline-bytes", IOATState, inline_bytes, 64 * KiB),
+	DEFINE_PROP_UINT32("inline-descs", IOATState, inline_descs, 64),
 	DEFINE_PROP_UINT64("fail-nth", IOATState, fail_nth, 0),
 	DEFINE_PROP_UINT64("fail-every", IOATState, fail_every, 0),
 	DEFINE_PROP_STRING("fail-op", IOATState, fail_op),
@@ -903,6 +924,10 @@ static void ioat_class_init(ObjectClass *klass, void *data)
 		"most bytes moved per bottom-half run");
 	object_class_property_set_description(klass, "slice-descs",
 		"most descriptors completed per bottom-half run");
+	object_class_property_set_description(klass, "inline-bytes",
+		"most bytes moved in the doorbell write itself (0: all in the bottom half)");
+	object_class_property_set_description(klass, "inline-descs",
+		"most descriptors completed in the doorbell write itself");
 	object_class_property_set_description(klass, "fail-nth",
 		"fail the Nth COPY/FILL descriptor since power-on (0: never)");
 	object_class_property_set_description(klass, "fail-every",
