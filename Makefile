@@ -112,7 +112,15 @@ $(B)/tests/vm/spdk_%: tests/vm/progs/spdk_%.c $(B)/lib/libdmacopy-spdk.a $(B)/li
 	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a \
 		-pthread
 
-vm-progs: $(VM_PROGS)
+# The same programs against the ASan/UBSan build of the library, for guest runs of the user-space
+# drivers under the sanitizers.
+$(B)/tests/vm-san/%: tests/vm/progs/%.c $(B)/lib/libdmacopy-san.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-san.a -pthread
+
+VM_SAN_PROGS := $(patsubst $(B)/tests/vm/%,$(B)/tests/vm-san/%,$(filter $(B)/tests/vm/ioatuser_%,$(VM_PROGS)))
+
+vm-progs: $(VM_PROGS) $(VM_SAN_PROGS)
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
 	@scripts/run-tests "unit" $(UNIT_BINS)

@@ -83,6 +83,7 @@ struct ioat_chan {
 	uint32_t hold;		/* a fenced operation starts here; 0 = none (see build_one) */
 	bool holding;
 	uint64_t last_comp;	/* completion word as last seen */
+	uint64_t last_sts;	/* CHANSTS as last read by the stall check */
 	uint32_t outstanding;	/* operations built, not finished */
 	long long progress_ns;	/* when the device last moved */
 	long long checked_ns;
@@ -405,31 +406,24 @@ static int handle_halt(struct ioat_chan *c)
 	return ops;
 }
 
-/* Apply a completion word (or CHANSTS) value: retire what it says is done, handle a halt. */
+/*
+ * Apply a completion word (or a halted CHANSTS): retire what it says is done, handle a halt. An
+ * address outside the descriptors in flight is an older report (the word is only written at the
+ * end of batches and large operations; CHANSTS may have told more already) and moves nothing.
+ */
 static int consume(struct ioat_chan *c, uint64_t v)
 {
 	uint64_t addr = v & IOAT_CHANSTS_ADDR_MASK;
-	uint64_t last = c->last_comp & IOAT_CHANSTS_ADDR_MASK;
 	int ops = 0;
 
-	c->last_comp = v;
-	if (addr && addr != last) {
-		uint64_t off = addr - c->ring_iova;
-		uint32_t n;
+	if (addr >= c->ring_iova && addr - c->ring_iova < (uint64_t)c->ring_size * IOAT_DESC_SIZE) {
+		uint32_t slot = (uint32_t)((addr - c->ring_iova) / IOAT_DESC_SIZE);
+		uint32_t n = ((slot - c->tail) & c->mask) + 1;
 
-		if (addr < c->ring_iova || off >= (uint64_t)c->ring_size * IOAT_DESC_SIZE) {
-			lib_error(-EIO, "I/OAT %s reported completion address %#llx outside its ring",
-				  c->bdf, (unsigned long long)addr);
-			return handle_halt(c);
+		if (n <= c->flushed - c->tail) {
+			ops = retire(c, n, 0, 0);
+			c->progress_ns = now_ns();
 		}
-		n = (((uint32_t)(off / IOAT_DESC_SIZE) - c->tail) & c->mask) + 1;
-		if (n > c->flushed - c->tail) {
-			lib_error(-EIO, "I/OAT %s reported descriptor %#llx, which was not handed to it",
-				  c->bdf, (unsigned long long)addr);
-			return handle_halt(c);
-		}
-		ops = retire(c, n, 0, 0);
-		c->progress_ns = now_ns();
 	}
 	if (state_of(v) == IOAT_CHANSTS_HALTED) {
 		int ret = handle_halt(c);
@@ -438,6 +432,43 @@ static int consume(struct ioat_chan *c, uint64_t v)
 			return ret;
 		ops += ret;
 		c->progress_ns = now_ns();
+	}
+	return ops;
+}
+
+/* Nothing new in memory for a while: ask the device itself. */
+static int check_stall(struct ioat_chan *c)
+{
+	long long t = now_ns();
+	uint64_t v;
+	int ops;
+
+	if (t - c->progress_ns < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
+		return 0;
+	c->checked_ns = t;
+	v = chansts(c);
+	if (v == UINT64_MAX) {
+		lib_error(-ENODEV, "I/OAT %s stopped answering (registers read all ones)", c->bdf);
+		fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+		c->dead = true;
+		return -ENODEV;
+	}
+	if (state_of(v) == IOAT_CHANSTS_HALTED)
+		return consume(c, v); /* e.g. a halt that did not write the word */
+	if ((v & IOAT_CHANSTS_ADDR_MASK) != (c->last_sts & IOAT_CHANSTS_ADDR_MASK)) {
+		c->last_sts = v; /* still moving: a long operation */
+		c->progress_ns = t;
+		return 0;
+	}
+	if (t - c->progress_ns <= STALL_TIMEOUT_NS)
+		return 0;
+	lib_error(-ETIMEDOUT, "I/OAT %s made no progress for %lld s (CHANSTS %#llx); outstanding "
+		  "operations failed, channel reset", c->bdf, STALL_TIMEOUT_NS / 1000000000LL,
+		  (unsigned long long)v);
+	ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
+	if (restart(c)) {
+		fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+		return -ENODEV;
 	}
 	return ops;
 }
@@ -456,37 +487,10 @@ int ioat_process_events(struct ioat_chan *c)
 	}
 	v = __atomic_load_n(c->comp, __ATOMIC_ACQUIRE);
 	if (v != c->last_comp) {
+		c->last_comp = v;
 		ops = consume(c, v);
 	} else {
-		/* No news in memory. Now and then ask the device itself, and give up on a dead one. */
-		long long t = now_ns();
-
-		if (t - c->progress_ns < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
-			return 0;
-		c->checked_ns = t;
-		v = chansts(c);
-		if (v == UINT64_MAX) {
-			lib_error(-ENODEV, "I/OAT %s stopped answering (registers read all ones)",
-				  c->bdf);
-			fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
-			c->dead = true;
-			return -ENODEV;
-		}
-		if ((v & IOAT_CHANSTS_ADDR_MASK) != (c->last_comp & IOAT_CHANSTS_ADDR_MASK) ||
-		    state_of(v) == IOAT_CHANSTS_HALTED) {
-			ops = consume(c, v);
-		} else if (t - c->progress_ns > STALL_TIMEOUT_NS) {
-			lib_error(-ETIMEDOUT, "I/OAT %s made no progress for %lld s (CHANSTS %#llx); "
-				  "outstanding operations failed, channel reset", c->bdf,
-				  STALL_TIMEOUT_NS / 1000000000LL, (unsigned long long)v);
-			ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
-			if (restart(c)) {
-				ops += fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
-				return -ENODEV;
-			}
-		} else {
-			return 0;
-		}
+		ops = check_stall(c);
 	}
 	if (ops >= 0 && c->holding && c->tail == c->hold)
 		ioat_flush(c);
