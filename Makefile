@@ -171,6 +171,9 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1
 	install -m 644 include/dmacopy.h $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(INCLUDEDIR)/spdk
+	install -m 644 $(wildcard include/spdk/*.h) $(DESTDIR)$(INCLUDEDIR)/spdk/
+	install -m 644 $(B)/lib/libdmacopy-spdk.a $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(B)/lib/libdmacopy.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/lib/$(SONAME) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdmacopy.so
@@ -182,10 +185,13 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/dmacopy.h $(DESTDIR)$(LIBDIR)/libdmacopy.a \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdmacopy.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libdmacopy.pc $(DESTDIR)$(BINDIR)/dmacopy \
+		$(DESTDIR)$(LIBDIR)/libdmacopy-spdk.a \
+		$(patsubst include/%,$(DESTDIR)$(INCLUDEDIR)/%,$(wildcard include/spdk/*.h)) \
 		$(patsubst docs/man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard docs/man/*.1))
 
 format:
-	clang-format -i $(LIB_SRCS) $(TOOL_SRCS) $(UNIT_SRCS) include/dmacopy.h lib/*.h
+	clang-format -i $(LIB_SRCS) $(SPDK_SRCS) $(TOOL_SRCS) $(UNIT_SRCS) include/dmacopy.h lib/*.h \
+		lib/spdk/*.h include/spdk/*.h
 
 clean:
 	rm -rf $(B)

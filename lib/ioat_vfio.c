@@ -185,7 +185,7 @@ static void kunmap(const struct mapping *m)
 static void read_iova_ranges(void)
 {
 	struct vfio_iommu_type1_info *info;
-	struct vfio_info_cap_header *hdr;
+	struct vfio_info_cap_header hdr;
 	unsigned char *buf;
 
 	buf = calloc(1, 4096);
@@ -198,30 +198,34 @@ static void read_iova_ranges(void)
 		free(buf);
 		return;
 	}
-	for (uint32_t off = info->cap_offset; off && off + sizeof(*hdr) <= 4096; off = hdr->next) {
-		hdr = (struct vfio_info_cap_header *)(buf + off);
-		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			struct vfio_iommu_type1_info_cap_iova_range *cap = (void *)hdr;
-			unsigned int n = 0;
+	/* The chain is only 4-byte aligned: copy each piece out before reading it. */
+	for (uint32_t off = info->cap_offset, hops = 0; off && off + sizeof(hdr) <= 4096 && hops < 64;
+	     off = hdr.next, hops++) {
+		struct vfio_iommu_type1_info_cap_iova_range cap;
+		size_t at = off + sizeof(cap);
 
-			for (uint32_t i = 0; i < cap->nr_iovas && n < MAX_IOVA_RANGES; i++) {
-				uint64_t s = cap->iova_ranges[i].start, e = cap->iova_ranges[i].end;
-
-				/* Stay above 4 GiB: below it sit the interrupt window and friends. */
-				if (e < IOVA_DEFAULT_START)
-					continue;
-				if (s < IOVA_DEFAULT_START)
-					s = IOVA_DEFAULT_START;
-				ranges[n].start = s;
-				ranges[n].end = e;
-				n++;
-			}
-			if (n)
-				nranges = n;
+		memcpy(&hdr, buf + off, sizeof(hdr));
+		if (hdr.id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			continue;
+		if (at > 4096)
 			break;
+		memcpy(&cap, buf + off, sizeof(cap));
+		for (uint32_t i = 0, n = 0; i < cap.nr_iovas && n < MAX_IOVA_RANGES; i++) {
+			struct vfio_iova_range r;
+
+			if (at + (i + 1) * sizeof(r) > 4096)
+				break;
+			memcpy(&r, buf + at + i * sizeof(r), sizeof(r));
+			/* Stay above 4 GiB: below it sit the interrupt window and friends. */
+			if (r.end < IOVA_DEFAULT_START)
+				continue;
+			if (r.start < IOVA_DEFAULT_START)
+				r.start = IOVA_DEFAULT_START;
+			ranges[n].start = r.start;
+			ranges[n].end = r.end;
+			nranges = ++n;
 		}
-		if (!hdr->next)
-			break;
+		break;
 	}
 	free(buf);
 }
