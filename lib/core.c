@@ -468,7 +468,7 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 	return 0;
 }
 
-static struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len)
+struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len)
 {
 	struct dmacopy_region *r;
 

@@ -395,19 +395,6 @@ static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
 
 /* ---- synchronous helpers --------------------------------------------------------------------- */
 
-static struct dmacopy_region *region_of(struct dmacopy_engine *e, uintptr_t start, size_t len)
-{
-	struct dmacopy_region *r;
-
-	pthread_mutex_lock(&e->lock);
-	for (r = e->regions; r; r = r->next) {
-		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
-			break;
-	}
-	pthread_mutex_unlock(&e->lock);
-	return r;
-}
-
 static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const void *src,
 		   uint64_t pattern, size_t len)
 {
@@ -418,9 +405,9 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 
 	if (!len)
 		return 0;
-	rd = region_of(e, (uintptr_t)dst, len);
+	rd = region_find(e, (uintptr_t)dst, len);
 	if (kind == OP_COPY)
-		rs = region_of(e, (uintptr_t)src, len);
+		rs = region_find(e, (uintptr_t)src, len);
 	if (!rd || (kind == OP_COPY && !rs))
 		return lib_error(-EFAULT, "memory not registered");
 	pthread_mutex_lock(&ie->lock);

@@ -569,19 +569,6 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 
 /* ---- synchronous helpers ------------------------------------------------------------------ */
 
-static struct dmacopy_region *region_of(struct dmacopy_engine *e, uintptr_t start, size_t len)
-{
-	struct dmacopy_region *r;
-
-	pthread_mutex_lock(&e->lock);
-	for (r = e->regions; r; r = r->next) {
-		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
-			break;
-	}
-	pthread_mutex_unlock(&e->lock);
-	return r;
-}
-
 static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
 {
 	struct kernel_engine *ke = e->priv;
@@ -601,8 +588,8 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 
 	if (!len)
 		return 0;
-	rd = region_of(e, (uintptr_t)dst, len);
-	rs = region_of(e, (uintptr_t)src, len);
+	rd = region_find(e, (uintptr_t)dst, len);
+	rs = region_find(e, (uintptr_t)src, len);
 	if (!rd || !rs)
 		return lib_error(-EFAULT, "memory not registered");
 	kd = rd->engine_priv;

@@ -146,6 +146,9 @@ static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op
 	q->cq_tail++;
 }
 
+/* The registered region of e that holds [start, start + len), or NULL (takes e->lock). */
+struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len);
+
 /* Record a detailed message for dmacopy_last_error() and return err (a negative errno). */
 __attribute__((format(printf, 2, 3))) int lib_error(int err, const char *fmt, ...);
 

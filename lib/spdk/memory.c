@@ -62,7 +62,7 @@ static size_t region_search(uintptr_t addr)
 }
 
 /* The region holding addr, or NULL. Caller holds mem_lock. */
-static struct region *region_find(uintptr_t addr)
+static struct region *spdk_region_find(uintptr_t addr)
 {
 	size_t i = region_search(addr);
 
@@ -117,7 +117,7 @@ int dcspdk_mem_translate(const void *vaddr, uint64_t want, uint64_t *iova, uint6
 	int rc;
 
 	pthread_rwlock_rdlock(&mem_lock);
-	r = region_find(a);
+	r = spdk_region_find(a);
 	if (r && r->start + r->len - a < span)
 		span = r->start + r->len - a;
 	rc = ioat_dma_translate(vaddr, span, iova);
@@ -197,7 +197,7 @@ int spdk_mem_unregister(void *vaddr, size_t len)
 
 	pthread_rwlock_wrlock(&mem_lock);
 	/* The range must start and end on registration boundaries... */
-	r = region_find(a);
+	r = spdk_region_find(a);
 	if (r && r->start != a) {
 		rc = dcspdk_error(-ERANGE,
 		                  "spdk_mem_unregister(%p, %zu): starts inside the "
@@ -207,7 +207,7 @@ int spdk_mem_unregister(void *vaddr, size_t len)
 	}
 	/* ...be covered by registrations without gaps... */
 	for (p = a; p < end; p = r->start + r->len) {
-		r = region_find(p);
+		r = spdk_region_find(p);
 		if (!r) {
 			rc = dcspdk_error(-EINVAL,
 			                  "spdk_mem_unregister(%p, %zu): %p is not "
@@ -337,7 +337,7 @@ static void dma_release(void *buf, bool dma_api)
 	if (!buf)
 		return;
 	pthread_rwlock_wrlock(&mem_lock);
-	found = region_find((uintptr_t)buf);
+	found = spdk_region_find((uintptr_t)buf);
 	if (!found || found->kind != REGION_ALLOC || found->start != (uintptr_t)buf) {
 		pthread_rwlock_unlock(&mem_lock);
 		dcspdk_error(-EINVAL, "%s(%p): not a buffer from %s",
@@ -368,7 +368,7 @@ static void *dma_realloc(void *buf, size_t size, size_t align, uint64_t *phys_ad
 		return NULL;
 	}
 	pthread_rwlock_rdlock(&mem_lock);
-	r = region_find((uintptr_t)buf);
+	r = spdk_region_find((uintptr_t)buf);
 	old = r && r->kind == REGION_ALLOC && r->start == (uintptr_t)buf ? r->req_size : 0;
 	pthread_rwlock_unlock(&mem_lock);
 	if (!old) {
