@@ -77,7 +77,15 @@ const char *dmacopy_strerror(int err)
 	case EFAULT:
 		return "memory not registered with this engine (use dmacopy_region_register)";
 	case EBUSY:
-		return "resource busy: operations still in flight";
+		return "resource busy: operations still in flight, or the device is used by another "
+		       "process";
+	case ENXIO:
+		return "device not set up for this engine (wrong driver, no IOMMU or VFIO missing; "
+		       "run 'dmacopy info' to see what is missing)";
+	case ERANGE:
+		return "address outside what the device or IOMMU can reach";
+	case EMFILE:
+		return "too many devices open in this process";
 	case EEXIST:
 		return "region overlaps an existing registration";
 	case ENOENT:
@@ -452,8 +460,8 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 	pthread_mutex_lock(&e->lock);
 	if (__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&e->lock);
-		return lib_error(-EBUSY, "region [%#lx, +%zu) has %u operations in flight",
-			    (unsigned long)r->start, r->len, r->busy);
+		return lib_error(-EBUSY, "region [%#lx, +%zu) is used by operations in flight; reap "
+			    "their completions first", (unsigned long)r->start, r->len);
 	}
 	for (pp = &e->regions; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {

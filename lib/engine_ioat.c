@@ -36,6 +36,7 @@ struct ioat_region {
 	uint64_t iova;  /* IOVA of the region's first byte */
 	void *map_va;   /* the page-aligned range mapped for it */
 	size_t map_len;
+	bool readonly;  /* pages the device may only read (a read-only mapping) */
 };
 
 struct ioat_queue;
@@ -88,10 +89,56 @@ static int group_members(int group)
 	return n;
 }
 
+/* A process (not this one) that has /dev/vfio/<group> open, or 0. Needs root to see others. */
+static long group_holder(int group)
+{
+	char want[32], path[64], target[64];
+	long self = (long)getpid(), found = 0;
+	struct dirent *p;
+	DIR *proc;
+
+	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!found && (p = readdir(proc))) {
+		char *end;
+		long pid = strtol(p->d_name, &end, 10);
+		struct dirent *f;
+		DIR *fds;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((f = readdir(fds))) {
+			ssize_t n;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/fd/%.20s", pid, f->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strcmp(target, want)) {
+				found = pid;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
 static void describe(const struct ioat_pci_info *f, char *detail, size_t dlen, char *remedy,
 		     size_t rlen, int *err)
 {
 	char path[64];
+	long holder;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", f->iommu_group);
 	*remedy = '\0';
@@ -113,6 +160,12 @@ static void describe(const struct ioat_pci_info *f, char *detail, size_t dlen, c
 			 "to %s", f->bdf, f->iommu_group, path);
 		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
 			 f->bdf);
+	} else if ((holder = group_holder(f->iommu_group))) {
+		*err = -EBUSY;
+		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; in use by process %ld",
+			 f->bdf, f->iommu_group, holder);
+		snprintf(remedy, rlen, "one process per function: use another function or wait for "
+			 "process %ld", holder);
 	} else {
 		int members = group_members(f->iommu_group);
 
@@ -144,6 +197,27 @@ static int open_chan(struct dmacopy_engine *e, const char *bdf)
 	return 0;
 }
 
+/* "0000:00:04.0" or "00:04.0" -> "0000:00:04.0"; -EINVAL for anything else. */
+static int normalize_bdf(const char *arg, char *out, size_t len)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	int n = -1;
+
+	if (sscanf(arg, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) != 4 ||
+	    n != (int)strlen(arg)) {
+		n = -1;
+		dom = 0;
+		if (sscanf(arg, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) != 3 || n != (int)strlen(arg))
+			n = -1;
+	}
+	if (n < 0 || dev > 0x1f || fn > 7 || strchr(arg, ' ') || strchr(arg, '+') ||
+	    strchr(arg, '-'))
+		return lib_error(-EINVAL, "'%s' is not a PCI address; use DOMAIN:BUS:DEVICE.FUNCTION "
+				 "as in ioat:0000:00:04.0 (see dmacopy info)", arg);
+	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
 static int ioat_open(struct dmacopy_engine *e, const char *arg,
 		     const struct dmacopy_engine_opts *opts)
 {
@@ -154,8 +228,12 @@ static int ioat_open(struct dmacopy_engine *e, const char *arg,
 	int first = 0;
 
 	(void)opts;
-	if (arg)
-		return open_chan(e, arg);
+	if (arg) {
+		char bdf[32];
+		int ret = normalize_bdf(arg, bdf, sizeof(bdf));
+
+		return ret ? ret : open_chan(e, bdf);
+	}
 	n = ioat_pci_scan(f, MAX_FUNCS);
 	if (!n)
 		return lib_error(-ENODEV, "no Intel I/OAT (QuickData) PCI function on this machine");
@@ -239,6 +317,7 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 	uintptr_t first = r->start & ~(ps - 1);
 	uintptr_t end = (r->start + r->len + ps - 1) & ~(ps - 1);
 	struct ioat_region *ir = calloc(1, sizeof(*ir));
+	bool writable;
 	uint64_t iova;
 	int ret;
 
@@ -249,11 +328,12 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 		free(ir);
 		return lib_error(-EOVERFLOW, "region wraps around");
 	}
-	ret = ioat_dma_map((void *)first, end - first, &iova);
+	ret = ioat_dma_map_any((void *)first, end - first, true, &writable, &iova);
 	if (ret) {
 		free(ir);
 		return ret;
 	}
+	ir->readonly = !writable;
 	ir->map_va = (void *)first;
 	ir->map_len = end - first;
 	ir->iova = iova + (r->start - first);
@@ -276,6 +356,11 @@ static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_regi
 static uint64_t iova_in(const struct dmacopy_region *r, const void *p)
 {
 	return ((const struct ioat_region *)r->engine_priv)->iova + ((uintptr_t)p - r->start);
+}
+
+static bool dst_readonly(const struct dmacopy_region *r)
+{
+	return ((const struct ioat_region *)r->engine_priv)->readonly;
 }
 
 /* ---- queues ---------------------------------------------------------------------------------- */
@@ -320,7 +405,10 @@ static void push(struct dmacopy_queue *q, struct ioat_chan *c)
 		int ret;
 
 		x->done = 0;
-		if (op->kind == OP_FILL)
+		if (op->len && dst_readonly(op->dst_region))
+			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
+					op->dst);
+		else if (op->kind == OP_FILL)
 			ret = ioat_build_fill(c, dst, op->pattern, op->len, flags, op_done, x);
 		else
 			ret = ioat_build_copy(c, dst, op->len ? iova_in(op->src_region, op->src) : 0,
@@ -410,6 +498,8 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 		rs = region_find(e, (uintptr_t)src, len);
 	if (!rd || (kind == OP_COPY && !rs))
 		return lib_error(-EFAULT, "memory not registered");
+	if (dst_readonly(rd))
+		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
 	pthread_mutex_lock(&ie->lock);
 	for (;;) {
 		if (kind == OP_COPY)

@@ -43,6 +43,13 @@ unsigned int ioat_pci_scan(struct ioat_pci_info *out, unsigned int max);
  */
 int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova);
 
+/*
+ * The same for memory the device may only read (e.g. a PROT_READ mapping, which VFIO cannot pin
+ * for writing). *writable says which one was made when try_rw is set: read-write if possible,
+ * else read-only.
+ */
+int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint64_t *iova);
+
 /* Undo ioat_dma_map() of exactly this range (the latest such). Returns 0, -ENOENT if not mapped. */
 int ioat_dma_unmap(void *vaddr, size_t len);
 

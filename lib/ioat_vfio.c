@@ -119,6 +119,7 @@ struct mapping {
 	uintptr_t va;
 	size_t len;
 	uint64_t iova;
+	bool readonly;
 };
 
 struct group {
@@ -152,7 +153,7 @@ static int kmap(const struct mapping *m)
 {
 	struct vfio_iommu_type1_dma_map dm = {
 		.argsz = sizeof(dm),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.flags = VFIO_DMA_MAP_FLAG_READ | (m->readonly ? 0 : VFIO_DMA_MAP_FLAG_WRITE),
 		.vaddr = m->va,
 		.iova = m->iova,
 		.size = m->len,
@@ -269,9 +270,9 @@ static int iova_alloc(size_t len, uint64_t *out)
 	return lib_error(-ENOSPC, "no room for %zu bytes in the IOMMU's address space", len);
 }
 
-int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova)
+static int dma_map(void *vaddr, size_t len, bool readonly, uint64_t *iova)
 {
-	struct mapping m = { .va = (uintptr_t)vaddr, .len = len };
+	struct mapping m = { .va = (uintptr_t)vaddr, .len = len, .readonly = readonly };
 	long ps = page_size();
 	int ret;
 
@@ -298,6 +299,23 @@ int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova)
 		*iova = m.iova;
 	}
 	pthread_mutex_unlock(&vlock);
+	return ret;
+}
+
+int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova)
+{
+	return dma_map(vaddr, len, false, iova);
+}
+
+int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint64_t *iova)
+{
+	int ret = -EFAULT;
+
+	if (try_rw)
+		ret = dma_map(vaddr, len, false, iova);
+	*writable = !ret;
+	if (ret == -EFAULT) /* read-only pages cannot be pinned for writing */
+		ret = dma_map(vaddr, len, true, iova);
 	return ret;
 }
 
@@ -488,7 +506,7 @@ int vfio_dev_open(const char *bdf, int *group_num)
 
 	ret = ioat_pci_info_of(bdf, &info);
 	if (ret == -ENOENT || ret == -EINVAL)
-		return lib_error(-ENOENT, "no PCI device %s (use the full address, e.g. "
+		return lib_error(-ENODEV, "no PCI device %s (use the full address, e.g. "
 				 "0000:00:04.0; see dmacopy info)", bdf);
 	if (ret)
 		return lib_error(-ENODEV, "PCI device %s (%04x:%04x) is not an Intel I/OAT "

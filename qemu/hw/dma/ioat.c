@@ -52,6 +52,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(IOATState, IOAT)
 #define IOAT_CHAN0		IOAT_CHAN_OFFSET(0)
 #define IOAT_BOUNCE_SIZE	(64 * KiB)
 #define IOAT_DESC_FETCH		0x20	/* bytes of a descriptor the device reads */
+#define IOAT_PREFETCH		16	/* most valid descriptors read at once */
 #define IOAT_BUSY_NS		(500 * SCALE_US) /* longest run of back-to-back slices */
 #define IOAT_YIELD_NS		(10 * SCALE_US)	 /* then a pause, big lock released */
 
@@ -65,6 +66,16 @@ struct IOATState {
 	VMChangeStateEntry *vmstate_change;
 	int64_t busy_since;	/* host ns when back-to-back slices began, or 0 */
 	uint8_t *bounce;
+	/*
+	 * Descriptors already made valid, read ahead in one DMA read: the
+	 * ones at pf_addr + 64 * k for pf_next <= k < pf_count. Each is used
+	 * once, in order; anything else (a jump in the chain, a new chain,
+	 * reset, migration) drops the rest and reads afresh.
+	 */
+	uint8_t pf[IOAT_PREFETCH * IOAT_DESC_SIZE];
+	uint64_t pf_addr;
+	uint32_t pf_next;
+	uint32_t pf_count;
 	bool in_dma;		/* the bottom half is moving data */
 
 	/* properties */
@@ -246,6 +257,36 @@ static bool ioat_inject_fault(IOATState *s)
 	return false;
 }
 
+/*
+ * Read the descriptor at s->cur. When several are valid, read up to
+ * IOAT_PREFETCH of them (not crossing a page) in one go, as hardware
+ * prefetches; later ones are taken from there if the chain is contiguous.
+ */
+static bool ioat_read_desc(IOATState *s, struct ioat_desc *d)
+{
+	uint32_t valid = (uint16_t)(s->dmacount - s->count);
+	uint32_t n;
+
+	if (s->pf_next < s->pf_count &&
+	    s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE) {
+		memcpy(d, s->pf + s->pf_next * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
+		s->pf_next++;
+		return true;
+	}
+	s->pf_count = 0;
+	n = MIN(valid, IOAT_PREFETCH);
+	n = MIN(n, (4096 - (s->cur & 4095)) / IOAT_DESC_SIZE);
+	if (n > 1 &&
+	    pci_dma_read(PCI_DEVICE(s), s->cur, s->pf, n * IOAT_DESC_SIZE) == MEMTX_OK) {
+		s->pf_addr = s->cur;
+		s->pf_count = n;
+		s->pf_next = 1;
+		memcpy(d, s->pf, IOAT_DESC_FETCH);
+		return true;
+	}
+	return pci_dma_read(PCI_DEVICE(s), s->cur, d, IOAT_DESC_FETCH) == MEMTX_OK;
+}
+
 /* Fetch and check the descriptor at s->cur; false if the channel halted. */
 static bool ioat_fetch_desc(IOATState *s)
 {
@@ -259,7 +300,7 @@ static bool ioat_fetch_desc(IOATState *s)
 			  IOAT_CHANERR_CHAIN_ADDR_VALUE);
 		return false;
 	}
-	if (pci_dma_read(PCI_DEVICE(s), s->cur, &d, IOAT_DESC_FETCH) != MEMTX_OK) {
+	if (!ioat_read_desc(s, &d)) {
 		qemu_log_mask(LOG_GUEST_ERROR, "ioat: descriptor read at 0x%" PRIx64
 			      " failed\n", s->cur);
 		ioat_halt(s, IOAT_CHANERR_READ_DATA);
@@ -433,6 +474,7 @@ static void ioat_chan_reset(IOATState *s)
 	s->cur = 0;
 	s->chanerr = 0;
 	s->have_desc = false;
+	s->pf_count = 0;
 	s->pending = false;
 	s->attnstatus &= ~1u;
 }
@@ -485,6 +527,7 @@ static void ioat_set_chainaddr(IOATState *s, uint64_t addr)
 	s->cur = addr;
 	s->completed = 0;
 	s->have_desc = false;
+	s->pf_count = 0;
 }
 
 static void ioat_command(IOATState *s, uint8_t cmd)
@@ -723,6 +766,7 @@ static int ioat_post_load(void *opaque, int version_id)
 	if (s->state > IOAT_CHANSTS_ARMED || s->d_done > s->d_size) {
 		return -EINVAL;
 	}
+	s->pf_count = 0;
 	pci_set_irq(PCI_DEVICE(s), s->intx);
 	if (s->state == IOAT_CHANSTS_ACTIVE) {
 		qemu_bh_schedule(s->bh);
