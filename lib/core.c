@@ -148,6 +148,17 @@ static void *obj_alloc(unsigned int kind, size_t size)
 	if (p)
 		parked_lists[kind] = p->next;
 	pthread_mutex_unlock(&park_lock);
+	if (p && kind == PARK_REGION) {
+		/*
+		 * A queue may still touch busy of a region it cached, for a moment, with a
+		 * balanced atomic increment and decrement (queue_region_get()): leave it alone.
+		 */
+		size_t at = offsetof(struct dmacopy_region, busy), n = sizeof(uint32_t);
+
+		memset(p, 0, at);
+		memset((char *)p + at + n, 0, size - at - n);
+		return p;
+	}
 	if (p) {
 		memset(p, 0, size);
 		return p;
@@ -458,7 +469,9 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 		return lib_error(-EBADF, "region handle is unregistered or invalid");
 	e = r->engine;
 	pthread_mutex_lock(&e->lock);
-	if (__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE)) {
+	/* Pairs with queue_region_get(): either it sees the new generation or we see its use. */
+	__atomic_fetch_add(&e->regions_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->busy, __ATOMIC_SEQ_CST)) {
 		pthread_mutex_unlock(&e->lock);
 		return lib_error(-EBUSY, "region [%#lx, +%zu) is used by operations in flight; reap "
 			    "their completions first", (unsigned long)r->start, r->len);
@@ -523,6 +536,61 @@ static int check_fill(const struct dmacopy_engine *e, const void *dst, size_t le
 	if (len > e->caps.max_transfer)
 		return lib_error(-E2BIG, "length %zu exceeds the engine's maximum %llu", len,
 			    (unsigned long long)e->caps.max_transfer);
+	return 0;
+}
+
+/*
+ * The region holding [start, start + len) for an operation of queue q, with an in-flight reference
+ * taken, or NULL. Most operations hit the region of the previous one: that one is reused without
+ * the engine lock when no region was unregistered since, which the generation check after taking
+ * the reference proves (an unregistration bumps the generation before it looks at busy).
+ */
+static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_t start, size_t len)
+{
+	struct dmacopy_engine *e = q->engine;
+	struct dmacopy_region *r = q->last_region;
+	uint32_t gen = __atomic_load_n(&e->regions_gen, __ATOMIC_ACQUIRE);
+
+	if (r && gen == q->last_gen && start >= r->start && len <= r->len &&
+	    start - r->start <= r->len - len) {
+		__atomic_fetch_add(&r->busy, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&e->regions_gen, __ATOMIC_SEQ_CST) == gen)
+			return r;
+		__atomic_fetch_sub(&r->busy, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_lock(&e->lock);
+	for (r = e->regions; r; r = r->next) {
+		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
+			break;
+	}
+	if (r) {
+		__atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
+		q->last_region = r;
+		q->last_gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+/* Regions of a queued operation, with their in-flight references taken. */
+static int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
+{
+	if (!(q->engine->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) || !op->len)
+		return 0;
+	op->dst_region = queue_region_get(q, (uintptr_t)op->dst, op->len);
+	if (!op->dst_region)
+		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
+			    op->dst, op->len);
+	if (op->kind == OP_COPY) {
+		op->src_region = queue_region_get(q, (uintptr_t)op->src, op->len);
+		if (!op->src_region) {
+			__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
+			op->dst_region = NULL;
+			return lib_error(-EFAULT,
+				    "source [%p, +%zu) is not inside a registered region", op->src,
+				    op->len);
+		}
+	}
 	return 0;
 }
 
@@ -641,20 +709,15 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 
 static int enqueue(struct dmacopy_queue *q, struct queue_op *op)
 {
-	struct dmacopy_engine *e = q->engine;
 	int ret;
 
 	if (op->flags & ~(unsigned int)DMACOPY_OP_FENCE)
 		return lib_error(-EINVAL, "unknown operation flags %#x", op->flags);
 	if (q->sq_tail - q->cq_head >= q->depth)
 		return lib_error(-ENOSPC, "queue of depth %u is full", q->depth);
-	ret = lookup_regions(e, op);
+	ret = queue_lookup_regions(q, op);
 	if (ret)
 		return ret;
-	if (op->dst_region)
-		__atomic_fetch_add(&op->dst_region->busy, 1, __ATOMIC_RELAXED);
-	if (op->src_region)
-		__atomic_fetch_add(&op->src_region->busy, 1, __ATOMIC_RELAXED);
 	q->ops[q->sq_tail & q->mask] = *op;
 	q->sq_tail++;
 	return 0;

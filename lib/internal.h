@@ -66,6 +66,9 @@ struct dmacopy_queue {
 	uint32_t sq_submitted;
 	uint32_t cq_tail;
 	uint32_t cq_head;
+	/* The region the last operation used, valid while engine->regions_gen is last_gen. */
+	struct dmacopy_region *last_region;
+	uint32_t last_gen;
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;
 	void *engine_priv;
@@ -106,6 +109,7 @@ struct dmacopy_engine {
 	pthread_mutex_t lock; /* queues and regions lists */
 	struct dmacopy_queue *queues;
 	struct dmacopy_region *regions;
+	uint32_t regions_gen; /* bumped by every unregistration (atomic; see queue_region_get) */
 	void *priv;
 	/*
 	 * The CPU engine: copies below inline_max bytes are done by dmacopy_memcpy() itself, on the

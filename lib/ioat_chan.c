@@ -67,6 +67,7 @@ struct ioat_chan {
 	uint8_t version;
 	uint32_t dmacap;
 	uint64_t max_desc_len;
+	unsigned int max_desc_shift; /* max_desc_len == 1 << max_desc_shift */
 
 	void *dma;		/* ring, then the completion word, one mapping */
 	size_t dma_len;
@@ -220,9 +221,9 @@ static int chan_start(struct ioat_chan *c)
 
 uint32_t ioat_descs_needed(const struct ioat_chan *c, uint64_t len)
 {
-	if (!len)
+	if (len <= c->max_desc_len)
 		return 1;
-	return (uint32_t)((len + c->max_desc_len - 1) / c->max_desc_len);
+	return (uint32_t)(((len - 1) >> c->max_desc_shift) + 1);
 }
 
 uint32_t ioat_ring_free(const struct ioat_chan *c)
@@ -602,9 +603,8 @@ static int chan_identify(struct ioat_chan *c)
 	if (xfercap && xfercap < 12)
 		return lib_error(-ENODEV, "I/OAT %s reports XFERCAP %u (below 4 KiB)", c->bdf,
 				 xfercap);
-	c->max_desc_len = xfercap ? 1ull << xfercap : 1ull << 32;
-	if (c->max_desc_len > 1ull << 31)
-		c->max_desc_len = 1ull << 31;
+	c->max_desc_shift = xfercap && xfercap < 31 ? xfercap : 31;
+	c->max_desc_len = 1ull << c->max_desc_shift;
 	return 0;
 }
 

@@ -47,7 +47,10 @@ static void test_open_specs(void **state)
 	assert_int_equal(dmacopy_engine_open(&e, "cpu:", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "cpu:abc", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "cpu:0", NULL), -EINVAL);
-	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:ff:1f.7", NULL), -ENOENT);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:ff:1f.7", NULL), -ENODEV);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:zzz", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:00:04", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:20.0", NULL), -EINVAL);
 	opts.reserved[3] = 1;
 	assert_int_equal(dmacopy_engine_open(&e, "cpu", &opts), -EINVAL);
 	opts.reserved[3] = 0;
