@@ -102,19 +102,20 @@ $(B)/tests-san/%: tests/unit/%.c $(B)/lib/libdmacopy-san.a
 		-pthread
 
 # Programs the guest tests run (inside the guest, from the shared build tree).
-$(B)/tests/vm/%: tests/vm/progs/%.c $(B)/lib/libdmacopy.a
+$(B)/tests/vm/%: tests/vm/progs/%.c $(B)/lib/libdmacopy.a $(wildcard tests/vm/progs/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy.a -pthread
 
 # Guest programs written against the SPDK API link the SPDK layer too.
-$(B)/tests/vm/spdk_%: tests/vm/progs/spdk_%.c $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a
+$(B)/tests/vm/spdk_%: tests/vm/progs/spdk_%.c $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a \
+		$(wildcard tests/vm/progs/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-spdk.a $(B)/lib/libdmacopy.a \
 		-pthread
 
 # The same programs against the ASan/UBSan build of the library, for guest runs of the user-space
 # drivers under the sanitizers.
-$(B)/tests/vm-san/%: tests/vm/progs/%.c $(B)/lib/libdmacopy-san.a
+$(B)/tests/vm-san/%: tests/vm/progs/%.c $(B)/lib/libdmacopy-san.a $(wildcard tests/vm/progs/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-san.a -pthread
 

@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 	}
 	if (bad)
 		die("%d check(s) failed", bad);
+	free(devs);
 	note("PASS");
 	return 0;
 }

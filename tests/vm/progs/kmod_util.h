@@ -27,66 +27,7 @@
 
 static const char *test_name = "kmod";
 
-__attribute__((format(printf, 1, 2), noreturn)) static inline void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: FAIL: ", test_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-__attribute__((format(printf, 1, 2))) static inline void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", test_name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static inline double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* xorshift64*: reproducible from a seed printed by each test. */
-static inline uint64_t rnd_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static inline uint64_t rnd_below(uint64_t *s, uint64_t n)
-{
-	return n ? rnd_next(s) % n : 0;
-}
-
-static inline void rnd_fill(uint64_t *s, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	uint64_t v;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		v = rnd_next(s);
-		memcpy(p + i, &v, 8);
-	}
-	v = rnd_next(s);
-	if (i < len)
-		memcpy(p + i, &v, len - i);
-}
+#include "progs_util.h"
 
 static inline long sys_ret(long ret)
 {

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What every guest test program shares: failure reporting under the program's name (each defines
+ * test_name before including this), a monotonic clock, and a reproducible PRNG.
+ */
+#ifndef PROGS_UTIL_H
+#define PROGS_UTIL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+__attribute__((format(printf, 1, 2), noreturn)) static inline void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: FAIL: ", test_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+__attribute__((format(printf, 1, 2))) static inline void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", test_name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static inline double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: reproducible from the seed each program prints. */
+static inline uint64_t rnd_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static inline uint64_t rnd_below(uint64_t *s, uint64_t n)
+{
+	return n ? rnd_next(s) % n : 0;
+}
+
+/* Log-uniform in [lo, hi]: every power-of-two octave is about as likely. */
+static inline uint64_t rnd_log(uint64_t *s, uint64_t lo, uint64_t hi)
+{
+	unsigned int bits = 64 - (unsigned int)__builtin_clzll(hi);
+	uint64_t v;
+
+	do {
+		unsigned int k = (unsigned int)rnd_below(s, bits);
+		uint64_t base = 1ull << k;
+
+		v = base + rnd_below(s, base);
+	} while (v < lo || v > hi);
+	return v;
+}
+
+static inline void rnd_fill(uint64_t *s, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		v = rnd_next(s);
+		memcpy(p + i, &v, 8);
+	}
+	v = rnd_next(s);
+	if (i < len)
+		memcpy(p + i, &v, len - i);
+}
+
+#endif /* PROGS_UTIL_H */
