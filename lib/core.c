@@ -469,6 +469,10 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 		return lib_error(-EBADF, "region handle is unregistered or invalid");
 	e = r->engine;
 	pthread_mutex_lock(&e->lock);
+	if (r->magic != MAGIC_REGION) { /* a concurrent unregister won */
+		pthread_mutex_unlock(&e->lock);
+		return lib_error(-EBADF, "region handle is unregistered or invalid");
+	}
 	/* Pairs with queue_region_get(): either it sees the new generation or we see its use. */
 	__atomic_fetch_add(&e->regions_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&r->busy, __ATOMIC_SEQ_CST)) {
@@ -484,6 +488,7 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 	}
 	if (e->ops->region_unregister)
 		e->ops->region_unregister(e, r);
+	r->magic = MAGIC_DEAD; /* under the lock: a concurrent unregister sees it */
 	pthread_mutex_unlock(&e->lock);
 	obj_retire(PARK_REGION, r);
 	return 0;
@@ -594,20 +599,38 @@ static int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
 	return 0;
 }
 
-static int lookup_regions(struct dmacopy_engine *e, struct queue_op *op)
+/*
+ * Regions of a synchronous operation, with in-flight references taken under the engine lock, so
+ * that they cannot be unregistered while the engine works on them (queue_op_release() drops them).
+ */
+static int sync_lookup_regions(struct dmacopy_engine *e, struct queue_op *op)
 {
-	if (!(e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) || !op->len)
-		return 0;
-	op->dst_region = region_find(e, (uintptr_t)op->dst, op->len);
-	if (!op->dst_region)
+	struct dmacopy_region *r, *d = NULL, *src = NULL;
+	uintptr_t dst = (uintptr_t)op->dst, s = (uintptr_t)op->src;
+	size_t len = op->len;
+
+	pthread_mutex_lock(&e->lock);
+	for (r = e->regions; r; r = r->next) {
+		if (!d && dst >= r->start && len <= r->len && dst - r->start <= r->len - len)
+			d = r;
+		if (op->kind == OP_COPY && !src && s >= r->start && len <= r->len &&
+		    s - r->start <= r->len - len)
+			src = r;
+	}
+	if (d && (src || op->kind != OP_COPY)) {
+		__atomic_fetch_add(&d->busy, 1, __ATOMIC_RELAXED);
+		if (src)
+			__atomic_fetch_add(&src->busy, 1, __ATOMIC_RELAXED);
+		op->dst_region = d;
+		op->src_region = src;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!d)
 		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
 			    op->dst, op->len);
-	if (op->kind == OP_COPY) {
-		op->src_region = region_find(e, (uintptr_t)op->src, op->len);
-		if (!op->src_region)
-			return lib_error(-EFAULT, "source [%p, +%zu) is not inside a registered region",
-				    op->src, op->len);
-	}
+	if (op->kind == OP_COPY && !src)
+		return lib_error(-EFAULT, "source [%p, +%zu) is not inside a registered region",
+			    op->src, op->len);
 	return 0;
 }
 
@@ -927,12 +950,15 @@ static __attribute__((noinline)) int memcpy_checked(struct dmacopy_engine *e, vo
 	ret = check_copy(e, dst, src, len);
 	if (ret)
 		return ret;
-	if (e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) {
+	if ((e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) && len) {
 		struct queue_op op = { .dst = dst, .src = src, .len = len, .kind = OP_COPY };
 
-		ret = lookup_regions(e, &op);
+		ret = sync_lookup_regions(e, &op);
 		if (ret)
 			return ret;
+		ret = e->ops->memcpy(e, dst, src, len);
+		queue_op_release(&op);
+		return ret;
 	}
 	return e->ops->memcpy(e, dst, src, len);
 }
@@ -963,12 +989,15 @@ int dmacopy_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t l
 	ret = check_fill(e, dst, len);
 	if (ret)
 		return ret;
-	if (e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) {
+	if ((e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) && len) {
 		struct queue_op op = { .dst = dst, .len = len, .kind = OP_FILL };
 
-		ret = lookup_regions(e, &op);
+		ret = sync_lookup_regions(e, &op);
 		if (ret)
 			return ret;
+		ret = e->ops->fill(e, dst, pattern, len);
+		queue_op_release(&op);
+		return ret;
 	}
 	return e->ops->fill(e, dst, pattern, len);
 }

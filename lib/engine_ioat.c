@@ -37,6 +37,7 @@ struct ioat_region {
 	void *map_va;   /* the page-aligned range mapped for it */
 	size_t map_len;
 	bool readonly;  /* pages the device may only read (a read-only mapping) */
+	uint64_t map_iova;
 };
 
 struct ioat_queue;
@@ -335,6 +336,7 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 	}
 	ir->readonly = !writable;
 	ir->map_va = (void *)first;
+	ir->map_iova = iova;
 	ir->map_len = end - first;
 	ir->iova = iova + (r->start - first);
 	r->engine_priv = ir;
@@ -348,7 +350,7 @@ static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_regi
 	(void)e;
 	if (!ir)
 		return;
-	ioat_dma_unmap(ir->map_va, ir->map_len);
+	ioat_dma_unmap(ir->map_va, ir->map_len, ir->map_iova);
 	free(ir);
 	r->engine_priv = NULL;
 }

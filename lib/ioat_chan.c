@@ -466,11 +466,17 @@ static int check_stall(struct ioat_chan *c)
 	lib_error(-ETIMEDOUT, "I/OAT %s made no progress for %lld s (CHANSTS %#llx); outstanding "
 		  "operations failed, channel reset", c->bdf, STALL_TIMEOUT_NS / 1000000000LL,
 		  (unsigned long long)v);
-	ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
-	if (restart(c)) {
+	/* Stop the channel before anyone is told: the buffers must be the caller's again. */
+	if (chan_reset(c)) {
+		c->dead = true;
 		fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
 		return -ENODEV;
 	}
+	ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
+	*c->comp = 0;
+	c->last_comp = 0;
+	c->st.restarts++;
+	chain_start(c, c->tail);
 	return ops;
 }
 
@@ -552,7 +558,7 @@ static int register_open(struct ioat_chan *c)
 static void chan_free(struct ioat_chan *c)
 {
 	if (c->dma) {
-		ioat_dma_unmap(c->dma, c->dma_len);
+		ioat_dma_unmap(c->dma, c->dma_len, c->ring_iova);
 		munmap(c->dma, c->dma_len);
 	}
 	if (c->bar)
@@ -669,15 +675,16 @@ int ioat_chan_open(const char *bdf, const struct ioat_chan_opts *opts, struct io
 		c->fd = -1;
 		goto err;
 	}
-	ret = vfio_enable_bus_master(c->fd);
-	if (!ret)
-		ret = chan_map_bar(c);
+	/* Whatever a previous user left running is stopped before bus mastering is on. */
+	ret = chan_map_bar(c);
 	if (!ret)
 		ret = chan_identify(c);
 	if (!ret)
-		ret = chan_alloc_ring(c, ring_size);
-	if (!ret)
 		ret = chan_reset(c);
+	if (!ret)
+		ret = vfio_enable_bus_master(c->fd);
+	if (!ret)
+		ret = chan_alloc_ring(c, ring_size);
 	if (!ret)
 		ret = chan_start(c);
 	if (ret)

@@ -50,10 +50,13 @@ int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova);
  */
 int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint64_t *iova);
 
-/* Undo ioat_dma_map() of exactly this range (the latest such). Returns 0, -ENOENT if not mapped. */
-int ioat_dma_unmap(void *vaddr, size_t len);
+/* Undo the ioat_dma_map() that returned iova for this range. Returns 0, -ENOENT if not mapped. */
+int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova);
 
-/* The IOVA of vaddr when [vaddr, vaddr + len) lies inside one mapping; else -EFAULT. */
+/*
+ * The IOVA of vaddr when [vaddr, vaddr + len) lies inside one mapping (a writable one if there is
+ * one); else -EFAULT.
+ */
 int ioat_dma_translate(const void *vaddr, size_t len, uint64_t *iova);
 
 /* ---- channels -------------------------------------------------------------------------------- */

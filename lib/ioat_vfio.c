@@ -234,7 +234,8 @@ static void read_iova_ranges(void)
 static bool iova_fits(uint64_t iova, size_t len)
 {
 	for (unsigned int i = 0; i < nranges; i++) {
-		if (iova >= ranges[i].start && len - 1 <= ranges[i].end - iova)
+		if (iova >= ranges[i].start && iova <= ranges[i].end &&
+		    len - 1 <= ranges[i].end - iova)
 			return true;
 	}
 	return false;
@@ -319,13 +320,13 @@ int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint6
 	return ret;
 }
 
-int ioat_dma_unmap(void *vaddr, size_t len)
+int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova)
 {
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&vlock);
 	for (unsigned int i = nmaps; i-- > 0;) {
-		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len) {
+		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len && maps[i].iova == iova) {
 			kunmap(&maps[i]);
 			maps[i] = maps[--nmaps];
 			ret = 0;
@@ -350,7 +351,8 @@ int ioat_dma_translate(const void *vaddr, size_t len, uint64_t *iova)
 		if (va >= m->va && len <= m->len && va - m->va <= m->len - len) {
 			*iova = m->iova + (va - m->va);
 			ret = 0;
-			break;
+			if (!m->readonly)
+				break;
 		}
 	}
 	pthread_mutex_unlock(&vlock);

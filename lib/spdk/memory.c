@@ -36,6 +36,7 @@ enum region_kind {
 struct region {
 	uintptr_t start;
 	size_t len;
+	uint64_t iova; /* of start, as ioat_dma_map() gave it */
 	enum region_kind kind;
 	bool hugetlb;
 	size_t req_size; /* REGION_ALLOC: the size asked for (spdk_realloc copies that much) */
@@ -172,9 +173,10 @@ int spdk_mem_register(void *vaddr, size_t len)
 		rc = dcspdk_error(rc, "spdk_mem_register(%p, %zu) failed: %s", vaddr, len, why);
 		goto out;
 	}
+	r.iova = iova;
 	rc = region_insert(&r);
 	if (rc) {
-		ioat_dma_unmap(vaddr, len);
+		ioat_dma_unmap(vaddr, len, iova);
 		rc = dcspdk_error(rc, "spdk_mem_register: out of memory");
 	}
 out:
@@ -234,7 +236,7 @@ int spdk_mem_unregister(void *vaddr, size_t len)
 	i = region_search(a);
 	while (i < nr_regions && regions[i].start < end) {
 		r = &regions[i];
-		rc = ioat_dma_unmap((void *)r->start, r->len);
+		rc = ioat_dma_unmap((void *)r->start, r->len, r->iova);
 		if (rc) {
 			rc = dcspdk_error(rc, "spdk_mem_unregister: unmapping %p-%p failed: %s",
 			                  (void *)r->start, (void *)(r->start + r->len),
@@ -316,10 +318,11 @@ static void *dma_alloc(size_t size, size_t align, uint64_t *phys_addr)
 		errno = -rc;
 		return NULL;
 	}
+	r.iova = iova;
 	rc = region_insert(&r);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc) {
-		ioat_dma_unmap(p, r.len);
+		ioat_dma_unmap(p, r.len, iova);
 		munmap(p, r.len);
 		errno = ENOMEM;
 		return NULL;
@@ -347,7 +350,7 @@ static void dma_release(void *buf, bool dma_api)
 	}
 	r = *found;
 	region_remove(found);
-	rc = ioat_dma_unmap(buf, r.len);
+	rc = ioat_dma_unmap(buf, r.len, r.iova);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc)
 		dcspdk_error(rc, "freeing %p: unmapping it for DMA failed: %s", buf,
