@@ -509,11 +509,12 @@ void spdk_ioat_detach(struct spdk_ioat_chan *ioat)
 	ioat->pci->chan = NULL;
 	pthread_mutex_unlock(&ioat_lock);
 
-	left = ioat->rec_head - ioat->rec_tail;
+	/* In flight, and finished but not yet delivered by spdk_ioat_process_events(). */
+	left = ioat->rec_head - ioat->rec_tail + (ioat->done_tail - ioat->done_head);
 	if (left)
 		dcspdk_error(-EBUSY,
-		             "I/OAT %s detached with %u operations outstanding; their "
-		             "callbacks are not called",
+		             "I/OAT %s detached with %u operations outstanding or not yet "
+		             "reported; their callbacks are not called",
 		             ioat->pci->bdf, left);
 	ioat->detaching = true;
 	ioat_chan_close(ioat->hw);
