@@ -54,7 +54,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(IOATState, IOAT)
 #define IOAT_DESC_FETCH		0x20	/* bytes of a descriptor the device reads */
 #define IOAT_PREFETCH		16	/* most valid descriptors read at once */
 #define IOAT_BUSY_NS		(500 * SCALE_US) /* longest run of back-to-back slices */
-#define IOAT_YIELD_NS		(10 * SCALE_US)	 /* then a pause, big lock released */
+#define IOAT_YIELD_NS		(50 * SCALE_US)	 /* then a pause, big lock released */
 
 struct IOATState {
 	PCIDevice parent_obj;

@@ -494,10 +494,10 @@ static void check_huge(struct regs_test *t)
 		*(u64 *)(src + i) = i ^ 0x0123456789abcdefULL;
 	/*
 	 * On a loaded host the vCPU may not run at all while the device copies, and then it never
-	 * sees ACTIVE: try up to three times. A device that stalls the guest fails every attempt
+	 * sees ACTIVE: try up to ten times. A device that stalls the guest fails every attempt
 	 * (and the gap check below).
 	 */
-	for (attempt = 0; attempt < 3 && !appended; attempt++) {
+	for (attempt = 0; attempt < 10 && !appended; attempt++) {
 		memset(dst, 0, size);
 		reset_chan(t);
 		set_desc(t, 0, size, copy_ctl(IOAT_DESC_COMPL_WRITE), src_dma, dst_dma);
