@@ -494,15 +494,30 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 	return 0;
 }
 
+static bool region_holds(const struct dmacopy_region *r, uintptr_t start, size_t len)
+{
+	return start >= r->start && len <= r->len && start - r->start <= r->len - len;
+}
+
+/* region_find() with e->lock held by the caller. */
+static struct dmacopy_region *region_find_locked(struct dmacopy_engine *e, uintptr_t start,
+						 size_t len)
+{
+	struct dmacopy_region *r;
+
+	for (r = e->regions; r; r = r->next) {
+		if (region_holds(r, start, len))
+			break;
+	}
+	return r;
+}
+
 struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len)
 {
 	struct dmacopy_region *r;
 
 	pthread_mutex_lock(&e->lock);
-	for (r = e->regions; r; r = r->next) {
-		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
-			break;
-	}
+	r = region_find_locked(e, start, len);
 	pthread_mutex_unlock(&e->lock);
 	return r;
 }
@@ -556,18 +571,14 @@ static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_
 	struct dmacopy_region *r = q->last_region;
 	uint32_t gen = __atomic_load_n(&e->regions_gen, __ATOMIC_ACQUIRE);
 
-	if (r && gen == q->last_gen && start >= r->start && len <= r->len &&
-	    start - r->start <= r->len - len) {
+	if (r && gen == q->last_gen && region_holds(r, start, len)) {
 		__atomic_fetch_add(&r->busy, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&e->regions_gen, __ATOMIC_SEQ_CST) == gen)
 			return r;
 		__atomic_fetch_sub(&r->busy, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_lock(&e->lock);
-	for (r = e->regions; r; r = r->next) {
-		if (start >= r->start && len <= r->len && start - r->start <= r->len - len)
-			break;
-	}
+	r = region_find_locked(e, start, len);
 	if (r) {
 		__atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
 		q->last_region = r;
@@ -605,18 +616,12 @@ static int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
  */
 static int sync_lookup_regions(struct dmacopy_engine *e, struct queue_op *op)
 {
-	struct dmacopy_region *r, *d = NULL, *src = NULL;
-	uintptr_t dst = (uintptr_t)op->dst, s = (uintptr_t)op->src;
-	size_t len = op->len;
+	struct dmacopy_region *d, *src = NULL;
 
 	pthread_mutex_lock(&e->lock);
-	for (r = e->regions; r; r = r->next) {
-		if (!d && dst >= r->start && len <= r->len && dst - r->start <= r->len - len)
-			d = r;
-		if (op->kind == OP_COPY && !src && s >= r->start && len <= r->len &&
-		    s - r->start <= r->len - len)
-			src = r;
-	}
+	d = region_find_locked(e, (uintptr_t)op->dst, op->len);
+	if (op->kind == OP_COPY)
+		src = region_find_locked(e, (uintptr_t)op->src, op->len);
 	if (d && (src || op->kind != OP_COPY)) {
 		__atomic_fetch_add(&d->busy, 1, __ATOMIC_RELAXED);
 		if (src)
@@ -823,14 +828,6 @@ int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions
 	return (int)reap(q, completions, max);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
 		 unsigned int max, int timeout_ms)
 {
@@ -851,7 +848,7 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 			    min, q->sq_submitted - q->cq_head);
 	if (timeout_ms < -1)
 		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
-	deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	deadline = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
 
 	got = reap(q, completions, max);
 	if (got < max && q->cq_tail != q->sq_submitted) {
@@ -865,7 +862,7 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 		int left = -1;
 
 		if (timeout_ms >= 0) {
-			long long rem = deadline - now_ms();
+			long long rem = deadline - mono_ms();
 
 			if (rem <= 0)
 				break;

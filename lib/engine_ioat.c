@@ -135,8 +135,12 @@ static long group_holder(int group)
 	return found;
 }
 
-static void describe(const struct ioat_pci_info *f, char *detail, size_t dlen, char *remedy,
-		     size_t rlen, int *err)
+/*
+ * Why f can or cannot be opened. find_holder: also look for another process holding its group
+ * (a walk over /proc; opening finds that out by itself with -EBUSY).
+ */
+static void describe(const struct ioat_pci_info *f, bool find_holder, char *detail, size_t dlen,
+		     char *remedy, size_t rlen, int *err)
 {
 	char path[64];
 	long holder;
@@ -161,7 +165,7 @@ static void describe(const struct ioat_pci_info *f, char *detail, size_t dlen, c
 			 "to %s", f->bdf, f->iommu_group, path);
 		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
 			 f->bdf);
-	} else if ((holder = group_holder(f->iommu_group))) {
+	} else if (find_holder && (holder = group_holder(f->iommu_group))) {
 		*err = -EBUSY;
 		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; in use by process %ld",
 			 f->bdf, f->iommu_group, holder);
@@ -245,7 +249,7 @@ static int ioat_open(struct dmacopy_engine *e, const char *arg,
 		char detail[256], remedy[256];
 		int err;
 
-		describe(&f[i], detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		describe(&f[i], false, detail, sizeof(detail), remedy, sizeof(remedy), &err);
 		if (!err) {
 			err = open_chan(e, f[i].bdf);
 			if (!err)
@@ -304,7 +308,7 @@ static void ioat_probe(struct dmacopy_engine_status *rows, unsigned int max, uns
 		char spec[64], detail[256], remedy[256];
 		int err;
 
-		describe(&f[i], detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		describe(&f[i], true, detail, sizeof(detail), remedy, sizeof(remedy), &err);
 		snprintf(spec, sizeof(spec), "ioat:%.40s", f[i].bdf);
 		status_row(rows, max, n, "ioat", spec, err, detail, remedy);
 	}
@@ -453,18 +457,10 @@ static int ioat_submit(struct dmacopy_queue *q)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct ioat_engine *ie = q->engine->priv;
-	long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	long long deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
 	unsigned int spins = 0;
 
 	for (;;) {
@@ -475,7 +471,7 @@ static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
 		pthread_mutex_unlock(&ie->lock);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
-		if (timeout_ms > 0 && now_ms() >= deadline)
+		if (timeout_ms > 0 && mono_ms() >= deadline)
 			return -ETIMEDOUT;
 		/* Polled mode: spin, but let another thread of this CPU run now and then. */
 		if (++spins % 256 == 0)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dmacopy.h"
 
@@ -152,6 +153,20 @@ static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op
 
 /* The registered region of e that holds [start, start + len), or NULL (takes e->lock). */
 struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len);
+
+/* CLOCK_MONOTONIC in nanoseconds and milliseconds. */
+static inline long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline long long mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
 
 /* Record a detailed message for dmacopy_last_error() and return err (a negative errno). */
 __attribute__((format(printf, 2, 3))) int lib_error(int err, const char *fmt, ...);

@@ -96,14 +96,6 @@ struct ioat_chan {
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ioat_chan *open_chans[64];
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint64_t chansts(const struct ioat_chan *c)
 {
 	return c->regs->chansts;
@@ -133,12 +125,12 @@ static int chan_reset(struct ioat_chan *c)
 		return lib_error(-ENODEV, "I/OAT %s does not answer (registers read all ones)", c->bdf);
 	if (state == IOAT_CHANSTS_ACTIVE || state == IOAT_CHANSTS_IDLE) {
 		c->regs->chancmd = IOAT_CHANCMD_SUSPEND;
-		t0 = now_ns();
+		t0 = mono_ns();
 		for (;;) {
 			state = state_of(chansts(c));
 			if (state != IOAT_CHANSTS_ACTIVE && state != IOAT_CHANSTS_IDLE)
 				break;
-			if (now_ns() - t0 > SUSPEND_TIMEOUT_NS)
+			if (mono_ns() - t0 > SUSPEND_TIMEOUT_NS)
 				return lib_error(-ETIMEDOUT, "I/OAT %s: channel did not suspend",
 						 c->bdf);
 			sched_yield();
@@ -148,9 +140,9 @@ static int chan_reset(struct ioat_chan *c)
 	if (err)
 		c->regs->chanerr = err;
 	c->regs->chancmd = IOAT_CHANCMD_RESET;
-	t0 = now_ns();
+	t0 = mono_ns();
 	while (c->regs->chancmd & IOAT_CHANCMD_RESET) {
-		if (now_ns() - t0 > RESET_TIMEOUT_NS)
+		if (mono_ns() - t0 > RESET_TIMEOUT_NS)
 			return lib_error(-ETIMEDOUT, "I/OAT %s: channel reset did not finish", c->bdf);
 		sched_yield();
 	}
@@ -181,7 +173,7 @@ static void chain_start(struct ioat_chan *c, uint32_t pos)
 	c->regs->chainaddr = desc_iova(c, pos);
 	if (c->flushed != pos)
 		doorbell(c);
-	c->progress_ns = now_ns();
+	c->progress_ns = mono_ns();
 }
 
 /* The first start: a NULL descriptor, and the channel must report IDLE with its address. */
@@ -198,17 +190,16 @@ static int chan_start(struct ioat_chan *c)
 	d->src = 0;
 	d->dst = 0;
 	c->slots[0] = (struct slot){ 0 };
-	c->head = c->flushed = c->tail = 0;
-	c->head = 1;
-	c->flushed = 1;
+	c->tail = 0;
+	c->head = c->flushed = 1;
 	chain_start(c, 0);
-	t0 = now_ns();
+	t0 = mono_ns();
 	for (;;) {
 		sts = chansts(c);
 		if (state_of(sts) == IOAT_CHANSTS_IDLE && (sts & IOAT_CHANSTS_ADDR_MASK) == c->ring_iova &&
 		    (*c->comp & IOAT_CHANSTS_ADDR_MASK) == c->ring_iova)
 			break;
-		if (state_of(sts) == IOAT_CHANSTS_HALTED || now_ns() - t0 > START_TIMEOUT_NS)
+		if (state_of(sts) == IOAT_CHANSTS_HALTED || mono_ns() - t0 > START_TIMEOUT_NS)
 			return lib_error(-EIO, "I/OAT %s did not start: CHANSTS %#llx, CHANERR %#x, "
 					 "completion word %#llx", c->bdf, (unsigned long long)sts,
 					 c->regs->chanerr, (unsigned long long)*c->comp);
@@ -318,7 +309,7 @@ void ioat_flush(struct ioat_chan *c)
 		return;
 	c->ring[(upto - 1) & c->mask].ctl |= IOAT_DESC_COMPL_WRITE;
 	if (c->tail == c->flushed)
-		c->progress_ns = now_ns();
+		c->progress_ns = mono_ns();
 	c->flushed = upto;
 	doorbell(c);
 }
@@ -369,19 +360,23 @@ static int fail_all(struct ioat_chan *c, int status, unsigned int error)
 	return ops;
 }
 
-static int restart(struct ioat_chan *c)
+/* Stop the channel (suspend, reset); a channel that cannot be reset is dead. */
+static int stop(struct ioat_chan *c)
 {
 	int ret = chan_reset(c);
 
-	if (ret) {
+	if (ret)
 		c->dead = true;
-		return ret;
-	}
+	return ret;
+}
+
+/* After stop(): a fresh chain from the first descriptor not retired. */
+static void rechain(struct ioat_chan *c)
+{
 	*c->comp = 0;
 	c->last_comp = 0;
 	c->st.restarts++;
 	chain_start(c, c->tail);
-	return 0;
 }
 
 static int handle_halt(struct ioat_chan *c)
@@ -399,11 +394,12 @@ static int handle_halt(struct ioat_chan *c)
 			  "channel was reset", c->bdf, err, dmacopy_op_error_str(code));
 		ops = retire(c, op_extent(c, c->flushed), -EIO, code);
 	}
-	ret = restart(c);
+	ret = stop(c);
 	if (ret) {
 		ops += fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
 		return ret;
 	}
+	rechain(c);
 	return ops;
 }
 
@@ -423,7 +419,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 
 		if (n <= c->flushed - c->tail) {
 			ops = retire(c, n, 0, 0);
-			c->progress_ns = now_ns();
+			c->progress_ns = mono_ns();
 		}
 	}
 	if (state_of(v) == IOAT_CHANSTS_HALTED) {
@@ -432,7 +428,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 		if (ret < 0)
 			return ret;
 		ops += ret;
-		c->progress_ns = now_ns();
+		c->progress_ns = mono_ns();
 	}
 	return ops;
 }
@@ -440,7 +436,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 /* Nothing new in memory for a while: ask the device itself. */
 static int check_stall(struct ioat_chan *c)
 {
-	long long t = now_ns();
+	long long t = mono_ns();
 	uint64_t v;
 	int ops;
 
@@ -467,16 +463,12 @@ static int check_stall(struct ioat_chan *c)
 		  "operations failed, channel reset", c->bdf, STALL_TIMEOUT_NS / 1000000000LL,
 		  (unsigned long long)v);
 	/* Stop the channel before anyone is told: the buffers must be the caller's again. */
-	if (chan_reset(c)) {
-		c->dead = true;
+	if (stop(c)) {
 		fail_all(c, -ENODEV, DMACOPY_OP_DEVICE_GONE);
 		return -ENODEV;
 	}
 	ops = retire(c, c->flushed - c->tail, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
-	*c->comp = 0;
-	c->last_comp = 0;
-	c->st.restarts++;
-	chain_start(c, c->tail);
+	rechain(c);
 	return ops;
 }
 
@@ -698,12 +690,12 @@ err:
 
 void ioat_chan_close(struct ioat_chan *c)
 {
-	long long t0 = now_ns();
+	long long t0 = mono_ns();
 
 	if (!c)
 		return;
 	ioat_flush(c);
-	while (!c->dead && c->outstanding && now_ns() - t0 < 1000000000LL) {
+	while (!c->dead && c->outstanding && mono_ns() - t0 < 1000000000LL) {
 		if (ioat_process_events(c) < 0)
 			break;
 		relax();

@@ -189,6 +189,25 @@ static uint64_t pattern_at(uint64_t pattern, uint64_t off)
 }
 
 /*
+ * The IOVA of base + off, and in *len how much of the *len bytes from there one mapping holds;
+ * -EINVAL (with the reason) for memory that is not registered.
+ */
+static int piece_translate(struct spdk_ioat_chan *chan, const char *what, const void *base,
+                           uint64_t off, uint64_t nbytes, uint64_t *len, uint64_t *iova)
+{
+	uint64_t avail;
+
+	if (dcspdk_mem_translate((const char *)base + off, *len, iova, &avail))
+		return dcspdk_error(-EINVAL,
+		                    "I/OAT %s: %s %p (+%llu of %llu bytes) is not registered DMA "
+		                    "memory",
+		                    chan->pci->bdf, what, base, (unsigned long long)off,
+		                    (unsigned long long)nbytes);
+	*len = avail;
+	return 0;
+}
+
+/*
  * Walk the operation's IOVA-contiguous pieces: count their descriptors into *descs (build false)
  * or build them (build true). *pieces counts the pieces walked (built). Returns 0, -EINVAL for
  * unregistered memory, or the driver's error.
@@ -201,27 +220,19 @@ static int walk_pieces(struct spdk_ioat_chan *chan, enum op_kind kind, void *dst
 
 	*pieces = 0;
 	do {
-		uint64_t diova = 0, siova = 0, dlen, slen, len = nbytes - off;
+		uint64_t diova = 0, siova = 0, len = nbytes - off;
 		int rc;
 
 		/* nbytes 0 is one NULL operation, with no address to translate (as SPDK). */
 		if (len) {
-			if (dcspdk_mem_translate((char *)dst + off, len, &diova, &dlen))
-				return dcspdk_error(-EINVAL,
-				                    "I/OAT %s: destination %p (+%llu of %llu "
-				                    "bytes) is not registered DMA memory",
-				                    chan->pci->bdf, dst, (unsigned long long)off,
-				                    (unsigned long long)nbytes);
-			len = dlen;
+			rc = piece_translate(chan, "destination", dst, off, nbytes, &len, &diova);
+			if (rc)
+				return rc;
 		}
 		if (len && kind == OP_COPY) {
-			if (dcspdk_mem_translate((const char *)src + off, len, &siova, &slen))
-				return dcspdk_error(-EINVAL,
-				                    "I/OAT %s: source %p (+%llu of %llu "
-				                    "bytes) is not registered DMA memory",
-				                    chan->pci->bdf, src, (unsigned long long)off,
-				                    (unsigned long long)nbytes);
-			len = slen;
+			rc = piece_translate(chan, "source", src, off, nbytes, &len, &siova);
+			if (rc)
+				return rc;
 		}
 		if (!build) {
 			*descs += ioat_descs_needed(chan->hw, len);

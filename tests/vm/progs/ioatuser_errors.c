@@ -21,19 +21,6 @@
  */
 #include "ioatuser.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL  %s:%d: ", __func__, __LINE__);                               \
-			printf(__VA_ARGS__);                                                       \
-			printf("  [last error: %s]\n", dmacopy_last_error());                      \
-			fflush(stdout);                                                            \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
 /* ret must be want, with a non-empty explanation; prints it. */
 static void expect_err(const char *what, int ret, int want)
 {
@@ -310,8 +297,8 @@ int main(int argc, char **argv)
 	}
 	dmacopy_engine_close(e);
 
-	if (failures)
-		die("%d check(s) failed", failures);
+	if (check_failures)
+		die("%d check(s) failed", check_failures);
 	note("PASS");
 	return 0;
 }

@@ -16,18 +16,6 @@
 
 #include "kmod_util.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL  %s:%d: ", __func__, __LINE__);                               \
-			printf(__VA_ARGS__);                                                       \
-			printf(" (%s)\n", dmacopy_last_error());                                   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
 #define BUF (8u << 20)
 
 struct mem {
@@ -239,6 +227,6 @@ int main(int argc, char **argv)
 	ret = dmacopy_engine_open(&e2, "kernel:nochan9", NULL);
 	CHECK(ret == -ENOENT, "open kernel:nochan9: %d", ret);
 
-	printf("%s: %d failures\n", test_name, failures);
-	return failures ? 1 : 0;
+	printf("%s: %d failures\n", test_name, check_failures);
+	return check_failures ? 1 : 0;
 }

@@ -90,4 +90,21 @@ static inline void rnd_fill(uint64_t *s, void *buf, size_t len)
 		memcpy(p + i, &v, len - i);
 }
 
+/*
+ * A check that does not stop the program, for programs using libdmacopy: prints where and what
+ * failed with the library's last error, and counts it in check_failures.
+ */
+static int check_failures __attribute__((unused));
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL  %s:%d: ", __func__, __LINE__);                               \
+			printf(__VA_ARGS__);                                                       \
+			printf("  [last error: %s]\n", dmacopy_last_error());                      \
+			fflush(stdout);                                                            \
+			check_failures++;                                                          \
+		}                                                                                  \
+	} while (0)
+
 #endif /* PROGS_UTIL_H */
