@@ -150,10 +150,10 @@ static void *obj_alloc(unsigned int kind, size_t size)
 	pthread_mutex_unlock(&park_lock);
 	if (p && kind == PARK_REGION) {
 		/*
-		 * A queue may still touch busy of a region it cached, for a moment, with a
-		 * balanced atomic increment and decrement (queue_region_get()): leave it alone.
+		 * busy keeps its incarnation across reuse: a queue holding a stale pointer
+		 * compares it before taking a reference (queue_region_get()).
 		 */
-		size_t at = offsetof(struct dmacopy_region, busy), n = sizeof(uint32_t);
+		size_t at = offsetof(struct dmacopy_region, busy), n = sizeof(uint64_t);
 
 		memset(p, 0, at);
 		memset((char *)p + at + n, 0, size - at - n);
@@ -339,7 +339,8 @@ int dmacopy_engine_close(struct dmacopy_engine *e)
 	while (e->regions) {
 		struct dmacopy_region *r = e->regions;
 
-		r->busy = 0; /* every queue is gone, nothing is in flight */
+		/* every queue is gone, nothing is in flight */
+		r->busy = r->busy & ~(uint64_t)UINT32_MAX;
 		dmacopy_region_unregister(r);
 	}
 	e->ops->close(e);
@@ -462,6 +463,7 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 {
 	struct dmacopy_engine *e;
 	struct dmacopy_region **pp;
+	uint64_t busy;
 
 	if (!r)
 		return 0;
@@ -473,13 +475,22 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 		pthread_mutex_unlock(&e->lock);
 		return lib_error(-EBADF, "region handle is unregistered or invalid");
 	}
-	/* Pairs with queue_region_get(): either it sees the new generation or we see its use. */
+	/*
+	 * Lookups under the lock are excluded; a queue's lock-free reuse (queue_region_get()) takes
+	 * its reference with a compare-and-swap on the incarnation, so either it got in first
+	 * (-EBUSY here) or the new incarnation makes it fail and look the region up again.
+	 */
 	__atomic_fetch_add(&e->regions_gen, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r->busy, __ATOMIC_SEQ_CST)) {
-		pthread_mutex_unlock(&e->lock);
-		return lib_error(-EBUSY, "region [%#lx, +%zu) is used by operations in flight; reap "
-			    "their completions first", (unsigned long)r->start, r->len);
-	}
+	busy = __atomic_load_n(&r->busy, __ATOMIC_SEQ_CST);
+	do {
+		if (REGION_REFS(busy)) {
+			pthread_mutex_unlock(&e->lock);
+			return lib_error(-EBUSY, "region [%#lx, +%zu) is used by operations in "
+				    "flight; reap their completions first", (unsigned long)r->start,
+				    r->len);
+		}
+	} while (!__atomic_compare_exchange_n(&r->busy, &busy, busy + REGION_NEXT_INCARNATION, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	for (pp = &e->regions; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
@@ -562,8 +573,9 @@ static int check_fill(const struct dmacopy_engine *e, const void *dst, size_t le
 /*
  * The region holding [start, start + len) for an operation of queue q, with an in-flight reference
  * taken, or NULL. Most operations hit the region of the previous one: that one is reused without
- * the engine lock when no region was unregistered since, which the generation check after taking
- * the reference proves (an unregistration bumps the generation before it looks at busy).
+ * the engine lock while no region was unregistered since (the generation) and the object is still
+ * the same registration (its incarnation, compared in the same atomic step that takes the
+ * reference, so a parked or reused object is never touched).
  */
 static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_t start, size_t len)
 {
@@ -572,17 +584,22 @@ static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_
 	uint32_t gen = __atomic_load_n(&e->regions_gen, __ATOMIC_ACQUIRE);
 
 	if (r && gen == q->last_gen && region_holds(r, start, len)) {
-		__atomic_fetch_add(&r->busy, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&e->regions_gen, __ATOMIC_SEQ_CST) == gen)
-			return r;
-		__atomic_fetch_sub(&r->busy, 1, __ATOMIC_RELEASE);
+		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
+
+		while (REGION_INCARNATION(busy) == q->last_incarnation) {
+			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1, true,
+							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return r;
+		}
 	}
 	pthread_mutex_lock(&e->lock);
 	r = region_find_locked(e, start, len);
 	if (r) {
-		__atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
+		uint64_t busy = __atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
+
 		q->last_region = r;
 		q->last_gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
+		q->last_incarnation = REGION_INCARNATION(busy);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;

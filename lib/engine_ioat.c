@@ -25,6 +25,8 @@
 #include "ioat_hw.h"
 
 #define MAX_FUNCS 64
+#define CAP_SYS_RAWIO_BIT 17
+#define CAP_SYS_ADMIN_BIT 21
 
 struct ioat_engine {
 	struct ioat_chan *chan;
@@ -33,11 +35,13 @@ struct ioat_engine {
 };
 
 struct ioat_region {
-	uint64_t iova;  /* IOVA of the region's first byte */
 	void *map_va;   /* the page-aligned range mapped for it */
 	size_t map_len;
 	bool readonly;  /* pages the device may only read (a read-only mapping) */
 	uint64_t map_iova;
+	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
+	const struct ioat_dma_ext *ext;
+	unsigned int next;
 };
 
 struct ioat_queue;
@@ -69,7 +73,7 @@ static bool vfio_node_ok(int group)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	ioat_group_node(group, path, sizeof(path));
 	return access(path, R_OK | W_OK) == 0;
 }
 
@@ -98,7 +102,7 @@ static long group_holder(int group)
 	struct dirent *p;
 	DIR *proc;
 
-	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
+	ioat_group_node(group, want, sizeof(want));
 	proc = opendir("/proc");
 	if (!proc)
 		return 0;
@@ -144,15 +148,25 @@ static void describe(const struct ioat_pci_info *f, bool find_holder, char *deta
 {
 	char path[64];
 	long holder;
+	bool noiommu = false;
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", f->iommu_group);
+	if (f->iommu_group >= 0)
+		noiommu = ioat_group_node(f->iommu_group, path, sizeof(path));
 	*remedy = '\0';
 	if (f->iommu_group < 0) {
 		*err = -ENXIO;
 		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is "
 			 "off)", f->bdf, f->vendor, f->device, f->driver);
 		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
-			 "then scripts/dmacopy-bind bind %s", f->bdf);
+			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
+			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
+	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
+		   (!ioat_has_cap(CAP_SYS_RAWIO_BIT) || !ioat_has_cap(CAP_SYS_ADMIN_BIT))) {
+		*err = -EPERM;
+		snprintf(detail, dlen, "I/OAT %s on vfio-pci in no-IOMMU mode (%s); this process "
+			 "lacks CAP_SYS_RAWIO or CAP_SYS_ADMIN", f->bdf, path);
+		snprintf(remedy, rlen, "run as root: without an IOMMU the driver opens %s "
+			 "(CAP_SYS_RAWIO) and reads physical addresses (CAP_SYS_ADMIN)", path);
 	} else if (strcmp(f->driver, "vfio-pci")) {
 		*err = -ENXIO;
 		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
@@ -175,9 +189,15 @@ static void describe(const struct ioat_pci_info *f, bool find_holder, char *deta
 		int members = group_members(f->iommu_group);
 
 		*err = 0;
-		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, IOMMU group %d (%s%s), "
-			 "user-space polled mode", f->bdf, f->vendor, f->device, f->iommu_group,
-			 path, members > 1 ? ", shared with other devices" : "");
+		if (noiommu)
+			snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, no-IOMMU mode (%s; "
+				 "unsafe: the device reaches all memory; hugepage or device-dax "
+				 "memory only), user-space polled mode", f->bdf, f->vendor,
+				 f->device, path);
+		else
+			snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, IOMMU group %d "
+				 "(%s%s), user-space polled mode", f->bdf, f->vendor, f->device,
+				 f->iommu_group, path, members > 1 ? ", shared with other devices" : "");
 	}
 }
 
@@ -342,7 +362,12 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 	ir->map_va = (void *)first;
 	ir->map_iova = iova;
 	ir->map_len = end - first;
-	ir->iova = iova + (r->start - first);
+	ret = ioat_dma_extents(ir->map_va, ir->map_len, iova, &ir->ext, &ir->next);
+	if (ret) {
+		ioat_dma_unmap(ir->map_va, ir->map_len, iova);
+		free(ir);
+		return lib_error(ret, "the new DMA mapping has no layout");
+	}
 	r->engine_priv = ir;
 	return 0;
 }
@@ -359,9 +384,73 @@ static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_regi
 	r->engine_priv = NULL;
 }
 
-static uint64_t iova_in(const struct dmacopy_region *r, const void *p)
+/*
+ * The device address of p in region r, and in *avail how many of the len bytes from there are
+ * contiguous for the device (all of them with an IOMMU).
+ */
+static uint64_t iova_at(const struct dmacopy_region *r, const void *p, uint64_t len,
+			uint64_t *avail)
 {
-	return ((const struct ioat_region *)r->engine_priv)->iova + ((uintptr_t)p - r->start);
+	const struct ioat_region *ir = r->engine_priv;
+	uint64_t off = (uintptr_t)p - (uintptr_t)ir->map_va;
+	const struct ioat_dma_ext *x = ioat_dma_ext_find(ir->ext, ir->next, off);
+	uint64_t in = off - x->off;
+
+	*avail = x->len - in < len ? x->len - in : len;
+	return x->iova + in;
+}
+
+/*
+ * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
+ * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
+ */
+static int build_op(struct ioat_chan *c, uint32_t kind, const struct dmacopy_region *rd, void *dst,
+		    const struct dmacopy_region *rs, const void *src, uint64_t pattern, uint64_t len,
+		    uint32_t flags, void *arg)
+{
+	uint64_t off, da, sa = 0, dn, sn, n;
+	uint32_t descs = 0;
+	int ret = 0;
+
+	if (!len)
+		return ioat_build_copy(c, 0, 0, 0, flags, op_done, arg);
+	/* Count first: a partly built operation cannot be taken back. */
+	for (off = 0; off < len; off += n) {
+		iova_at(rd, (char *)dst + off, len - off, &dn);
+		n = dn;
+		if (kind == OP_COPY) {
+			iova_at(rs, (const char *)src + off, len - off, &sn);
+			n = sn < n ? sn : n;
+		}
+		descs += ioat_descs_needed(c, n);
+	}
+	if (descs > ioat_ring_free(c)) {
+		struct ioat_chan_info info;
+
+		ioat_chan_get_info(c, &info);
+		if (descs > info.ring_size / 2)
+			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
+					 "in %s pieces); the ring takes %u: split it", descs,
+					 "physically separate", info.ring_size / 2);
+		return -ENOMEM;
+	}
+	for (off = 0; off < len && !ret; off += n) {
+		uint32_t f = (off ? flags & ~IOAT_OPF_FENCE : flags);
+
+		da = iova_at(rd, (char *)dst + off, len - off, &dn);
+		n = dn;
+		if (kind == OP_COPY) {
+			sa = iova_at(rs, (const char *)src + off, len - off, &sn);
+			n = sn < n ? sn : n;
+		}
+		if (off + n < len)
+			f |= IOAT_OPF_MORE;
+		if (kind == OP_FILL)
+			ret = ioat_build_fill(c, da, ioat_fill_pattern_at(pattern, off), n, f, op_done, arg);
+		else
+			ret = ioat_build_copy(c, da, sa, n, f, op_done, arg);
+	}
+	return ret;
 }
 
 static bool dst_readonly(const struct dmacopy_region *r)
@@ -407,18 +496,15 @@ static void push(struct dmacopy_queue *q, struct ioat_chan *c)
 		const struct queue_op *op = &q->ops[qp->hw_next & q->mask];
 		struct op_ctx *x = &qp->ctx[qp->hw_next & q->mask];
 		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? IOAT_OPF_FENCE : 0;
-		uint64_t dst = op->len ? iova_in(op->dst_region, op->dst) : 0;
 		int ret;
 
 		x->done = 0;
 		if (op->len && dst_readonly(op->dst_region))
 			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
 					op->dst);
-		else if (op->kind == OP_FILL)
-			ret = ioat_build_fill(c, dst, op->pattern, op->len, flags, op_done, x);
 		else
-			ret = ioat_build_copy(c, dst, op->len ? iova_in(op->src_region, op->src) : 0,
-					      op->len, flags, op_done, x);
+			ret = build_op(c, op->kind, op->dst_region, op->dst, op->src_region, op->src,
+				       op->pattern, op->len, flags, x);
 		if (ret == -ENOMEM)
 			break;
 		if (ret)
@@ -500,12 +586,7 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
 	pthread_mutex_lock(&ie->lock);
 	for (;;) {
-		if (kind == OP_COPY)
-			ret = ioat_build_copy(ie->chan, iova_in(rd, dst), iova_in(rs, src), len, 0,
-					      op_done, &x);
-		else
-			ret = ioat_build_fill(ie->chan, iova_in(rd, dst), pattern, len, 0, op_done,
-					      &x);
+		ret = build_op(ie->chan, kind, rd, dst, rs, src, pattern, len, 0, &x);
 		if (ret != -ENOMEM)
 			break;
 		/* The ring is full of other queues' work: let it drain. */

@@ -43,12 +43,21 @@ struct queue_op {
 	uint32_t kind;
 };
 
+#define REGION_REFS(busy)        ((uint32_t)(busy))
+#define REGION_INCARNATION(busy) ((uint32_t)((busy) >> 32))
+#define REGION_NEXT_INCARNATION  (1ull << 32)
+
 struct dmacopy_region {
 	uint32_t magic;
 	struct dmacopy_engine *engine;
 	uintptr_t start;
 	size_t len;
-	uint32_t busy; /* operations in flight that use it (atomic) */
+	/*
+	 * Atomic. Low 32 bits: operations in flight that use it. High 32 bits: its incarnation,
+	 * raised by a successful unregistration, so that a queue holding a stale pointer to a parked
+	 * or reused object cannot take a reference on it (REGION_REFS()/REGION_INCARNATION()).
+	 */
+	uint64_t busy;
 	void *engine_priv;
 	struct dmacopy_region *next;
 };
@@ -70,6 +79,7 @@ struct dmacopy_queue {
 	/* The region the last operation used, valid while engine->regions_gen is last_gen. */
 	struct dmacopy_region *last_region;
 	uint32_t last_gen;
+	uint32_t last_incarnation; /* last_region's incarnation when it was looked up */
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;
 	void *engine_priv;

@@ -34,6 +34,11 @@
 #include "ioat_drv.h"
 #include "ioat_hw.h"
 
+#define HUGE_2M (2ul << 20)
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << 26)
+#endif
+
 #define DEFAULT_RING 4096u
 #define MIN_RING 16u
 #define MAX_RING 32768u
@@ -72,7 +77,8 @@ struct ioat_chan {
 	void *dma;		/* ring, then the completion word, one mapping */
 	size_t dma_len;
 	struct ioat_desc *ring;
-	uint64_t ring_iova;
+	uint64_t ring_iova; /* device address of the ring */
+	uint64_t map_iova;  /* what ioat_dma_map() returned for it (the key to unmap it) */
 	volatile uint64_t *comp;
 	uint64_t comp_iova;
 	struct slot *slots;
@@ -232,7 +238,7 @@ static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t sr
 {
 	uint32_t n, ctl_op = op << IOAT_DESC_OP_SHIFT;
 
-	if (flags & ~IOAT_OPF_FENCE)
+	if (flags & ~(IOAT_OPF_FENCE | IOAT_OPF_MORE))
 		return lib_error(-EINVAL, "unknown operation flags %#x", flags);
 	if (c->dead)
 		return lib_error(-ENODEV, "I/OAT %s stopped answering; close and reopen it", c->bdf);
@@ -253,7 +259,7 @@ static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t sr
 		uint32_t pos = c->head & c->mask;
 		struct ioat_desc *d = &c->ring[pos];
 		uint64_t chunk = len - (uint64_t)i * c->max_desc_len;
-		bool last = i == n - 1;
+		bool last = i == n - 1 && !(flags & IOAT_OPF_MORE);
 
 		if (chunk > c->max_desc_len)
 			chunk = c->max_desc_len;
@@ -266,7 +272,8 @@ static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t sr
 			d->size = (uint32_t)chunk;
 			/* Large operations report their own end; small ones are covered by the
 			 * write-back at the end of the batch (ioat_flush()). */
-			d->ctl = ctl_op | (last && len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
+			d->ctl = ctl_op |
+				 (i == n - 1 && len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
 			d->src = op == IOAT_OP_FILL ? src : src + (uint64_t)i * c->max_desc_len;
 			d->dst = dst + (uint64_t)i * c->max_desc_len;
 		}
@@ -274,7 +281,8 @@ static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t sr
 					       .flags = last ? SLOT_LAST : 0 };
 		c->head++;
 	}
-	c->outstanding++;
+	if (!(flags & IOAT_OPF_MORE))
+		c->outstanding++;
 	return 0;
 }
 
@@ -550,7 +558,7 @@ static int register_open(struct ioat_chan *c)
 static void chan_free(struct ioat_chan *c)
 {
 	if (c->dma) {
-		ioat_dma_unmap(c->dma, c->dma_len, c->ring_iova);
+		ioat_dma_unmap(c->dma, c->dma_len, c->map_iova);
 		munmap(c->dma, c->dma_len);
 	}
 	if (c->bar)
@@ -618,22 +626,55 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 	if (!c->slots)
 		return lib_error(-ENOMEM, "cannot allocate %u ring slots", ring_size);
 	c->dma_len = (ring_bytes + 64 + (size_t)ps - 1) & ~((size_t)ps - 1);
-	c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		      MAP_POPULATE, -1, 0);
-	if (c->dma == MAP_FAILED) {
-		c->dma = NULL;
-		return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
-				 c->dma_len);
+	if (ioat_dma_physical()) {
+		/* The device sees physical addresses: one hugepage keeps the ring contiguous. */
+		c->dma_len = (c->dma_len + HUGE_2M - 1) & ~(HUGE_2M - 1);
+		c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+			      MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB | MAP_POPULATE, -1, 0);
+		if (c->dma == MAP_FAILED) {
+			c->dma = NULL;
+			return lib_error(-ENOMEM, "I/OAT %s: no free 2 MiB hugepage for the "
+					 "descriptor ring; without an IOMMU the ring must be "
+					 "physically contiguous (echo N > /proc/sys/vm/nr_hugepages)",
+					 c->bdf);
+		}
+	} else {
+		c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+			      MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (c->dma == MAP_FAILED) {
+			c->dma = NULL;
+			return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
+					 c->dma_len);
+		}
 	}
-	ret = ioat_dma_map(c->dma, c->dma_len, &c->ring_iova);
+	ret = ioat_dma_map(c->dma, c->dma_len, &c->map_iova);
+	if (!ret) {
+		uint64_t avail;
+
+		/*
+		 * The device addresses of the ring, which must be contiguous (at most 2 MiB: one
+		 * hugepage without an IOMMU), and of the completion word after it (in the next
+		 * hugepage for a ring of 2 MiB).
+		 */
+		c->comp = (volatile uint64_t *)((char *)c->dma + ring_bytes);
+		ret = ioat_dma_translate(c->dma, ring_bytes, &c->ring_iova, &avail);
+		if (!ret && avail < ring_bytes)
+			ret = lib_error(-EFAULT, "I/OAT %s: the descriptor ring is not contiguous "
+					"for the device (%llu of %zu bytes at %#llx)", c->bdf,
+					(unsigned long long)avail, ring_bytes,
+					(unsigned long long)c->ring_iova);
+		if (!ret)
+			ret = ioat_dma_translate((const void *)c->comp, sizeof(*c->comp),
+						 &c->comp_iova, &avail);
+		if (ret)
+			ioat_dma_unmap(c->dma, c->dma_len, c->map_iova);
+	}
 	if (ret) {
 		munmap(c->dma, c->dma_len);
 		c->dma = NULL;
 		return ret;
 	}
 	c->ring = c->dma;
-	c->comp = (volatile uint64_t *)((char *)c->dma + ring_bytes);
-	c->comp_iova = c->ring_iova + ring_bytes;
 	for (uint32_t i = 0; i < ring_size; i++)
 		c->ring[i].next = desc_iova(c, i + 1);
 	return 0;

@@ -54,10 +54,51 @@ int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint6
 int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova);
 
 /*
- * The IOVA of vaddr when [vaddr, vaddr + len) lies inside one mapping (a writable one if there is
- * one); else -EFAULT.
+ * The device address of vaddr when it lies inside a mapping (a writable one if there is one), and
+ * in *avail how many of the len bytes from there are contiguous for the device (all of them with
+ * an IOMMU; up to the end of a physically contiguous piece without one); else -EFAULT.
  */
-int ioat_dma_translate(const void *vaddr, size_t len, uint64_t *iova);
+int ioat_dma_translate(const void *vaddr, uint64_t len, uint64_t *iova, uint64_t *avail);
+
+/* A piece of a mapping that is contiguous for the device: bytes [off, off + len) at iova. */
+struct ioat_dma_ext {
+	uint64_t off;
+	uint64_t iova;
+	uint64_t len;
+};
+
+/* The extent of ext[0..n) (sorted by off, covering a mapping, n >= 1) that holds byte off. */
+static inline const struct ioat_dma_ext *ioat_dma_ext_find(const struct ioat_dma_ext *ext,
+							   unsigned int n, uint64_t off)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (ext[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &ext[lo];
+}
+
+/*
+ * The pieces of the mapping ioat_dma_map() made for this range (sorted by off, covering it): one
+ * with an IOMMU. The array stays valid until the mapping is undone, while a channel is open.
+ */
+int ioat_dma_extents(const void *vaddr, size_t len, uint64_t iova, const struct ioat_dma_ext **ext,
+		     unsigned int *n);
+
+/* True when the channels of this process run in VFIO no-IOMMU mode (IOVAs are physical). */
+bool ioat_dma_physical(void);
+
+/* The VFIO node of an IOMMU group into path; true when it is a no-IOMMU group. */
+bool ioat_group_node(int group, char *path, size_t len);
+
+/* Whether this process has capability cap (CAP_SYS_RAWIO, CAP_SYS_ADMIN, ...) in effect. */
+bool ioat_has_cap(unsigned int cap);
 
 /* ---- channels -------------------------------------------------------------------------------- */
 
@@ -96,6 +137,12 @@ void ioat_chan_get_info(const struct ioat_chan *c, struct ioat_chan_info *info);
 typedef void (*ioat_done_fn)(void *arg, int status, unsigned int error);
 
 #define IOAT_OPF_FENCE 0x1u /* start only after every earlier operation of the channel is done */
+/*
+ * More pieces of this operation follow (built right after, before any other operation): no done
+ * function runs for this piece; the operation ends with the first piece built without the flag.
+ * The caller checks ioat_ring_free() for all pieces first.
+ */
+#define IOAT_OPF_MORE 0x2u
 
 /* Descriptors an operation of len bytes takes (0 bytes: one, a NULL descriptor). */
 uint32_t ioat_descs_needed(const struct ioat_chan *c, uint64_t len);
@@ -112,6 +159,14 @@ int ioat_build_copy(struct ioat_chan *c, uint64_t dst, uint64_t src, uint64_t le
 		    ioat_done_fn fn, void *arg);
 int ioat_build_fill(struct ioat_chan *c, uint64_t dst, uint64_t pattern, uint64_t len,
 		    uint32_t flags, ioat_done_fn fn, void *arg);
+
+/* The pattern for a fill piece that starts off bytes into an operation filling with pattern. */
+static inline uint64_t ioat_fill_pattern_at(uint64_t pattern, uint64_t off)
+{
+	unsigned int r = (unsigned int)(off % 8) * 8;
+
+	return r ? pattern >> r | pattern << (64 - r) : pattern;
+}
 
 /* Ring the doorbell for everything built so far (one MMIO write; nothing if nothing is new). */
 void ioat_flush(struct ioat_chan *c);

@@ -7,6 +7,11 @@
  * memory reachable by every channel. The list of mappings is kept here as well: when the last group
  * leaves the container the kernel forgets the mappings, and they are replayed when a group comes
  * back. IOVAs are allocated here (first fit, 2 MiB aligned) inside the ranges the IOMMU accepts.
+ *
+ * Without an IOMMU (VFIO's no-IOMMU mode, /dev/vfio/noiommu-N, CAP_SYS_RAWIO) the device sees
+ * physical addresses: a mapping then only records where its pages are (/proc/self/pagemap,
+ * CAP_SYS_ADMIN), as extents of physically contiguous bytes, and only memory whose pages never
+ * move is accepted: hugetlbfs and device-dax mappings.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +25,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <sys/types.h>
 
 #include "dmacopy/ioat_spec.h"
 #include "internal.h"
@@ -118,19 +125,26 @@ unsigned int ioat_pci_scan(struct ioat_pci_info *out, unsigned int max)
 struct mapping {
 	uintptr_t va;
 	size_t len;
-	uint64_t iova;
+	uint64_t iova; /* the IOMMU address of va (allocated even before a container exists) */
 	bool readonly;
+	/*
+	 * Where the device finds it: one extent at iova with an IOMMU; the physical extents in
+	 * no-IOMMU mode. Own allocation, stable while the mapping exists and the container stays.
+	 */
+	struct ioat_dma_ext *ext;
+	unsigned int next;
 };
 
 struct group {
 	int num;
 	int fd;
 	unsigned int refs;
+	bool noiommu;
 };
 
 static pthread_mutex_t vlock = PTHREAD_MUTEX_INITIALIZER;
 static int container = -1;
-static int iommu_type;
+static int iommu_type; /* set with the first group: type-1 (v2) or VFIO_NOIOMMU_IOMMU */
 static struct group groups[MAX_GROUPS];
 static unsigned int ngroups;
 static struct mapping *maps;
@@ -149,24 +163,172 @@ static long page_size(void)
 	return ps;
 }
 
-static int kmap(const struct mapping *m)
+/*
+ * Test mode, DMACOPY_IOAT_PHYS_IOVA=1: behind an IOMMU, lay mappings out as without one and map
+ * every physical extent at IOVA = its physical address. The physical-address path (pagemap,
+ * extents, split operations, the hugepage ring) then runs on kernels built without
+ * CONFIG_VFIO_NOIOMMU (Debian's). Overlapping registrations are not supported in this mode.
+ */
+static bool phys_iova(void)
 {
-	struct vfio_iommu_type1_dma_map dm = {
-		.argsz = sizeof(dm),
-		.flags = VFIO_DMA_MAP_FLAG_READ | (m->readonly ? 0 : VFIO_DMA_MAP_FLAG_WRITE),
-		.vaddr = m->va,
-		.iova = m->iova,
-		.size = m->len,
-	};
+	static int mode = -1;
 
-	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dm) < 0) {
-		int err = -errno;
+	if (mode < 0) {
+		const char *v = getenv("DMACOPY_IOAT_PHYS_IOVA");
 
-		return lib_error(err, "VFIO could not map %zu bytes at %p for DMA: %s%s", m->len,
-				 (void *)m->va, strerror(-err),
-				 err == -ENOMEM ? " (pinned memory is limited by RLIMIT_MEMLOCK; raise it "
-						  "with ulimit -l or run with CAP_IPC_LOCK)" : "");
+		mode = v && !strcmp(v, "1");
 	}
+	return mode;
+}
+
+/* Device addresses are physical ones (vlock held). */
+static bool physical(void)
+{
+	return container >= 0 && ngroups && (iommu_type == VFIO_NOIOMMU_IOMMU || phys_iova());
+}
+
+/* Every VMA of [va, va + len) must keep its pages in place: hugetlbfs or device-dax. */
+static int check_fixed_pages(uintptr_t va, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512], path[256] = "";
+	unsigned long lo = 0, hi = 0, kps;
+	uintptr_t covered = va, end = va + len;
+	bool in = false;
+	int ret = 0;
+
+	if (!f)
+		return lib_error(-errno, "cannot read /proc/self/smaps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		int n = 0;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &a, &b, &n) == 2 && n) {
+			in = a < end && b > va;
+			lo = a;
+			hi = b;
+			snprintf(path, sizeof(path), "%s", line + n);
+			path[strcspn(path, "\n")] = 0;
+			continue;
+		}
+		if (!in || sscanf(line, "KernelPageSize: %lu kB", &kps) != 1)
+			continue;
+		if (lo > covered)
+			break; /* a hole: reported below */
+		if (kps < 2048 && strncmp(path, "/dev/dax", 8)) {
+			ret = lib_error(-EINVAL, "without an IOMMU the device sees physical addresses, "
+					"so only memory whose pages never move can be registered: "
+					"hugepages (hugetlbfs, MAP_HUGETLB) or device-dax; [%#lx, %#lx) "
+					"%s is not", lo, hi, path[0] ? path : "(anonymous memory)");
+			break;
+		}
+		covered = hi;
+		if (covered >= end)
+			break;
+	}
+	fclose(f);
+	if (!ret && covered < end)
+		ret = lib_error(-EFAULT, "[%#lx, +%zu) is not mapped", (unsigned long)va, len);
+	return ret;
+}
+
+/*
+ * The physical extents of a mapping: its pages are touched (written for a writable mapping, so
+ * that no copy-on-write moves them later), then read from /proc/self/pagemap.
+ */
+static int phys_layout(struct mapping *m)
+{
+	long ps = page_size();
+	size_t pages = m->len / (size_t)ps, chunk = 4096;
+	struct ioat_dma_ext *ext = NULL;
+	unsigned int n = 0, cap = 0;
+	uint64_t *pm = NULL;
+	int fd, ret;
+
+	ret = check_fixed_pages(m->va, m->len);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < pages; i++) {
+		volatile unsigned char *p = (volatile unsigned char *)(m->va + i * (size_t)ps);
+
+		if (m->readonly)
+			(void)*p;
+		else
+			__atomic_fetch_add((unsigned char *)p, 0, __ATOMIC_RELAXED);
+	}
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lib_error(-errno, "cannot open /proc/self/pagemap: %s", strerror(errno));
+	pm = malloc(chunk * sizeof(*pm));
+	if (!pm) {
+		close(fd);
+		return lib_error(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < pages && !ret; i += chunk) {
+		size_t k = pages - i < chunk ? pages - i : chunk;
+		off_t at = (off_t)((m->va / (uintptr_t)ps + i) * sizeof(*pm));
+
+		if (pread(fd, pm, k * sizeof(*pm), at) != (ssize_t)(k * sizeof(*pm))) {
+			ret = lib_error(-EIO, "cannot read /proc/self/pagemap");
+			break;
+		}
+		for (size_t j = 0; j < k; j++) {
+			uint64_t pfn = pm[j] & ((1ull << 55) - 1);
+			uint64_t pa = pfn * (uint64_t)ps, off = (i + j) * (uint64_t)ps;
+
+			if (!(pm[j] >> 63)) {
+				ret = lib_error(-EFAULT, "page %#llx of the mapping is not present",
+						(unsigned long long)(m->va + off));
+				break;
+			}
+			if (!pfn) {
+				ret = lib_error(-EPERM, "no physical addresses in /proc/self/pagemap: "
+						"without an IOMMU the driver needs CAP_SYS_ADMIN "
+						"(run as root)");
+				break;
+			}
+			if (n && ext[n - 1].iova + ext[n - 1].len == pa) {
+				ext[n - 1].len += (uint64_t)ps;
+				continue;
+			}
+			if (n == cap) {
+				struct ioat_dma_ext *ne;
+
+				cap = cap ? cap * 2 : 8;
+				ne = realloc(ext, cap * sizeof(*ne));
+				if (!ne) {
+					ret = lib_error(-ENOMEM, "out of memory");
+					break;
+				}
+				ext = ne;
+			}
+			ext[n++] = (struct ioat_dma_ext){ .off = off, .iova = pa, .len = (uint64_t)ps };
+		}
+	}
+	free(pm);
+	close(fd);
+	if (ret) {
+		free(ext);
+		return ret;
+	}
+	free(m->ext);
+	m->ext = ext;
+	m->next = n;
+	return 0;
+}
+
+/* One extent at the mapping's IOVA. */
+static int iommu_layout(struct mapping *m)
+{
+	struct ioat_dma_ext *ext = m->next == 1 ? m->ext : malloc(sizeof(*ext));
+
+	if (!ext)
+		return lib_error(-ENOMEM, "out of memory");
+	*ext = (struct ioat_dma_ext){ .off = 0, .iova = m->iova, .len = m->len };
+	if (ext != m->ext)
+		free(m->ext);
+	m->ext = ext;
+	m->next = 1;
 	return 0;
 }
 
@@ -178,9 +340,66 @@ static void kunmap(const struct mapping *m)
 		.size = m->len,
 	};
 
-	if (container >= 0 && ngroups)
+	if (container < 0 || !ngroups || iommu_type == VFIO_NOIOMMU_IOMMU)
+		return;
+	if (!physical()) {
 		ioctl(container, VFIO_IOMMU_UNMAP_DMA, &du);
+		return;
+	}
+	for (unsigned int i = 0; i < m->next; i++) {
+		du.iova = m->ext[i].iova;
+		du.size = m->ext[i].len;
+		ioctl(container, VFIO_IOMMU_UNMAP_DMA, &du);
+	}
 }
+
+/* Make the mapping reachable in the container's mode (nothing to tell the kernel without IOMMU). */
+static int kmap(struct mapping *m)
+{
+	struct vfio_iommu_type1_dma_map dm = {
+		.argsz = sizeof(dm),
+		.flags = VFIO_DMA_MAP_FLAG_READ | (m->readonly ? 0 : VFIO_DMA_MAP_FLAG_WRITE),
+		.vaddr = m->va,
+		.iova = m->iova,
+		.size = m->len,
+	};
+
+	if (physical()) {
+		int ret = phys_layout(m);
+
+		if (ret || iommu_type == VFIO_NOIOMMU_IOMMU)
+			return ret;
+		for (unsigned int i = 0; i < m->next; i++) {
+			dm.vaddr = m->va + m->ext[i].off;
+			dm.iova = m->ext[i].iova;
+			dm.size = m->ext[i].len;
+			if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dm) < 0) {
+				ret = lib_error(-errno, "VFIO could not map physical extent %#llx "
+						"(+%llu) at its own address: %s",
+						(unsigned long long)dm.iova,
+						(unsigned long long)dm.size, strerror(errno));
+				m->next = i; /* kunmap() undoes those before */
+				kunmap(m);
+				return ret;
+			}
+		}
+		return 0;
+	}
+	if (iommu_layout(m))
+		return -ENOMEM;
+	if (container < 0 || !ngroups)
+		return 0; /* mapped when the first group comes */
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dm) < 0) {
+		int err = -errno;
+
+		return lib_error(err, "VFIO could not map %zu bytes at %p for DMA: %s%s", m->len,
+				 (void *)m->va, strerror(-err),
+				 err == -ENOMEM ? " (pinned memory is limited by RLIMIT_MEMLOCK; raise it "
+						  "with ulimit -l or run with CAP_IPC_LOCK)" : "");
+	}
+	return 0;
+}
+
 
 /* The IOVA ranges the IOMMU accepts, from VFIO's capability chain (kept as is when absent). */
 static void read_iova_ranges(void)
@@ -293,11 +512,13 @@ static int dma_map(void *vaddr, size_t len, bool readonly, uint64_t *iova)
 			maps_cap = cap;
 		}
 	}
-	if (!ret && container >= 0 && ngroups)
+	if (!ret)
 		ret = kmap(&m);
 	if (!ret) {
 		maps[nmaps++] = m;
 		*iova = m.iova;
+	} else {
+		free(m.ext);
 	}
 	pthread_mutex_unlock(&vlock);
 	return ret;
@@ -328,6 +549,7 @@ int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova)
 	for (unsigned int i = nmaps; i-- > 0;) {
 		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len && maps[i].iova == iova) {
 			kunmap(&maps[i]);
+			free(maps[i].ext);
 			maps[i] = maps[--nmaps];
 			ret = 0;
 			break;
@@ -339,27 +561,94 @@ int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova)
 	return ret;
 }
 
-int ioat_dma_translate(const void *vaddr, size_t len, uint64_t *iova)
+int ioat_dma_translate(const void *vaddr, uint64_t len, uint64_t *iova, uint64_t *avail)
 {
 	uintptr_t va = (uintptr_t)vaddr;
+	const struct mapping *best = NULL;
 	int ret = -EFAULT;
 
+	if (!len)
+		len = 1;
 	pthread_mutex_lock(&vlock);
 	for (unsigned int i = 0; i < nmaps; i++) {
 		const struct mapping *m = &maps[i];
 
-		if (va >= m->va && len <= m->len && va - m->va <= m->len - len) {
-			*iova = m->iova + (va - m->va);
-			ret = 0;
+		if (va >= m->va && va - m->va < m->len && m->next) {
+			best = m;
 			if (!m->readonly)
 				break;
+		}
+	}
+	if (best) {
+		const struct ioat_dma_ext *x = ioat_dma_ext_find(best->ext, best->next,
+								 va - best->va);
+		uint64_t in = va - best->va - x->off;
+
+		*iova = x->iova + in;
+		*avail = x->len - in < len ? x->len - in : len;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vlock);
+	return ret;
+}
+
+int ioat_dma_extents(const void *vaddr, size_t len, uint64_t iova, const struct ioat_dma_ext **ext,
+		     unsigned int *n)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&vlock);
+	for (unsigned int i = 0; i < nmaps; i++) {
+		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len && maps[i].iova == iova) {
+			*ext = maps[i].ext;
+			*n = maps[i].next;
+			ret = maps[i].next ? 0 : -ENOENT;
+			break;
 		}
 	}
 	pthread_mutex_unlock(&vlock);
 	return ret;
 }
 
+bool ioat_dma_physical(void)
+{
+	bool p;
+
+	pthread_mutex_lock(&vlock);
+	p = physical();
+	pthread_mutex_unlock(&vlock);
+	return p;
+}
+
 /* ---- VFIO devices ---------------------------------------------------------------------------- */
+
+bool ioat_group_node(int group, char *path, size_t len)
+{
+	snprintf(path, len, "/dev/vfio/%d", group);
+	if (!access(path, F_OK))
+		return false;
+	/* VFIO's no-IOMMU mode names its groups so. */
+	snprintf(path, len, "/dev/vfio/noiommu-%d", group);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, len, "/dev/vfio/%d", group);
+	return false;
+}
+
+bool ioat_has_cap(unsigned int cap)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long eff = 0;
+	char line[128];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && cap < 64 && (eff >> cap & 1);
+}
 
 static int container_open(void)
 {
@@ -377,22 +666,37 @@ static int container_open(void)
 		close(fd);
 		return lib_error(-ENXIO, "unsupported VFIO API version");
 	}
-	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
-		iommu_type = VFIO_TYPE1v2_IOMMU;
-	} else if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
-		iommu_type = VFIO_TYPE1_IOMMU;
-	} else {
-		close(fd);
-		return lib_error(-ENXIO, "VFIO offers no type-1 IOMMU; dmacopy's ioat engine needs an "
-				 "IOMMU (boot with intel_iommu=on); VFIO no-IOMMU mode is not "
-				 "supported");
-	}
 	container = fd;
 	return 0;
 }
 
-/* A group is attached to the container; the first one sets the IOMMU up and replays mappings. */
-static int group_attach(int gfd, int num)
+/* The container's IOMMU model, chosen by its first group. */
+static int choose_iommu(bool noiommu)
+{
+	if (noiommu) {
+		if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU) > 0) {
+			iommu_type = VFIO_NOIOMMU_IOMMU;
+			return 0;
+		}
+		return lib_error(-ENXIO, "the device is in a VFIO no-IOMMU group but VFIO does "
+				 "not offer no-IOMMU mode now (vfio enable_unsafe_noiommu_mode)");
+	}
+	if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+		iommu_type = VFIO_TYPE1v2_IOMMU;
+	} else if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+		iommu_type = VFIO_TYPE1_IOMMU;
+	} else {
+		return lib_error(-ENXIO, "VFIO offers no type-1 IOMMU (modprobe vfio_iommu_type1; "
+				 "boot with intel_iommu=on)");
+	}
+	return 0;
+}
+
+/*
+ * A group is attached to the container; the first one chooses the IOMMU model and replays the
+ * mappings (into the IOMMU, or as physical extents without one).
+ */
+static int group_attach(int gfd, int num, bool noiommu)
 {
 	int ret;
 
@@ -401,37 +705,45 @@ static int group_attach(int gfd, int num)
 		if (ret)
 			return ret;
 	}
+	if (ngroups && noiommu != (iommu_type == VFIO_NOIOMMU_IOMMU))
+		return lib_error(-EINVAL, "group %d is %s but this process already uses %s groups; "
+				 "one process cannot mix them", num,
+				 noiommu ? "a no-IOMMU group" : "behind an IOMMU",
+				 noiommu ? "IOMMU" : "no-IOMMU");
 	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container) < 0)
 		return lib_error(-errno, "VFIO_GROUP_SET_CONTAINER for group %d: %s", num,
 				 strerror(errno));
 	if (ngroups)
 		return 0;
-	if (ioctl(container, VFIO_SET_IOMMU, iommu_type) < 0) {
+	ret = choose_iommu(noiommu);
+	if (!ret && ioctl(container, VFIO_SET_IOMMU, iommu_type) < 0)
 		ret = lib_error(-errno, "VFIO_SET_IOMMU: %s", strerror(errno));
+	if (ret) {
 		ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
 		return ret;
 	}
-	read_iova_ranges();
-	for (unsigned int i = 0; i < nmaps; i++) {
-		if (!iova_fits(maps[i].iova, maps[i].len)) {
+	if (!noiommu)
+		read_iova_ranges();
+	ngroups++; /* the mappings go where this group's container says (physical() needs it) */
+	for (unsigned int i = 0; i < nmaps && !ret; i++) {
+		if (!physical() && !iova_fits(maps[i].iova, maps[i].len))
 			ret = lib_error(-ERANGE, "DMA mapping at IOVA %#llx is outside what this IOMMU "
 					"accepts; map memory after opening the device",
 					(unsigned long long)maps[i].iova);
-		} else {
+		else
 			ret = kmap(&maps[i]);
-		}
-		if (ret) {
-			ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
-			return ret;
-		}
 	}
-	return 0;
+	ngroups--;
+	if (ret)
+		ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
+	return ret;
 }
 
 static struct group *group_get(int num, int *err)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	struct group *g = NULL;
+	bool noiommu = false;
 	char path[64];
 	int fd;
 
@@ -445,12 +757,15 @@ static struct group *group_get(int num, int *err)
 		*err = lib_error(-EMFILE, "too many VFIO groups open");
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
+	noiommu = ioat_group_node(num, path, sizeof(path));
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 
-		if (e == EBUSY)
+		if (noiommu && (e == EPERM || e == EACCES))
+			*err = lib_error(-EPERM, "cannot open %s: a no-IOMMU group needs "
+					 "CAP_SYS_RAWIO (run as root)", path);
+		else if (e == EBUSY)
 			*err = lib_error(-EBUSY, "%s is in use by another process (one process per "
 					 "I/OAT function; pick another function)", path);
 		else if (e == EACCES || e == EPERM)
@@ -469,7 +784,7 @@ static struct group *group_get(int num, int *err)
 				 num);
 		return NULL;
 	}
-	*err = group_attach(fd, num);
+	*err = group_attach(fd, num, noiommu);
 	if (*err) {
 		close(fd);
 		return NULL;
@@ -478,6 +793,7 @@ static struct group *group_get(int num, int *err)
 	g->num = num;
 	g->fd = fd;
 	g->refs = 1;
+	g->noiommu = noiommu;
 	return g;
 }
 
@@ -497,6 +813,8 @@ static void group_put(int num)
 		/* The kernel dropped every mapping with the last group; they are replayed later. */
 		close(container);
 		container = -1;
+		for (unsigned int i = 0; i < nmaps; i++)
+			iommu_layout(&maps[i]);
 	}
 }
 

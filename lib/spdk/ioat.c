@@ -98,26 +98,42 @@ static void record_failure(struct spdk_ioat_chan *chan, const struct done_ent *e
 	             f->detail);
 }
 
+/*
+ * Room for n more finished operations, made before the driver is asked for completions: a
+ * callback may submit and process events again (nested), so entries not yet delivered can pile
+ * up beyond one ring. Growing here, and not while the driver retires, means running out of
+ * memory loses nothing: the completions stay in the driver for a later call.
+ */
+static int done_reserve(struct spdk_ioat_chan *chan, uint32_t n)
+{
+	uint32_t used = chan->done_tail - chan->done_head, cap = chan->done_cap;
+	struct done_ent *d;
+
+	if (chan->done_cap - used >= n)
+		return 0;
+	while (cap - used < n)
+		cap *= 2;
+	d = malloc(cap * sizeof(*d));
+	if (!d)
+		return dcspdk_error(-ENOMEM, "I/OAT %s: no memory for %u completions; none were "
+		                    "taken from the channel", chan->pci->bdf, cap);
+	for (uint32_t i = 0; i < used; i++)
+		d[i] = chan->done[(chan->done_head + i) & (chan->done_cap - 1)];
+	free(chan->done);
+	chan->done = d;
+	chan->done_cap = cap;
+	chan->done_head = 0;
+	chan->done_tail = used;
+	return 0;
+}
+
+/* done_reserve() made the room: at most one entry per record in flight is pushed per call. */
 static void done_push(struct spdk_ioat_chan *chan, const struct done_ent *e)
 {
 	if (chan->done_tail - chan->done_head == chan->done_cap) {
-		uint32_t cap = chan->done_cap * 2, n = chan->done_tail - chan->done_head;
-		struct done_ent *d = malloc(cap * sizeof(*d));
-
-		if (!d) {
-			/* Keep the outcome: run a successful callback now (failures are recorded).
-			 */
-			if (!e->status && e->cb_fn)
-				e->cb_fn(e->cb_arg);
-			return;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			d[i] = chan->done[(chan->done_head + i) & (chan->done_cap - 1)];
-		free(chan->done);
-		chan->done = d;
-		chan->done_cap = cap;
-		chan->done_head = 0;
-		chan->done_tail = n;
+		dcspdk_error(-EPROTO, "I/OAT %s: completion queue overflow (cb_arg %p)",
+		             chan->pci->bdf, e->cb_arg);
+		return;
 	}
 	chan->done[chan->done_tail++ & (chan->done_cap - 1)] = *e;
 }
@@ -159,6 +175,9 @@ int spdk_ioat_process_events(struct spdk_ioat_chan *chan)
 
 	if (!chan)
 		return -EINVAL;
+	rc = done_reserve(chan, chan->ring_size);
+	if (rc)
+		return rc;
 	rc = ioat_process_events(chan->hw);
 	/* A callback may process events again: each entry is taken before its callback runs. */
 	while (chan->done_head != chan->done_tail) {
@@ -179,14 +198,6 @@ int spdk_ioat_process_events(struct spdk_ioat_chan *chan)
 }
 
 /* ---- building operations --------------------------------------------------------------------- */
-
-/* The pattern a fill piece starting off bytes into the operation must use. */
-static uint64_t pattern_at(uint64_t pattern, uint64_t off)
-{
-	unsigned int r = (unsigned int)(off % 8) * 8;
-
-	return r ? pattern >> r | pattern << (64 - r) : pattern;
-}
 
 /*
  * The IOVA of base + off, and in *len how much of the *len bytes from there one mapping holds;
@@ -241,7 +252,7 @@ static int walk_pieces(struct spdk_ioat_chan *chan, enum op_kind kind, void *dst
 				rc = ioat_build_copy(chan->hw, diova, siova, len, 0, piece_done,
 				                     rec);
 			else
-				rc = ioat_build_fill(chan->hw, diova, pattern_at(pattern, off), len,
+				rc = ioat_build_fill(chan->hw, diova, ioat_fill_pattern_at(pattern, off), len,
 				                     0, piece_done, rec);
 			if (rc)
 				return rc;

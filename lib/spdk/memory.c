@@ -121,7 +121,7 @@ int dcspdk_mem_translate(const void *vaddr, uint64_t want, uint64_t *iova, uint6
 	r = spdk_region_find(a);
 	if (r && r->start + r->len - a < span)
 		span = r->start + r->len - a;
-	rc = ioat_dma_translate(vaddr, span, iova);
+	rc = ioat_dma_translate(vaddr, span, iova, &span);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc)
 		return -EFAULT;

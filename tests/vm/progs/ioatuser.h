@@ -282,6 +282,36 @@ static inline void ops_mem_release(struct ops_mem *m)
 	}
 }
 
+/*
+ * Places in [p, p + len) where the next 4 KiB page is not physically after the previous one
+ * (from /proc/self/pagemap; needs root); -1 if the physical addresses cannot be read.
+ */
+static inline long phys_breaks(const void *p, size_t len)
+{
+	uintptr_t va = (uintptr_t)p & ~(uintptr_t)4095;
+	size_t pages = (len + ((uintptr_t)p & 4095) + 4095) / 4096;
+	uint64_t prev = 0, e;
+	long breaks = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t pfn;
+
+		if (pread(fd, &e, sizeof(e), (off_t)((va / 4096 + i) * sizeof(e))) != sizeof(e) ||
+		    !(e >> 63) || !(pfn = e & ((1ull << 55) - 1))) {
+			close(fd);
+			return -1;
+		}
+		if (i && pfn != prev + 1)
+			breaks++;
+		prev = pfn;
+	}
+	close(fd);
+	return breaks;
+}
+
 static inline enum mem_kind pick_kind(uint64_t *rs, unsigned int kinds)
 {
 	for (;;) {

@@ -116,6 +116,10 @@ static void *worker_main(void *arg)
 	};
 
 	ops_mem_setup(&m, w->e, w->kinds, SRC_LEN, DST_LEN, w->dax_off, &rs);
+	if (getenv("DMACOPY_IOAT_PHYS_IOVA") && (w->kinds & (1u << MEM_HUGE)))
+		note("%s: hugetlb buffers: %ld + %ld physical discontinuities", w->name,
+		     phys_breaks(m.src[MEM_HUGE].p, m.src[MEM_HUGE].len),
+		     phys_breaks(m.dst[MEM_HUGE].p, m.dst[MEM_HUGE].len));
 	q = queue_create(w->e, w->depth);
 	if (w->ops)
 		ops_run(w->name, w->e, q, &m, &cfg, &rs, &desc_count, &w->st);

@@ -8,7 +8,9 @@
  *   kmod_hold [-m anon|huge|dax] [-o DAX_OFFSET] [-b BATCH] [-l LEN] [-t SECONDS]
  *             [-r] [-w] [-f]
  *
- *   -r  on ENODEV from a submission (no channel), retry every 50 ms
+ *   -r  on ENODEV from a submission (no channel), retry every 50 ms; copies of a
+ *       round that was being submitted when the last channel went away complete
+ *       with ENODEV (DEVICE_GONE): counted as "lost their channel", not failed
  *   -w  the memory may go away (device-dax unbind): a SIGBUS while touching it
  *       stops the data checks, ENODEV from a submission is printed, and the
  *       program then waits for a signal with its files still open
@@ -105,7 +107,7 @@ static unsigned char *map_buf(const char *mem, uint64_t dax_off, size_t len)
 int main(int argc, char **argv)
 {
 	const char *mem = "anon";
-	uint64_t dax_off = 256ULL << 20, rounds = 0, ok = 0, errs[8] = {0};
+	uint64_t dax_off = 256ULL << 20, rounds = 0, ok = 0, lost = 0, errs[8] = {0};
 	size_t len = 1 << 20, size, i;
 	unsigned int batch = 16, k;
 	bool retry = false, wait_gone = false, faults = false, in_enodev = false,
@@ -214,6 +216,14 @@ int main(int argc, char **argv)
 				die("wait: %s", r ? strerror((int)-r) : "timed out");
 			for (i = 0; i < (size_t)r; i++) {
 				k = (unsigned int)cqe[i].user_data;
+				if (retry && cqe[i].status == -ENODEV &&
+				    cqe[i].error == DMACOPY_ERR_DEVICE_GONE) {
+					if (!lost)
+						note("copies lost their channel (round %llu)",
+						     (unsigned long long)rounds);
+					lost++;
+					continue;
+				}
 				if (cqe[i].status && !faults)
 					die("copy %u of round %llu failed: %s (error %u)", k,
 					    (unsigned long long)rounds, strerror(-cqe[i].status),
@@ -237,9 +247,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	note("%llu rounds, %llu copies verified, failed: %llu read, %llu write, %llu aborted, %llu "
-	     "timed out, %llu other",
-	     (unsigned long long)rounds, (unsigned long long)ok,
+	note("%llu rounds, %llu copies verified, %llu lost their channel, failed: %llu read, %llu "
+	     "write, %llu aborted, %llu timed out, %llu other",
+	     (unsigned long long)rounds, (unsigned long long)ok, (unsigned long long)lost,
 	     (unsigned long long)errs[DMACOPY_ERR_READ_FAULT],
 	     (unsigned long long)errs[DMACOPY_ERR_WRITE_FAULT],
 	     (unsigned long long)errs[DMACOPY_ERR_ABORTED],

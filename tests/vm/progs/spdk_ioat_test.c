@@ -658,6 +658,121 @@ static void check_ring_full(struct spdk_ioat_chan *chan, unsigned char *buf)
 }
 
 /*
+ * Callbacks that build more operations and process events again, three levels deep, each level
+ * filling the ring: finished operations not yet delivered pile up beyond one ring (the SPDK
+ * layer must make room before it takes completions from the driver). Every callback runs once,
+ * in build order.
+ */
+struct nest_ctx {
+	struct spdk_ioat_chan *chan;
+	unsigned char *buf;
+	uint64_t next_id;   /* id of the next operation built */
+	uint64_t delivered; /* callbacks so far */
+	uint64_t out_of_order;
+	int depth, max_depth, deepest;
+};
+
+struct nest_op {
+	struct nest_ctx *ctx;
+	uint64_t id;
+	bool first; /* the first of its level: builds the next level */
+};
+
+static struct nest_op *nest_ops;
+static size_t nest_ops_cap;
+
+static uint32_t nest_fill(struct nest_ctx *ctx);
+
+static void nest_cb(void *arg)
+{
+	struct nest_op *op = arg;
+	struct nest_ctx *ctx = op->ctx;
+
+	if (op->id != ctx->delivered)
+		ctx->out_of_order++;
+	ctx->delivered++;
+	if (op->first && ctx->depth < ctx->max_depth) {
+		uint64_t want;
+		uint64_t end = spdk_get_ticks() + 60 * spdk_get_ticks_hz();
+
+		ctx->depth++;
+		if (ctx->depth > ctx->deepest)
+			ctx->deepest = ctx->depth;
+		nest_fill(ctx);
+		want = ctx->next_id;
+		while (ctx->delivered < want) {
+			int rc = spdk_ioat_process_events(ctx->chan);
+
+			if (rc < 0)
+				FAIL("nested spdk_ioat_process_events: %d (%s)", rc,
+				     dmacopy_last_error());
+			if (spdk_get_ticks() > end)
+				FAIL("nested level %d: %llu of %llu callbacks", ctx->depth,
+				     (unsigned long long)ctx->delivered, (unsigned long long)want);
+		}
+		ctx->depth--;
+	}
+}
+
+/* Build 0-byte copies until the ring is full; returns how many. */
+static uint32_t nest_fill(struct nest_ctx *ctx)
+{
+	uint32_t n = 0;
+	int rc;
+
+	for (;;) {
+		struct nest_op *op;
+
+		if (ctx->next_id >= nest_ops_cap)
+			FAIL("nested test: more than %zu operations", nest_ops_cap);
+		op = &nest_ops[ctx->next_id];
+		op->ctx = ctx;
+		op->id = ctx->next_id;
+		op->first = n == 0;
+		rc = spdk_ioat_build_copy(ctx->chan, op, nest_cb, ctx->buf, ctx->buf + 4096, 0);
+		if (rc == -ENOMEM)
+			break;
+		CHECK_EQ(rc, 0);
+		ctx->next_id++;
+		n++;
+	}
+	spdk_ioat_flush(ctx->chan);
+	return n;
+}
+
+static void check_nested(struct spdk_ioat_chan *chan, unsigned char *buf)
+{
+	struct nest_ctx ctx = { .chan = chan, .buf = buf, .max_depth = 3 };
+	uint32_t max = spdk_ioat_get_max_descriptors(chan), first;
+	uint64_t end = spdk_get_ticks() + 120 * spdk_get_ticks_hz();
+
+	nest_ops_cap = 4 * (size_t)max;
+	nest_ops = calloc(nest_ops_cap, sizeof(*nest_ops));
+	CHECK(nest_ops != NULL, "out of memory");
+	first = nest_fill(&ctx);
+	CHECK_EQ(first, max - 1);
+	while (ctx.delivered < ctx.next_id) {
+		int rc = spdk_ioat_process_events(chan);
+
+		if (rc < 0)
+			FAIL("spdk_ioat_process_events: %d (%s)", rc, dmacopy_last_error());
+		if (spdk_get_ticks() > end)
+			FAIL("nested: %llu of %llu callbacks", (unsigned long long)ctx.delivered,
+			     (unsigned long long)ctx.next_id);
+	}
+	CHECK_EQ(ctx.delivered, ctx.next_id);
+	CHECK_EQ(ctx.deepest, 3);
+	CHECK(ctx.next_id > 2 * (uint64_t)max, "only %llu operations built",
+	      (unsigned long long)ctx.next_id);
+	CHECK_EQ(ctx.out_of_order, 0);
+	CHECK_EQ(dmacopy_spdk_ioat_outstanding(chan), 0);
+	free(nest_ops);
+	nest_ops = NULL;
+	note("nested callbacks 3 deep, each level filling the ring: %llu callbacks, once each, "
+	     "in order: ok", (unsigned long long)ctx.delivered);
+}
+
+/*
  * A copy whose source (then destination) is unmapped from the IOMMU after it was built: the
  * device faults. Its callback must not run, process_events must return < 0, the failure must
  * name it, the operations built after it must complete and the channel must copy again.
@@ -865,6 +980,7 @@ int main(int argc, char **argv)
 	check_cross_region(chans[0]);
 	check_unregistered(chans[0], bufs[0]);
 	check_ring_full(chans[nr_chans - 1], bufs[nr_chans - 1]);
+	check_nested(chans[nr_chans - 1], bufs[nr_chans - 1]);
 	check_failure(chans[0], bufs[0]);
 	check_threads(bufs, buf_len);
 	for (unsigned int i = 1; i < nr_chans; i++) {
