@@ -167,7 +167,8 @@ static long page_size(void)
  * Test mode, DMACOPY_IOAT_PHYS_IOVA=1: behind an IOMMU, lay mappings out as without one and map
  * every physical extent at IOVA = its physical address. The physical-address path (pagemap,
  * extents, split operations, the hugepage ring) then runs on kernels built without
- * CONFIG_VFIO_NOIOMMU (Debian's). Overlapping registrations are not supported in this mode.
+ * CONFIG_VFIO_NOIOMMU (Debian's). Mappings that share a page (overlapping registrations, or two
+ * that meet inside one page) are not supported in this mode: the second one fails with -EEXIST.
  */
 static bool phys_iova(void)
 {
@@ -187,11 +188,15 @@ static bool physical(void)
 	return container >= 0 && ngroups && (iommu_type == VFIO_NOIOMMU_IOMMU || phys_iova());
 }
 
-/* Every VMA of [va, va + len) must keep its pages in place: hugetlbfs or device-dax. */
-static int check_fixed_pages(uintptr_t va, size_t len)
+/*
+ * Every VMA of [va, va + len) must keep its pages in place (hugetlbfs or device-dax) and, for a
+ * writable mapping, be writable: -EFAULT otherwise, as VFIO says of read-only pages, so that
+ * ioat_dma_map_any() maps it read-only instead.
+ */
+static int check_fixed_pages(uintptr_t va, size_t len, bool writable)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512], path[256] = "";
+	char line[512], path[256] = "", perms[8] = "", p[8];
 	unsigned long lo = 0, hi = 0, kps;
 	uintptr_t covered = va, end = va + len;
 	bool in = false;
@@ -203,10 +208,11 @@ static int check_fixed_pages(uintptr_t va, size_t len)
 		unsigned long a, b;
 		int n = 0;
 
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &a, &b, &n) == 2 && n) {
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, p, &n) == 3 && n) {
 			in = a < end && b > va;
 			lo = a;
 			hi = b;
+			memcpy(perms, p, sizeof(perms));
 			snprintf(path, sizeof(path), "%s", line + n);
 			path[strcspn(path, "\n")] = 0;
 			continue;
@@ -215,6 +221,10 @@ static int check_fixed_pages(uintptr_t va, size_t len)
 			continue;
 		if (lo > covered)
 			break; /* a hole: reported below */
+		if (writable && perms[1] != 'w') {
+			ret = -EFAULT; /* quietly: the caller may map it read-only */
+			break;
+		}
 		if (kps < 2048 && strncmp(path, "/dev/dax", 8)) {
 			ret = lib_error(-EINVAL, "without an IOMMU the device sees physical addresses, "
 					"so only memory whose pages never move can be registered: "
@@ -245,7 +255,7 @@ static int phys_layout(struct mapping *m)
 	uint64_t *pm = NULL;
 	int fd, ret;
 
-	ret = check_fixed_pages(m->va, m->len);
+	ret = check_fixed_pages(m->va, m->len, !m->readonly);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < pages; i++) {
@@ -624,13 +634,21 @@ bool ioat_dma_physical(void)
 
 bool ioat_group_node(int group, char *path, size_t len)
 {
-	snprintf(path, len, "/dev/vfio/%d", group);
-	if (!access(path, F_OK))
-		return false;
-	/* VFIO's no-IOMMU mode names its groups so. */
-	snprintf(path, len, "/dev/vfio/noiommu-%d", group);
-	if (!access(path, F_OK))
+	char name[32] = "";
+	FILE *f;
+
+	/* VFIO names the groups it makes without an IOMMU so, and their nodes noiommu-N. */
+	snprintf(path, len, "/sys/kernel/iommu_groups/%d/name", group);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(name, sizeof(name), f))
+			name[0] = '\0';
+		fclose(f);
+	}
+	if (!strncmp(name, "vfio-noiommu", 12)) {
+		snprintf(path, len, "/dev/vfio/noiommu-%d", group);
 		return true;
+	}
 	snprintf(path, len, "/dev/vfio/%d", group);
 	return false;
 }
@@ -734,8 +752,11 @@ static int group_attach(int gfd, int num, bool noiommu)
 			ret = kmap(&maps[i]);
 	}
 	ngroups--;
-	if (ret)
+	if (ret) {
 		ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
+		for (unsigned int i = 0; i < nmaps; i++)
+			iommu_layout(&maps[i]);
+	}
 	return ret;
 }
 

@@ -327,8 +327,14 @@ static void *dma_alloc(size_t size, size_t align, uint64_t *phys_addr)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (phys_addr)
+	if (phys_addr) {
+		uint64_t avail;
+
+		/* The device address (physical without an IOMMU), as spdk_vtophys() says. */
+		if (ioat_dma_translate(p, r.len, &iova, &avail))
+			iova = r.iova;
 		*phys_addr = iova;
+	}
 	return p;
 }
 

@@ -3,6 +3,7 @@
  * Errors of the "ioat" engine, each with the call's return value and dmacopy_last_error()'s text:
  *
  *   ioatuser_errors BDF OTHER_BDF NOT_VFIO_BDF NOT_IOAT_BDF
+ *   ioatuser_errors --read-only-huge BDF   (only the read-only check, on hugetlb memory)
  *
  * BDF and OTHER_BDF are I/OAT functions bound to vfio-pci, NOT_VFIO_BDF one that is not (e.g. on
  * ioatdma), NOT_IOAT_BDF a PCI device that is no I/OAT function. Checked:
@@ -34,14 +35,20 @@ static void expect_err(const char *what, int ret, int want)
 	}
 }
 
-static void *map_anon(size_t len)
+static void *map_mem(size_t len, bool huge)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0), -1, 0);
 
 	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		die("mmap%s: %s", huge ? " (hugetlb)" : "", strerror(errno));
 	memset(p, 0x11, len);
 	return p;
+}
+
+static void *map_anon(size_t len)
+{
+	return map_mem(len, false);
 }
 
 /* One verified copy through the queue (the queue still works). */
@@ -151,10 +158,10 @@ static void memory_errors(struct dmacopy_engine *e, struct dmacopy_engine *other
  * registered and copied from; a copy into it fails (at enqueue or in its completion) and leaves it
  * unchanged.
  */
-static void read_only_memory(struct dmacopy_engine *e)
+static void read_only_memory(struct dmacopy_engine *e, bool huge)
 {
 	const size_t len = 2 * MiB;
-	unsigned char *ro = map_anon(len), *rw = map_anon(len);
+	unsigned char *ro = map_mem(len, huge), *rw = map_mem(len, huge);
 	struct dmacopy_region *rro, *rrw;
 	struct dmacopy_completion c;
 	struct dmacopy_queue *q;
@@ -226,6 +233,16 @@ int main(int argc, char **argv)
 	struct dmacopy_caps caps;
 
 	test_name = "ioatuser_errors";
+	if (argc == 3 && !strcmp(argv[1], "--read-only-huge")) {
+		snprintf(spec, sizeof(spec), "ioat:%s", argv[2]);
+		e = engine_open(spec);
+		read_only_memory(e, true);
+		dmacopy_engine_close(e);
+		if (check_failures)
+			die("%d check(s) failed", check_failures);
+		printf("ioatuser_errors: read-only hugetlb memory: PASS\n");
+		return 0;
+	}
 	if (argc != 5)
 		die("usage: ioatuser_errors BDF OTHER_BDF NOT_VFIO_BDF NOT_IOAT_BDF");
 	snprintf(spec, sizeof(spec), "ioat:%s", argv[1]);
@@ -247,7 +264,7 @@ int main(int argc, char **argv)
 	     caps.max_queue_depth, dmacopy_engine_selection(e));
 
 	memory_errors(e, other);
-	read_only_memory(e);
+	read_only_memory(e, false);
 	dmacopy_engine_close(other);
 
 	/*
