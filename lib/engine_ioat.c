@@ -414,6 +414,15 @@ static int build_op(struct ioat_chan *c, uint32_t kind, const struct dmacopy_reg
 
 	if (!len)
 		return ioat_build_copy(c, 0, 0, 0, flags, op_done, arg);
+	if (((const struct ioat_region *)rd->engine_priv)->next == 1 &&
+	    (kind != OP_COPY || ((const struct ioat_region *)rs->engine_priv)->next == 1)) {
+		/* One extent each (always with an IOMMU): one piece, the common case. */
+		da = iova_at(rd, dst, len, &dn);
+		if (kind == OP_FILL)
+			return ioat_build_fill(c, da, pattern, len, flags, op_done, arg);
+		sa = iova_at(rs, src, len, &sn);
+		return ioat_build_copy(c, da, sa, len, flags, op_done, arg);
+	}
 	/* Count first: a partly built operation cannot be taken back. */
 	for (off = 0; off < len; off += n) {
 		iova_at(rd, (char *)dst + off, len - off, &dn);
