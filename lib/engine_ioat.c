@@ -401,6 +401,24 @@ static uint64_t iova_at(const struct dmacopy_region *r, const void *p, uint64_t 
 }
 
 /*
+ * The piece of an operation that starts off bytes in: its device addresses in *da (and *sa for a
+ * copy) and its length, as far as both sides stay contiguous for the device.
+ */
+static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *dst,
+			 const struct dmacopy_region *rs, const void *src, uint64_t off, uint64_t len,
+			 uint64_t *da, uint64_t *sa)
+{
+	uint64_t n, sn;
+
+	*da = iova_at(rd, (char *)dst + off, len - off, &n);
+	if (kind == OP_COPY) {
+		*sa = iova_at(rs, (const char *)src + off, len - off, &sn);
+		n = sn < n ? sn : n;
+	}
+	return n;
+}
+
+/*
  * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
  * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
  */
@@ -408,29 +426,22 @@ static int build_op(struct ioat_chan *c, uint32_t kind, const struct dmacopy_reg
 		    const struct dmacopy_region *rs, const void *src, uint64_t pattern, uint64_t len,
 		    uint32_t flags, void *arg)
 {
-	uint64_t off, da, sa = 0, dn, sn, n;
+	uint64_t off, da, sa = 0, n;
 	uint32_t descs = 0;
 	int ret = 0;
 
 	if (!len)
 		return ioat_build_copy(c, 0, 0, 0, flags, op_done, arg);
-	if (((const struct ioat_region *)rd->engine_priv)->next == 1 &&
-	    (kind != OP_COPY || ((const struct ioat_region *)rs->engine_priv)->next == 1)) {
-		/* One extent each (always with an IOMMU): one piece, the common case. */
-		da = iova_at(rd, dst, len, &dn);
+	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
+	if (n == len) {
+		/* One piece (always with an IOMMU), the common case: the channel checks the room. */
 		if (kind == OP_FILL)
 			return ioat_build_fill(c, da, pattern, len, flags, op_done, arg);
-		sa = iova_at(rs, src, len, &sn);
 		return ioat_build_copy(c, da, sa, len, flags, op_done, arg);
 	}
 	/* Count first: a partly built operation cannot be taken back. */
 	for (off = 0; off < len; off += n) {
-		iova_at(rd, (char *)dst + off, len - off, &dn);
-		n = dn;
-		if (kind == OP_COPY) {
-			iova_at(rs, (const char *)src + off, len - off, &sn);
-			n = sn < n ? sn : n;
-		}
+		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
 		descs += ioat_descs_needed(c, n);
 	}
 	if (descs > ioat_ring_free(c)) {
@@ -439,23 +450,19 @@ static int build_op(struct ioat_chan *c, uint32_t kind, const struct dmacopy_reg
 		ioat_chan_get_info(c, &info);
 		if (descs > info.ring_size / 2)
 			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
-					 "in %s pieces); the ring takes %u: split it", descs,
-					 "physically separate", info.ring_size / 2);
+					 "in physically separate pieces); the ring takes %u: split it",
+					 descs, info.ring_size / 2);
 		return -ENOMEM;
 	}
 	for (off = 0; off < len && !ret; off += n) {
-		uint32_t f = (off ? flags & ~IOAT_OPF_FENCE : flags);
+		uint32_t f = off ? flags & ~IOAT_OPF_FENCE : flags;
 
-		da = iova_at(rd, (char *)dst + off, len - off, &dn);
-		n = dn;
-		if (kind == OP_COPY) {
-			sa = iova_at(rs, (const char *)src + off, len - off, &sn);
-			n = sn < n ? sn : n;
-		}
+		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
 		if (off + n < len)
 			f |= IOAT_OPF_MORE;
 		if (kind == OP_FILL)
-			ret = ioat_build_fill(c, da, ioat_fill_pattern_at(pattern, off), n, f, op_done, arg);
+			ret = ioat_build_fill(c, da, ioat_fill_pattern_at(pattern, off), n, f,
+					      op_done, arg);
 		else
 			ret = ioat_build_copy(c, da, sa, n, f, op_done, arg);
 	}

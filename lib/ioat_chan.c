@@ -618,7 +618,8 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	size_t ring_bytes = (size_t)ring_size * IOAT_DESC_SIZE;
-	int ret;
+	int mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, ret;
+	bool huge;
 
 	c->ring_size = ring_size;
 	c->mask = ring_size - 1;
@@ -626,26 +627,22 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 	if (!c->slots)
 		return lib_error(-ENOMEM, "cannot allocate %u ring slots", ring_size);
 	c->dma_len = (ring_bytes + 64 + (size_t)ps - 1) & ~((size_t)ps - 1);
-	if (ioat_dma_physical()) {
+	huge = ioat_dma_physical();
+	if (huge) {
 		/* The device sees physical addresses: one hugepage keeps the ring contiguous. */
 		c->dma_len = (c->dma_len + HUGE_2M - 1) & ~(HUGE_2M - 1);
-		c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-			      MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB | MAP_POPULATE, -1, 0);
-		if (c->dma == MAP_FAILED) {
-			c->dma = NULL;
+		mflags |= MAP_HUGETLB | MAP_HUGE_2MB;
+	}
+	c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, mflags, -1, 0);
+	if (c->dma == MAP_FAILED) {
+		c->dma = NULL;
+		if (huge)
 			return lib_error(-ENOMEM, "I/OAT %s: no free 2 MiB hugepage for the "
 					 "descriptor ring; without an IOMMU the ring must be "
 					 "physically contiguous (echo N > /proc/sys/vm/nr_hugepages)",
 					 c->bdf);
-		}
-	} else {
-		c->dma = mmap(NULL, c->dma_len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-			      MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (c->dma == MAP_FAILED) {
-			c->dma = NULL;
-			return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
-					 c->dma_len);
-		}
+		return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
+				 c->dma_len);
 	}
 	ret = ioat_dma_map(c->dma, c->dma_len, &c->map_iova);
 	if (!ret) {

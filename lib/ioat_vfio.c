@@ -342,6 +342,13 @@ static int iommu_layout(struct mapping *m)
 	return 0;
 }
 
+/* No group holds the container any more: every mapping goes back to its IOMMU layout. */
+static void layouts_reset(void)
+{
+	for (unsigned int i = 0; i < nmaps; i++)
+		iommu_layout(&maps[i]);
+}
+
 static void kunmap(const struct mapping *m)
 {
 	struct vfio_iommu_type1_dma_unmap du = {
@@ -754,8 +761,7 @@ static int group_attach(int gfd, int num, bool noiommu)
 	ngroups--;
 	if (ret) {
 		ioctl(gfd, VFIO_GROUP_UNSET_CONTAINER);
-		for (unsigned int i = 0; i < nmaps; i++)
-			iommu_layout(&maps[i]);
+		layouts_reset();
 	}
 	return ret;
 }
@@ -834,8 +840,7 @@ static void group_put(int num)
 		/* The kernel dropped every mapping with the last group; they are replayed later. */
 		close(container);
 		container = -1;
-		for (unsigned int i = 0; i < nmaps; i++)
-			iommu_layout(&maps[i]);
+		layouts_reset();
 	}
 }
 
