@@ -13,6 +13,12 @@
 # are copied beside them; the repository's include/dmacopy/*.h land in QEMU's
 # include/dmacopy/ so a model can #include "dmacopy/ioat_spec.h".
 #
+# Patches: qemu/patches/*.patch (-p1, applied in name order) change QEMU's own
+# files where a model is not enough (MOVDIR64B in TCG). The applied versions
+# are kept in the tree's .dmacopy-patches/; when the set or a patch changes,
+# the applied ones are reversed and the new set applied, so the cached tree
+# never carries a stale patch.
+#
 # Cache: ${DMACOPY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dmacopy}/qemu/
 #   src/<debian-version>/    unpacked, patched Debian source plus the overlay
 #   build-<debian-version>/  one build folder, reused (ninja is incremental)
@@ -50,6 +56,7 @@ overlay_files() {
 	(cd "$REPO" && {
 		find qemu/hw -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null
 		find include/dmacopy -maxdepth 1 -type f -name '*.h' 2>/dev/null
+		find qemu/patches -maxdepth 1 -type f -name '*.patch' 2>/dev/null || true
 	} | LC_ALL=C sort)
 }
 
@@ -67,6 +74,7 @@ version_dir() {
 overlay_dest() {
 	case "$1" in
 	qemu/hw/*) echo "hw/${1#qemu/hw/}" ;;
+	qemu/patches/*) echo ".dmacopy-patches/${1#qemu/patches/}" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -200,6 +208,7 @@ apply_overlay() {
 
 	while read -r f; do
 		[ -n "$f" ] || continue
+		case "$f" in qemu/patches/*) continue ;; esac
 		dst=$(overlay_dest "$f")
 		want[$dst]=1
 		install_if_changed "$REPO/$f" "$tree/$dst"
@@ -237,6 +246,37 @@ apply_overlay() {
 	done
 }
 
+# The patches in the tree are exactly qemu/patches/*.patch, or nothing changes.
+patches_current() {
+	local tree=$1 applied=$1/.dmacopy-patches f
+	[ "$(cd "$REPO" && find qemu/patches -maxdepth 1 -type f -name '*.patch' 2>/dev/null |
+		sed 's|.*/||' | LC_ALL=C sort)" = "$(find "$applied" -maxdepth 1 -type f -name '*.patch' 2>/dev/null |
+		sed 's|.*/||' | LC_ALL=C sort)" ] || return 1
+	for f in "$applied"/*.patch; do
+		[ -e "$f" ] || continue
+		cmp -s "$f" "$REPO/qemu/patches/${f##*/}" || return 1
+	done
+}
+
+apply_patches() {
+	local tree=$1 applied=$1/.dmacopy-patches p
+	patches_current "$tree" && return 0
+	mkdir -p "$applied"
+	for p in $(find "$applied" -maxdepth 1 -type f -name '*.patch' | LC_ALL=C sort -r); do
+		log "reversing ${p##*/}"
+		patch -d "$tree" -p1 -R -s -f --no-backup-if-mismatch <"$p" ||
+			die "cannot reverse ${p##*/}: remove $tree and rebuild"
+		rm -f "$p"
+	done
+	for p in $(cd "$REPO" && find qemu/patches -maxdepth 1 -type f -name '*.patch' 2>/dev/null | LC_ALL=C sort); do
+		log "applying ${p##*/}"
+		patch -d "$tree" -p1 -s -f --dry-run <"$REPO/$p" >/dev/null ||
+			die "$p does not apply to QEMU $(cached_src_version)"
+		patch -d "$tree" -p1 -s -f --no-backup-if-mismatch <"$REPO/$p" || die "applying $p failed"
+		cp "$REPO/$p" "$applied/${p##*/}"
+	done
+}
+
 # --- build -----------------------------------------------------------------
 
 if [ "$mode" = refresh ]; then
@@ -256,6 +296,7 @@ if [ -x "$QCACHE/bin/$key/qemu-system-x86_64" ]; then
 fi
 
 apply_overlay "$tree"
+apply_patches "$tree"
 # The key of what is compiled now, in case the repository changed meanwhile.
 key=$(compute_key "$ver" "$tree")
 

@@ -9,7 +9,8 @@
 # in meson.build; unchanged inputs reuse the cached binary without building;
 # an edit gives a new key and binary while the old one stays; a removed device
 # file leaves the tree and its meson.build; concurrent callers serialize and
-# agree on the result.
+# agree on the result; qemu/patches are applied, replaced when edited and
+# reversed when removed.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -76,5 +77,27 @@ b4=$("$repo/qemu/build.sh" 2>/dev/null)
 ! grep -q 'fake-nop.c' "$tree/hw/misc/meson.build" || fail "removed file still registered"
 ! grep -q 'nop' "$b4" || fail "removed file still compiled"
 grep -q 'CONFIG_EDU' "$tree/hw/misc/meson.build" || fail "meson.build lost its own lines"
+
+# Patches to QEMU's own files: applied, rebuilt on edit, reversed on removal.
+echo 'int core = 1;' >"$tree/include/core.h"
+mkdir -p "$repo/qemu/patches"
+mkpatch() {
+	printf -- '--- a/include/core.h\n+++ b/include/core.h\n@@ -1 +1 @@\n-int core = 1;\n+int core = %s;\n' \
+		"$1" >"$repo/qemu/patches/0001-core.patch"
+}
+mkpatch 2
+b5=$("$repo/qemu/build.sh" 2>/dev/null) || fail "build with a patch failed"
+grep -q 'int core = 2;' "$tree/include/core.h" || fail "patch not applied"
+[ "$b5" != "$b4" ] || fail "a patch kept the old key"
+b6=$("$repo/qemu/build.sh" 2>/dev/null)
+[ "$b5" = "$b6" ] || fail "an applied patch rebuilt"
+mkpatch 3
+"$repo/qemu/build.sh" >/dev/null 2>&1 || fail "build with an edited patch failed"
+grep -q 'int core = 3;' "$tree/include/core.h" || fail "edited patch not applied in place of the old one"
+rm -r "$repo/qemu/patches"
+[ "$("$repo/qemu/build.sh" 2>/dev/null)" = "$b4" ] || fail "without the patch, the binary built without it is not reused"
+echo '/* after the patch */' >>"$repo/qemu/hw/dma/fake-engine.c"
+"$repo/qemu/build.sh" >/dev/null 2>&1 || fail "build after removing the patch failed"
+grep -q 'int core = 1;' "$tree/include/core.h" || fail "removed patch not reversed"
 
 echo "qemu/tests/overlay.sh: ok"
