@@ -152,8 +152,9 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 	}
 	if (!ke->info.nr_channels) {
 		ret = lib_error(-ENODEV,
-		                "dmacopy.ko has no DMA_MEMCPY channel (load a DMA driver "
-		                "such as ioatdma or idxd; 'dmacopy info' lists candidates)");
+		                "dmacopy.ko has no DMA_MEMCPY channel (load a DMA engine driver: "
+		                "ioatdma, idxd with a kernel work queue, ptdma; 'dmacopy info' "
+		                "says how)");
 		goto err;
 	}
 	if (arg) {

@@ -19,7 +19,8 @@ static const char info_usage[] =
         "\n"
         "Show the engines libdmacopy can use on this machine and, for each one that is not\n"
         "usable, why and how to enable it. Then check what the DMA engines need: dmacopy.ko and\n"
-        "/dev/dmacopy, dmaengine channels, device-dax nodes, I/OAT functions, IOMMU and VFIO.\n"
+        "/dev/dmacopy, dmaengine channels, device-dax nodes, I/OAT functions, Intel DSA (idxd)\n"
+        "devices and work queues, IOMMU and VFIO.\n"
         "\n"
         "Options:\n"
         "  -j, --json   machine-readable output\n"
@@ -169,6 +170,65 @@ static void print_checks(const struct info_report *r)
 	}
 }
 
+static const char *wq_driver_name(const struct dsa_wq_info *w)
+{
+	if (!w->has_driver_name)
+		return "-"; /* before Linux 6.7 */
+	return w->driver_name[0] ? w->driver_name : "(unset)";
+}
+
+static const char *wq_note(const struct dsa_wq_info *w)
+{
+	if (!strcmp(w->type, "user"))
+		return DSA_USER_WQ_NOTE;
+	if (!strcmp(w->type, "kernel") && dsa_wq_driver_name_blocks_dmaengine(w))
+		return "Linux 6.7+ binds a kernel WQ only with driver_name dmaengine";
+	return "";
+}
+
+static bool wq_unconfigured(const struct dsa_wq_info *w)
+{
+	return !strcmp(w->type, "none") && !strcmp(w->state, "disabled");
+}
+
+static void print_dsa(const struct sysinfo *si)
+{
+	printf("\nDSA (idxd %s):%s\n", si->idxd_module ? "loaded" : "not loaded",
+	       si->n_dsa     ? ""
+	       : si->dsa_bus ? " no devices on /sys/bus/dsa"
+	                     : " none");
+	for (size_t i = 0; i < si->n_dsa; i++) {
+		const struct dsa_device_info *d = &si->dsa[i];
+		size_t shown = 0, unconfigured = 0;
+
+		printf("  %-12s %-12s %-9s groups %-2d engines %-2d wqs %-3d channels %s\n",
+		       d->name, d->bdf[0] ? d->bdf : "?", d->state[0] ? d->state : "?",
+		       d->max_groups, d->max_engines, d->max_work_queues,
+		       d->n_channels ? d->channels : "none");
+		for (size_t k = 0; k < si->n_dsa_wqs; k++) {
+			const struct dsa_wq_info *w = &si->dsa_wqs[k];
+
+			if (strcmp(w->device, d->name))
+				continue;
+			if (wq_unconfigured(w)) {
+				unconfigured++;
+				continue;
+			}
+			shown++;
+			printf("  %-12s %-9s %-6s %-9s size %-4d group %-2d name %-10s driver_name "
+			       "%-10s driver %s%s%s\n",
+			       w->name, w->mode, w->type, w->state, w->size, w->group_id,
+			       w->wq_name[0] ? w->wq_name : "-", wq_driver_name(w),
+			       w->driver[0] ? w->driver : "none", w->node[0] ? "  " : "", w->node);
+			if (wq_note(w)[0])
+				printf("  %-12s %s\n", "", wq_note(w));
+		}
+		if (unconfigured)
+			printf("  %-12s %zu %sWQ%s not configured (type none, disabled)\n", "",
+			       unconfigured, shown ? "more " : "", unconfigured == 1 ? "" : "s");
+	}
+}
+
 static void print_inventory(const struct sysinfo *si)
 {
 	char size[32], align[32];
@@ -201,6 +261,7 @@ static void print_inventory(const struct sysinfo *si)
 		       f->vendor, f->device, f->family, f->driver[0] ? f->driver : "none",
 		       f->iommu_group, f->numa_node);
 	}
+	print_dsa(si);
 	printf("\nVFIO (vfio-pci %s):%s\n", si->vfio_pci_module ? "loaded" : "not loaded",
 	       si->n_vfio ? "" : " no devices bound");
 	for (size_t i = 0; i < si->n_vfio; i++) {
@@ -320,6 +381,47 @@ static void json_inventory(struct json *j, const struct sysinfo *si)
 		json_object_end(j);
 	}
 	json_array_end(j);
+
+	json_object_begin(j, "dsa");
+	json_bool(j, "idxd_loaded", si->idxd_module);
+	json_bool(j, "bus", si->dsa_bus);
+	json_array_begin(j, "devices");
+	for (size_t i = 0; i < si->n_dsa; i++) {
+		const struct dsa_device_info *d = &si->dsa[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "name", d->name);
+		json_string(j, "address", d->bdf[0] ? d->bdf : NULL);
+		json_string(j, "state", d->state[0] ? d->state : NULL);
+		json_string(j, "driver", d->driver[0] ? d->driver : NULL);
+		json_int(j, "max_groups", d->max_groups);
+		json_int(j, "max_engines", d->max_engines);
+		json_int(j, "max_work_queues", d->max_work_queues);
+		json_words(j, "channels", d->channels);
+		json_array_begin(j, "wqs");
+		for (size_t k = 0; k < si->n_dsa_wqs; k++) {
+			const struct dsa_wq_info *w = &si->dsa_wqs[k];
+
+			if (strcmp(w->device, d->name))
+				continue;
+			json_object_begin(j, NULL);
+			json_string(j, "name", w->name);
+			json_string(j, "mode", w->mode[0] ? w->mode : NULL);
+			json_string(j, "type", w->type[0] ? w->type : NULL);
+			json_string(j, "state", w->state[0] ? w->state : NULL);
+			json_string(j, "wq_name", w->wq_name[0] ? w->wq_name : NULL);
+			json_string(j, "driver_name", w->has_driver_name ? w->driver_name : NULL);
+			json_string(j, "driver", w->driver[0] ? w->driver : NULL);
+			json_int(j, "size", w->size);
+			json_int(j, "group_id", w->group_id);
+			json_string(j, "node", w->node[0] ? w->node : NULL);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
 
 	json_object_begin(j, "iommu");
 	json_array_begin(j, "units");

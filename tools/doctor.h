@@ -19,11 +19,16 @@ enum check_state {
 struct check {
 	const char *name;
 	enum check_state state;
-	char detail[384];
-	char remedy[384]; /* "" when state is CHECK_OK or nothing can be done */
+	char detail[512];
+	char remedy[512]; /* "" when state is CHECK_OK or nothing can be done */
 };
 
-#define DOCTOR_MAX_CHECKS 8
+#define DOCTOR_MAX_CHECKS 12
+
+/* What a DSA user WQ is, for the DSA check and the inventory. */
+#define DSA_USER_WQ_NOTE                                                                           \
+	"for user-space clients with SVA (PASID), such as DPDK or DTO; not used by dmacopy's "     \
+	"kernel engine"
 
 /* Evaluate every check against info; returns how many were written to checks[]. */
 size_t doctor_run(const struct sysinfo *info, struct check *checks, size_t max);

@@ -199,11 +199,26 @@ int dax_lookup_devt(const struct sysroot *root, dev_t rdev, struct dax_device_in
 /* ---- PCI functions ------------------------------------------------------------------------------
  */
 
+/*
+ * Intel DSA device IDs (vendor 8086) in idxd's PCI table: Linux 6.1 has Sapphire Rapids' 0b25;
+ * Debian's 6.12 adds Granite Rapids-D (11fb) and Diamond Rapids (1212). IAA (0cfe, 1216) shares
+ * the driver but does not copy memory.
+ */
+static const unsigned int dsa_device_ids[] = {0x0b25, 0x11fb, 0x1212};
+
+static bool dsa_pci_device_id(unsigned int device)
+{
+	for (size_t i = 0; i < sizeof(dsa_device_ids) / sizeof(dsa_device_ids[0]); i++)
+		if (device == dsa_device_ids[i])
+			return true;
+	return false;
+}
+
 static const char *dma_family(unsigned int vendor, unsigned int device)
 {
 	if (vendor == 0x8086 && ioat_pci_device_id(device))
 		return "I/OAT";
-	if (vendor == 0x8086 && device == 0x0b25)
+	if (vendor == 0x8086 && dsa_pci_device_id(device))
 		return "DSA";
 	if (vendor == 0x1022 && device == 0x1498)
 		return "AMD PTDMA";
@@ -257,6 +272,151 @@ static int collect_pci(const struct sysroot *root, struct sysinfo *info)
 		f->iommu_group = pci_group(dev);
 		strfmt(path, sizeof(path), "%s/numa_node", dev);
 		f->numa_node = read_int(path, -1);
+	}
+	dir_list_free(&l);
+	return ret;
+}
+
+/* ---- Intel DSA (idxd) ---------------------------------------------------------------------------
+ */
+
+static int read_attr_int(const char *dir, const char *attr, int dflt)
+{
+	char path[PATH_MAX + 64];
+
+	strfmt(path, sizeof(path), "%s/%s", dir, attr);
+	return read_int(path, dflt);
+}
+
+static void read_attr_str(const char *dir, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX + 64];
+
+	strfmt(path, sizeof(path), "%s/%s", dir, attr);
+	sysfs_read_str(path, buf, len);
+}
+
+/* The PCI function a dsaN directory hangs from (its parent in /sys/devices), "" if none. */
+static void dsa_parent_bdf(const char *dev_dir, char *bdf, size_t len)
+{
+	char real[PATH_MAX], *slash;
+	unsigned int dom, bus, slot, fn;
+
+	bdf[0] = '\0';
+	if (!realpath(dev_dir, real) || !(slash = strrchr(real, '/')))
+		return;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (slash && sscanf(slash + 1, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) == 4)
+		strfmt(bdf, len, "%s", slash + 1);
+}
+
+/* The dmaengine channels whose device is dsa's PCI function. */
+static void dsa_match_channels(const struct sysinfo *info, struct dsa_device_info *d)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; d->bdf[0] && i < info->n_channels; i++) {
+		if (strcmp(info->channels[i].device, d->bdf))
+			continue;
+		d->n_channels++;
+		if (used < sizeof(d->channels))
+			used += (size_t)snprintf(d->channels + used, sizeof(d->channels) - used,
+			                         "%s%s", used ? " " : "", info->channels[i].name);
+	}
+}
+
+static struct dsa_device_info *dsa_find(struct sysinfo *info, unsigned int id)
+{
+	for (size_t i = 0; i < info->n_dsa; i++)
+		if (info->dsa[i].id == id)
+			return &info->dsa[i];
+	return NULL;
+}
+
+static int collect_dsa_device(struct sysinfo *info, const char *dir, const char *name,
+                              unsigned int id)
+{
+	char dev[PATH_MAX + 32], path[PATH_MAX + 64];
+	struct dsa_device_info *d = grow(info->dsa, info->n_dsa, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	info->dsa = d;
+	d += info->n_dsa++;
+	strfmt(d->name, sizeof(d->name), "%s", name);
+	d->id = id;
+	strfmt(dev, sizeof(dev), "%s/%s", dir, name);
+	dsa_parent_bdf(dev, d->bdf, sizeof(d->bdf));
+	read_attr_str(dev, "state", d->state, sizeof(d->state));
+	strfmt(path, sizeof(path), "%s/driver", dev);
+	sysfs_link_name(path, d->driver, sizeof(d->driver));
+	d->max_groups = read_attr_int(dev, "max_groups", -1);
+	d->max_engines = read_attr_int(dev, "max_engines", -1);
+	d->max_work_queues = read_attr_int(dev, "max_work_queues", -1);
+	dsa_match_channels(info, d);
+	return 0;
+}
+
+static int collect_dsa_wq(const struct sysroot *root, struct sysinfo *info, const char *dir,
+                          const char *name, const struct dsa_device_info *d)
+{
+	char wq_dir[PATH_MAX + 32], path[PATH_MAX + 64], rel[48];
+	struct dsa_wq_info *w = grow(info->dsa_wqs, info->n_dsa_wqs, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	info->dsa_wqs = w;
+	w += info->n_dsa_wqs++;
+	strfmt(w->name, sizeof(w->name), "%s", name);
+	strfmt(w->device, sizeof(w->device), "%s", d->name);
+	strfmt(wq_dir, sizeof(wq_dir), "%s/%s", dir, name);
+	read_attr_str(wq_dir, "mode", w->mode, sizeof(w->mode));
+	read_attr_str(wq_dir, "type", w->type, sizeof(w->type));
+	read_attr_str(wq_dir, "state", w->state, sizeof(w->state));
+	read_attr_str(wq_dir, "name", w->wq_name, sizeof(w->wq_name));
+	strfmt(path, sizeof(path), "%s/driver_name", wq_dir);
+	w->has_driver_name = path_exists(path);
+	sysfs_read_str(path, w->driver_name, sizeof(w->driver_name));
+	strfmt(path, sizeof(path), "%s/driver", wq_dir);
+	sysfs_link_name(path, w->driver, sizeof(w->driver));
+	w->size = read_attr_int(wq_dir, "size", -1);
+	w->group_id = read_attr_int(wq_dir, "group_id", -1);
+	strfmt(rel, sizeof(rel), "dsa/%s", name);
+	dev_path(root, path, sizeof(path), rel);
+	if (path_exists(path))
+		strfmt(w->node, sizeof(w->node), "%s", path);
+	return 0;
+}
+
+bool dsa_wq_driver_name_blocks_dmaengine(const struct dsa_wq_info *w)
+{
+	return w->has_driver_name && strncmp(w->driver_name, "dmaengine", 9);
+}
+
+static int collect_dsa(const struct sysroot *root, struct sysinfo *info)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dir_list l;
+	unsigned int id, wq;
+	char end;
+	int ret = 0;
+
+	info->idxd_module = path_exists(sys_path(root, path, sizeof(path), "module/idxd"));
+	info->dsa_bus = path_exists(sys_path(root, path, sizeof(path), "bus/dsa"));
+	dir_list_read(&l, sys_path(root, dir, sizeof(dir), "bus/dsa/devices"));
+	/* Devices first (dsa0, dsa1, ...), then the WQs of those devices (not of iaxN). */
+	for (int i = 0; i < l.n && !ret; i++)
+		if (sscanf(l.ents[i]->d_name, "dsa%u%c", &id, &end) == 1)
+			ret = collect_dsa_device(info, dir, l.ents[i]->d_name, id);
+	for (int i = 0; i < l.n && !ret; i++) {
+		const struct dsa_device_info *d;
+
+		if (sscanf(l.ents[i]->d_name, "wq%u.%u%c", &id, &wq, &end) != 2)
+			continue;
+		d = dsa_find(info, id);
+		if (d)
+			ret = collect_dsa_wq(root, info, dir, l.ents[i]->d_name, d);
 	}
 	dir_list_free(&l);
 	return ret;
@@ -357,6 +517,8 @@ int sysinfo_collect(const struct sysroot *root, struct sysinfo *info)
 	if (!ret)
 		ret = collect_pci(root, info);
 	if (!ret)
+		ret = collect_dsa(root, info);
+	if (!ret)
 		ret = collect_iommu(root, info);
 	if (!ret)
 		ret = collect_vfio(root, info);
@@ -370,6 +532,8 @@ void sysinfo_free(struct sysinfo *info)
 	free(info->channels);
 	free(info->dax);
 	free(info->pci);
+	free(info->dsa);
+	free(info->dsa_wqs);
 	free(info->iommu_units);
 	free(info->vfio);
 	memset(info, 0, sizeof(*info));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the machine offers for DMA copies, read from sysfs and /dev: dmaengine channels,
- * device-dax devices, DMA-capable PCI functions, IOMMU and VFIO state, CPU caches and features.
+ * device-dax devices, DMA-capable PCI functions, Intel DSA devices and work queues, IOMMU and
+ * VFIO state, CPU caches and features.
  *
  * The sysfs and /dev roots default to /sys and /dev; the DMACOPY_SYSFS_ROOT and DMACOPY_DEV_ROOT
  * environment variables replace them so that tests can describe a machine in a directory tree.
@@ -88,6 +89,50 @@ struct pci_dma_function {
 	int numa_node;      /* -1 if unknown */
 };
 
+/* ---- Intel DSA through idxd (/sys/bus/dsa) ----------------------------------------------------
+ *
+ * idxd puts each DSA device (dsaN, a child of its PCI function), its work queues (wqN.M), engines
+ * and groups on the dsa bus. An enabled WQ of type kernel bound to idxd's "dmaengine" sub-driver
+ * registers one dmaengine channel; that channel's device is the PCI function, not the WQ, so
+ * channels are matched to a DSA device, not to one of its WQs. IAA devices (iaxN) share the bus
+ * and the numbering but do not copy memory: they and their WQs are not collected.
+ */
+
+struct dsa_wq_info {
+	char name[16];        /* wq0.0 */
+	char device[16];      /* dsa0 */
+	char mode[16];        /* dedicated, shared */
+	char type[16];        /* kernel, user, none */
+	char state[16];       /* enabled, disabled */
+	char wq_name[64];     /* its name attribute (accel-config --name) */
+	char driver_name[32]; /* sub-driver it may bind to (Linux 6.7+; "" when unset) */
+	bool has_driver_name; /* the driver_name attribute exists */
+	char driver[32];      /* the sub-driver it is bound to (dmaengine, user), "" if none */
+	int size;             /* -1 if unknown */
+	int group_id;         /* -1 without group */
+	char node[48];        /* /dev/dsa/wqN.M of a user WQ when it exists, else "" */
+};
+
+struct dsa_device_info {
+	char name[16];   /* dsa0 */
+	unsigned int id; /* N of dsaN (and of its wqN.M, engineN.M) */
+	char bdf[16];    /* its PCI function, "" if unknown */
+	char state[16];  /* enabled, disabled, halted */
+	char driver[32]; /* idxd when configured through idxd */
+	int max_groups;  /* -1 if unknown, as the next two */
+	int max_engines;
+	int max_work_queues;
+	unsigned int n_channels; /* dmaengine channels of its PCI function (/sys/class/dma) */
+	char channels[256];      /* their names, space-separated */
+};
+
+/*
+ * A WQ that Linux 6.7+ does not hand to idxd's dmaengine sub-driver: its driver_name attribute
+ * exists and does not name dmaengine (idxd compares the start of it). Kernels without the
+ * attribute (6.1) bind every kernel WQ.
+ */
+bool dsa_wq_driver_name_blocks_dmaengine(const struct dsa_wq_info *w);
+
 /* ---- IOMMU and VFIO ---------------------------------------------------------------------------
  */
 
@@ -118,6 +163,13 @@ struct sysinfo {
 	size_t n_dax;
 	struct pci_dma_function *pci;
 	size_t n_pci;
+
+	bool idxd_module; /* /sys/module/idxd */
+	bool dsa_bus;     /* /sys/bus/dsa */
+	struct dsa_device_info *dsa;
+	size_t n_dsa;
+	struct dsa_wq_info *dsa_wqs; /* in natural order: a device's WQs are adjacent */
+	size_t n_dsa_wqs;
 
 	char (*iommu_units)[32]; /* /sys/class/iommu entries */
 	size_t n_iommu_units;
