@@ -166,6 +166,12 @@ struct DSAState {
 	uint64_t stat_irqs;
 	uint64_t stat_dropped;
 	uint64_t data_descs;	/* data descriptors started, for fault injection */
+	/*
+	 * Vectors of descriptors completed in this processing run: each gets one
+	 * MSI at the end of the run, as a vector already pending in the CPU's
+	 * interrupt controller takes no second one.
+	 */
+	uint32_t irq_pending;
 };
 
 static const char *const dsa_state_name[] = {
@@ -341,7 +347,7 @@ static void dsa_complete(DSAState *s, unsigned wq, const uint8_t *d, uint8_t sta
 		}
 	}
 	if ((flags & DSA_FLAG_RCI) && handle <= s->num_wqs) {
-		dsa_vector(s, handle);
+		s->irq_pending |= 1u << handle;
 	}
 }
 
@@ -713,6 +719,12 @@ static bool dsa_process(DSAState *s, uint64_t bytes)
 		w->have_member = false;
 	}
 	s->in_dma = false;
+	while (s->irq_pending) {
+		unsigned v = ctz32(s->irq_pending);
+
+		s->irq_pending &= ~(1u << v);
+		dsa_vector(s, v);
+	}
 	return dsa_has_work(s);
 }
 
