@@ -83,7 +83,9 @@ struct dmacopy_chan {
 	bool shared;			/* public channel (dma_find_channel) */
 	bool out_of_order;
 	bool dead;			/* under dmacopy_chans_rwsem (write) */
+	bool going;			/* refused a submission as going away (idxd) */
 	bool stalled;			/* an operation timed out on it */
+	unsigned int max_len;		/* descriptor limit, lowered when it refuses one */
 	atomic_t inflight;		/* descriptors submitted, callback pending */
 	wait_queue_head_t wq;		/* inflight went down */
 	char name[DMACOPY_NAME_LEN];
@@ -104,6 +106,13 @@ struct dmacopy_chan *dmacopy_chan_pick(int node, u32 *rr);
 struct dmacopy_chan *dmacopy_chan_get_by_name(const char *name);
 void dmacopy_chan_put(struct dmacopy_chan *c);
 u32 dmacopy_chan_flags(struct dmacopy_chan *c);
+void dmacopy_chan_limit(struct dmacopy_chan *c, size_t refused);
+
+/* Not retired, and not known to be going away: give it work. */
+static inline bool dmacopy_chan_usable(struct dmacopy_chan *c)
+{
+	return !READ_ONCE(c->dead) && !READ_ONCE(c->going);
+}
 
 /* ---- registrations (dmacopy_pin.c) -------------------------------------- */
 

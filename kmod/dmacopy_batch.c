@@ -4,7 +4,8 @@
  * dmaengine descriptors, completion callbacks, the completion ring, timeouts.
  *
  * An operation is split into descriptors at segment boundaries of its source
- * and destination registrations and at max_chunk bytes. Every descriptor has
+ * and destination registrations, at max_chunk bytes and at the channel's own
+ * limit, learnt when it refuses a length (idxd). Every descriptor has
  * a callback_result; the operation completes when the last one has run (so
  * engines that complete out of order are handled like in-order ones), with
  * the first failure any descriptor reported.
@@ -504,11 +505,19 @@ static void op_desc_done(void *param, const struct dmaengine_result *res)
 	rcu_read_unlock();
 }
 
-/* One descriptor; waits (bounded by the deadline) while the ring is full. */
+/*
+ * One descriptor; waits (bounded by the deadline) while the channel is full.
+ * A prep may sleep (idxd waits for a free descriptor while its work queue is
+ * full), so the caller holds no spinlock. A prep that fails while nothing of
+ * ours is in flight, even after a tick (a ring may still be releasing the
+ * last descriptors), refuses the length (idxd: above max_xfer_bytes): the
+ * channel's limit is lowered and -EMSGSIZE tells the caller to split again.
+ */
 static int op_submit_desc(struct dmacopy_op *op, struct dmacopy_chan *c, dma_addr_t dst,
 			  dma_addr_t src, size_t len, unsigned long flags)
 {
 	struct dma_async_tx_descriptor *tx;
+	bool retried = false;
 	dma_cookie_t cookie;
 	int busy;
 
@@ -521,8 +530,18 @@ static int op_submit_desc(struct dmacopy_op *op, struct dmacopy_chan *c, dma_add
 			break;
 		atomic_dec(&op->pending);
 		busy = atomic_dec_return(&c->inflight);
-		if (!busy)
-			return -EIO;	/* not a full ring: the channel refuses */
+		if (!busy) {
+			if (!retried) {
+				/* idxd fails too if its queue is full and a signal pending. */
+				retried = true;
+				schedule_timeout_uninterruptible(1);
+				continue;
+			}
+			if (len <= PAGE_SIZE)
+				return -EIO;	/* the channel refuses even that */
+			dmacopy_chan_limit(c, len);
+			return -EMSGSIZE;
+		}
 		dma_async_issue_pending(c->chan);
 		if (time_after(jiffies, op->deadline))
 			return -EBUSY;
@@ -537,14 +556,28 @@ static int op_submit_desc(struct dmacopy_op *op, struct dmacopy_chan *c, dma_add
 	if (dma_submit_error(cookie)) {
 		atomic_dec(&op->pending);
 		atomic_dec(&c->inflight);
-		return -EIO;
+		if (cookie != -ENXIO)
+			return -EIO;
+		/*
+		 * idxd: its work queue is being disabled (quiesced first, the
+		 * channel unregistered next): give the channel no more work.
+		 */
+		WRITE_ONCE(c->going, true);
+		return -ENODEV;
 	}
 	atomic64_inc(&c->st.descriptors);
 	return 0;
 }
 
-/* Split op into descriptors on channel c. */
-static void op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
+/*
+ * Split op into descriptors on channel c: at segment boundaries, max_chunk
+ * and the channel's limit. Engines that complete out of order (idxd) signal
+ * every descriptor: idxd gives no callback at all for one submitted without
+ * DMA_PREP_INTERRUPT. Returns true, with nothing submitted and op not
+ * failed, if c refused op's first descriptor as going away: op may be
+ * submitted elsewhere.
+ */
+static bool op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
 {
 	struct dmacopy_reg *s = op->src, *d = op->dst;
 	struct device *dev = c->dd->dev;
@@ -553,13 +586,14 @@ static void op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
 	u64 left = op->len, sin, din, n;
 	unsigned int si, di;
 	unsigned long flags;
+	bool started = false;
 	int err;
 
 	sm = dmacopy_reg_map(s, c->dd);
 	dm = dmacopy_reg_map(d, c->dd);
 	if (!sm || !dm) {
 		op_fail(op, -ENOMEM, DMACOPY_ERR_CHANNEL);
-		return;
+		return false;
 	}
 	si = dmacopy_reg_find_seg(s, spos);
 	di = dmacopy_reg_find_seg(d, dpos);
@@ -567,7 +601,7 @@ static void op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
 		sin = spos - s->segs[si].start;
 		din = dpos - d->segs[di].start;
 		n = min3(left, s->segs[si].len - sin, d->segs[di].len - din);
-		n = min_t(u64, n, dmacopy_max_chunk);
+		n = min3(n, (u64)READ_ONCE(dmacopy_max_chunk), (u64)READ_ONCE(c->max_len));
 		dma_sync_single_range_for_device(dev, sm->ent[si].addr, sin, n, DMA_BIDIRECTIONAL);
 		dma_sync_single_range_for_device(dev, dm->ent[di].addr, din, n, DMA_BIDIRECTIONAL);
 		flags = DMA_CTRL_ACK;
@@ -576,10 +610,16 @@ static void op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
 			flags |= DMA_PREP_INTERRUPT;
 		err = op_submit_desc(op, c, dm->ent[di].addr + din, sm->ent[si].addr + sin, n,
 				     flags);
+		if (err == -EMSGSIZE)
+			continue;
+		if (err == -ENODEV && !started)
+			return true;
 		if (err) {
-			op_fail(op, err, DMACOPY_ERR_CHANNEL);
-			return;
+			op_fail(op, err, err == -ENODEV ? DMACOPY_ERR_DEVICE_GONE :
+					 DMACOPY_ERR_CHANNEL);
+			return false;
 		}
+		started = true;
 		left -= n;
 		spos += n;
 		dpos += n;
@@ -588,6 +628,23 @@ static void op_submit(struct dmacopy_op *op, struct dmacopy_chan *c)
 		if (dpos == d->segs[di].start + d->segs[di].len)
 			di++;
 	}
+	return false;
+}
+
+/* op's channel refused it as going away: another one for it, or NULL. */
+static struct dmacopy_chan *op_move(struct dmacopy_queue *q, struct dmacopy_op *op)
+{
+	struct dmacopy_chan *old = op->chan, *c = NULL;
+
+	if (!q->bound)
+		c = dmacopy_chan_pick(op->dst->nid, &q->rr);
+	if (c)
+		kref_get(&c->ref);
+	spin_lock_irq(&q->lock);
+	op->chan = c;
+	spin_unlock_irq(&q->lock);
+	dmacopy_chan_put(old);
+	return c;
 }
 
 /*
@@ -605,7 +662,7 @@ void dmacopy_submit_ops(struct dmacopy_queue *q, struct dmacopy_op **ops, unsign
 	for (i = 0; i < n; i++) {
 		op = ops[i];
 		if (q->bound)
-			c = q->bound->dead ? NULL : q->bound;
+			c = dmacopy_chan_usable(q->bound) ? q->bound : NULL;
 		else
 			c = dmacopy_chan_pick(op->dst->nid, &q->rr);
 
@@ -621,8 +678,10 @@ void dmacopy_submit_ops(struct dmacopy_queue *q, struct dmacopy_op **ops, unsign
 		q->reserved--;
 		spin_unlock_irq(&q->lock);
 
+		/* A channel refusing it as going away (idxd) is not picked again. */
+		while (c && op_submit(op, c))
+			c = op_move(q, op);
 		if (c) {
-			op_submit(op, c);
 			for (j = 0; j < nused && used[j] != c; j++)
 				;
 			if (j == nused) {

@@ -13,6 +13,16 @@
  * before the driver's remove() runs. Operations the engine never finished
  * (orphans) are released once the driver is gone, as no callback can come
  * any more.
+ *
+ * A provider may also unregister one channel while its device stays bound:
+ * idxd does when a work queue is disabled (accel-config disable-wq unbinds
+ * the queue from idxd's "dmaengine" driver on the dsa bus), and frees the
+ * dma_chan right after, clients or not; a later dma_release_channel() would
+ * touch freed memory. A class interface on the dma class sees the channel's
+ * device being removed (dma_async_device_channel_unregister() unregisters it
+ * before the provider frees the channel), and the channel is retired there
+ * the same way. The same interface notices new channels (a work queue being
+ * enabled) as the bus notifiers notice new DMA devices.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -28,6 +38,7 @@ DECLARE_RWSEM(dmacopy_chans_rwsem);
 LIST_HEAD(dmacopy_chans);
 
 static DEFINE_MUTEX(rescan_lock);	/* rescans; also orders them with unbinds */
+static DEFINE_MUTEX(take_lock);		/* taking one channel; orders it with its removal */
 static unsigned long last_rescan;
 static bool rescanned;			/* channels were asked for: watch for new ones */
 static u32 next_chan_id;
@@ -39,6 +50,28 @@ static void rescan_work_fn(struct work_struct *work)
 }
 
 static DECLARE_DELAYED_WORK(rescan_work, rescan_work_fn);
+
+/*
+ * The dma class, watched through a class interface: its class pointer is not
+ * exported, so the first candidate channel shows it, and no channel is taken
+ * before its removal can be seen.
+ */
+#ifdef DMACOPY_CLASS_INTF_ARG
+static int chan_dev_add(struct device *dev, struct class_interface *intf);
+static void chan_dev_remove(struct device *dev, struct class_interface *intf);
+#else
+static int chan_dev_add(struct device *dev);
+static void chan_dev_remove(struct device *dev);
+#endif
+
+static struct class_interface chan_intf = {
+	.add_dev = chan_dev_add,
+	.remove_dev = chan_dev_remove,
+};
+
+static DEFINE_MUTEX(intf_lock);
+static bool intf_on;			/* chan_intf registered */
+static bool intf_closed;		/* module exit: take no channel */
 
 /* DMA devices by mapping index, and devices whose driver is being unbound. */
 static DEFINE_SPINLOCK(dd_lock);
@@ -160,14 +193,52 @@ u32 dmacopy_chan_flags(struct dmacopy_chan *c)
 }
 
 /*
+ * c refused a descriptor of refused bytes with nothing else in flight: split
+ * at the next lower power of two from now on. dmaengine has no way to ask a
+ * channel for its longest memcpy (dma_get_max_seg_size() of the DMA device is
+ * the scatterlist limit, 64 KiB by default for PCI, not the engine's), so the
+ * limit is learnt: idxd refuses more than its max_xfer_bytes.
+ */
+void dmacopy_chan_limit(struct dmacopy_chan *c, size_t refused)
+{
+	unsigned int limit = max_t(size_t, rounddown_pow_of_two(refused - 1), PAGE_SIZE);
+
+	if (limit >= READ_ONCE(c->max_len))
+		return;
+	WRITE_ONCE(c->max_len, limit);
+	dev_info(dmacopy_dev, "%s refused a %zu-byte descriptor: splitting at %u bytes\n",
+		 c->name, refused, limit);
+}
+
+/*
  * Channels whose device cannot reach all memory would bounce every copy
- * through swiotlb; channels of a device being unbound must not be taken.
+ * through swiotlb; channels of a device being unbound, or being unregistered
+ * themselves (dmaengine clears chan->dev->chan first), must not be taken.
  */
 static bool chan_filter(struct dma_chan *chan, void *param)
 {
 	struct device *dev = chan->device->dev;
 
-	return dev && !dma_addressing_limited(dev) && !dev_unbinding(dev);
+	if (!READ_ONCE(intf_on) || READ_ONCE(intf_closed)) {
+		if (!READ_ONCE(chan_intf.class))
+			WRITE_ONCE(chan_intf.class, chan->dev->device.class);
+		return false;
+	}
+	return dev && chan->dev->chan == chan && !dma_addressing_limited(dev) &&
+	       !dev_unbinding(dev);
+}
+
+/* Start watching the dma class once a candidate channel showed it. */
+static void chans_watch(void)
+{
+	mutex_lock(&intf_lock);
+	if (!intf_on && !intf_closed && READ_ONCE(chan_intf.class)) {
+		if (class_interface_register(&chan_intf))
+			dev_warn_once(dmacopy_dev, "cannot watch DMA channels: taking none\n");
+		else
+			WRITE_ONCE(intf_on, true);
+	}
+	mutex_unlock(&intf_lock);
 }
 
 static int chan_add(struct dma_chan *chan, bool shared)
@@ -189,6 +260,7 @@ static int chan_add(struct dma_chan *chan, bool shared)
 	c->shared = shared;
 	c->nid = dev_to_node(dev);
 	c->out_of_order = dma_has_cap(DMA_COMPLETION_NO_ORDER, chan->device->cap_mask);
+	c->max_len = UINT_MAX;		/* unknown until the channel refuses a length */
 	strscpy(c->name, dma_chan_name(chan), sizeof(c->name));
 	strscpy(c->driver, dev->driver ? dev->driver->name : "?", sizeof(c->driver));
 	strscpy(c->device, dev_name(dev), sizeof(c->device));
@@ -210,7 +282,7 @@ unsigned int dmacopy_chans_count(void)
 
 	down_read(&dmacopy_chans_rwsem);
 	list_for_each_entry(c, &dmacopy_chans, node)
-		n += !c->dead;
+		n += dmacopy_chan_usable(c);
 	up_read(&dmacopy_chans_rwsem);
 	return n;
 }
@@ -224,7 +296,9 @@ void dmacopy_chans_rescan(bool force)
 	struct dma_chan *chan;
 	dma_cap_mask_t mask;
 	unsigned int held;
+	bool again;
 
+	chans_watch();
 	mutex_lock(&rescan_lock);
 	held = dmacopy_chans_count();
 	if (held && !force && time_before(jiffies, last_rescan + HZ))
@@ -235,27 +309,38 @@ void dmacopy_chans_rescan(bool force)
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
 	while (held < dmacopy_max_channels) {
+		mutex_lock(&take_lock);
 		chan = dma_request_channel(mask, chan_filter, NULL);
+		if (chan && chan_add(chan, false)) {
+			dma_release_channel(chan);
+			chan = NULL;
+		}
+		mutex_unlock(&take_lock);
 		if (!chan)
 			break;
-		if (chan_add(chan, false)) {
-			dma_release_channel(chan);
-			break;
-		}
 		held++;
 	}
 
 	/* async_tx may hold every public channel: share one of them. */
 	if (!held && !public_held) {
 		dmaengine_get();
+		mutex_lock(&take_lock);
 		chan = dma_find_channel(DMA_MEMCPY);
 		if (chan && chan_filter(chan, NULL) && !chan_add(chan, true))
 			public_held = true;
-		else
+		mutex_unlock(&take_lock);
+		if (!public_held)
 			dmaengine_put();
 	}
 out:
+	/* The first look may only have shown where the dma class is. */
+	again = !held && !READ_ONCE(intf_on) && READ_ONCE(chan_intf.class);
 	mutex_unlock(&rescan_lock);
+	if (again) {
+		chans_watch();
+		if (READ_ONCE(intf_on))
+			dmacopy_chans_rescan(true);
+	}
 }
 
 /*
@@ -281,7 +366,7 @@ struct dmacopy_chan *dmacopy_chan_pick(int node, u32 *rr)
 	bool by_node;
 
 	list_for_each_entry(c, &dmacopy_chans, node) {
-		if (c->dead)
+		if (!dmacopy_chan_usable(c))
 			continue;
 		n_all++;
 		if (READ_ONCE(c->stalled))
@@ -303,7 +388,7 @@ struct dmacopy_chan *dmacopy_chan_pick(int node, u32 *rr)
 		k %= n_all;
 
 	list_for_each_entry(c, &dmacopy_chans, node) {
-		if (c->dead)
+		if (!dmacopy_chan_usable(c))
 			continue;
 		if (n_ok && READ_ONCE(c->stalled))
 			continue;
@@ -321,7 +406,7 @@ struct dmacopy_chan *dmacopy_chan_get_by_name(const char *name)
 
 	down_read(&dmacopy_chans_rwsem);
 	list_for_each_entry(c, &dmacopy_chans, node) {
-		if (!c->dead && !strcmp(c->name, name)) {
+		if (dmacopy_chan_usable(c) && !strcmp(c->name, name)) {
 			kref_get(&c->ref);
 			found = c;
 			break;
@@ -382,6 +467,8 @@ static void dmadev_unbind(struct device *dev)
 	struct dmacopy_unbinding *u;
 	struct dmacopy_chan *c, *tmp;
 	struct dmacopy_dmadev *dd = NULL;
+	bool own_ref = false;
+	unsigned int i;
 	LIST_HEAD(gone);
 
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
@@ -403,22 +490,37 @@ static void dmadev_unbind(struct device *dev)
 		dd = c->dd;
 		list_move_tail(&c->node, &gone);
 	}
+	spin_lock_irq(&dd_lock);
+	/* Its channels may all be retired already (chan_dev_remove()), not its orphans. */
+	for (i = 0; !dd && i < DMACOPY_MAX_DMADEVS; i++) {
+		if (dmadevs[i] && dmadevs[i]->dev == dev && !dmadevs[i]->gone &&
+		    kref_get_unless_zero(&dmadevs[i]->ref)) {
+			dd = dmadevs[i];
+			own_ref = true;
+		}
+	}
 	if (dd) {
-		spin_lock_irq(&dd_lock);
 		dd->gone = true;
 		if (u) {
-			kref_get(&dd->ref);
+			/* The unbinding keeps a reference until the driver is unbound. */
+			if (!own_ref)
+				kref_get(&dd->ref);
+			own_ref = false;
 			u->dd = dd;
 		}
-		spin_unlock_irq(&dd_lock);
 	}
+	spin_unlock_irq(&dd_lock);
 	up_write(&dmacopy_chans_rwsem);
 
 	if (!list_empty(&gone)) {
 		dev_info(dmacopy_dev, "%s is being unbound: giving its channels back\n",
 			 dev_name(dev));
 		chans_retire(&gone, dd);
+	} else if (dd) {
+		dmacopy_regs_unmap_dev(dd);
 	}
+	if (own_ref)
+		dmadev_put(dd);
 }
 
 /* BUS_NOTIFY_UNBOUND_DRIVER (or a failed bind): no callback can come any more. */
@@ -441,6 +543,60 @@ static void dmadev_unbound(struct device *dev)
 		}
 		kfree(u);
 	}
+}
+
+/* A DMA channel appeared (a DMA device, or an idxd work queue enabled). */
+#ifdef DMACOPY_CLASS_INTF_ARG
+static int chan_dev_add(struct device *dev, struct class_interface *intf)
+#else
+static int chan_dev_add(struct device *dev)
+#endif
+{
+	if (READ_ONCE(rescanned))
+		queue_delayed_work(dmacopy_wq, &rescan_work, HZ / 10);
+	return 0;
+}
+
+/*
+ * A DMA channel's device is being removed. If the channel is one of ours,
+ * its provider frees it once this returns: idxd disabling a work queue
+ * (after quiescing it, so nothing new is submitted, and before draining it
+ * and freeing its interrupt, so what is in flight still calls back). Retire
+ * it as an unbind does: stop giving it work, wait for its descriptors,
+ * give it back; unmap the registrations from its DMA device unless another
+ * channel of that device is still used.
+ */
+#ifdef DMACOPY_CLASS_INTF_ARG
+static void chan_dev_remove(struct device *dev, struct class_interface *intf)
+#else
+static void chan_dev_remove(struct device *dev)
+#endif
+{
+	struct dmacopy_dmadev *dd = NULL;
+	struct dmacopy_chan *c, *tmp;
+	LIST_HEAD(gone);
+
+	/* A rescan that has just taken this channel has added it by then. */
+	mutex_lock(&take_lock);
+	down_write(&dmacopy_chans_rwsem);
+	list_for_each_entry_safe(c, tmp, &dmacopy_chans, node) {
+		if (&c->chan->dev->device != dev)
+			continue;
+		c->dead = true;
+		dd = c->dd;
+		list_move_tail(&c->node, &gone);
+	}
+	list_for_each_entry(c, &dmacopy_chans, node) {
+		if (c->dd == dd)
+			dd = NULL;
+	}
+	up_write(&dmacopy_chans_rwsem);
+	mutex_unlock(&take_lock);
+
+	if (list_empty(&gone))
+		return;
+	dev_info(dmacopy_dev, "%s is being removed: giving it back\n", dev_name(dev));
+	chans_retire(&gone, dd);
 }
 
 static int dmadev_notify(struct notifier_block *nb, unsigned long action, void *data)
@@ -489,6 +645,9 @@ void dmacopy_chans_exit(void)
 
 	bus_unregister_notifier(&platform_bus_type, &platform_nb);
 	bus_unregister_notifier(&pci_bus_type, &pci_nb);
+	mutex_lock(&intf_lock);
+	WRITE_ONCE(intf_closed, true);	/* no channel is taken any more */
+	mutex_unlock(&intf_lock);
 	cancel_delayed_work_sync(&rescan_work);
 
 	down_write(&dmacopy_chans_rwsem);
@@ -498,6 +657,10 @@ void dmacopy_chans_exit(void)
 	up_write(&dmacopy_chans_rwsem);
 	/* No file is open and no orphan exists: nothing is in flight. */
 	chans_retire(&gone, NULL);
+	/* It calls chan_dev_remove() for every channel device: none is ours now. */
+	if (intf_on)
+		class_interface_unregister(&chan_intf);
+	cancel_delayed_work_sync(&rescan_work);
 
 	list_for_each_entry_safe(u, utmp, &unbinding, node) {
 		list_del(&u->node);

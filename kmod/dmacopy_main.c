@@ -283,7 +283,7 @@ static long ioctl_submit(struct dmacopy_queue *q, void __user *arg)
 	if (a.sqe_size < sizeof(u) || a.sqe_size > PAGE_SIZE)
 		return -EINVAL;
 	if (q->bound) {
-		if (READ_ONCE(q->bound->dead))
+		if (!dmacopy_chan_usable(q->bound))
 			return -ENODEV;
 	} else {
 		dmacopy_chans_maybe_rescan();

@@ -132,16 +132,17 @@ static int channels_show(struct seq_file *m, void *unused)
 	struct dmacopy_channel_stats st;
 	struct dmacopy_chan *c;
 
-	seq_puts(m, "id name driver device node flags ops bytes errors read_faults write_faults aborted timeouts descriptors inflight\n");
+	seq_puts(m, "id name driver device node flags ops bytes errors read_faults write_faults aborted timeouts descriptors inflight max_len\n");
 	down_read(&dmacopy_chans_rwsem);
 	list_for_each_entry(c, &dmacopy_chans, node) {
 		if (c->dead)
 			continue;
 		chan_stats(c, &st);
-		seq_printf(m, "%u %s %s %s %d 0x%x %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%u %s %s %s %d 0x%x %llu %llu %llu %llu %llu %llu %llu %llu %llu %u\n",
 			   c->id, c->name, c->driver, c->device, c->nid, dmacopy_chan_flags(c),
 			   st.ops, st.bytes, st.errors, st.read_faults, st.write_faults,
-			   st.aborted, st.timeouts, st.descriptors, st.inflight);
+			   st.aborted, st.timeouts, st.descriptors, st.inflight,
+			   min(READ_ONCE(c->max_len), READ_ONCE(dmacopy_max_chunk)));
 	}
 	up_read(&dmacopy_chans_rwsem);
 	return 0;

@@ -125,6 +125,7 @@ struct DSAState {
 	uint8_t max_batch_log2;
 	uint32_t slice_bytes;
 	uint32_t inline_bytes;
+	bool inline_irq;
 	uint64_t fail_nth;
 	uint64_t fail_every;
 	char *fail_op;
@@ -200,9 +201,12 @@ static void dsa_cause(DSAState *s, uint32_t bit)
 	dsa_vector(s, 0);
 }
 
-/* An error no completion record can carry. */
+/*
+ * An error no completion record can carry. A descriptor that is the batch
+ * member being run also records BATCH and its index in the batch.
+ */
 static void dsa_swerr(DSAState *s, uint8_t code, unsigned wq, const uint8_t *desc,
-		      uint64_t fault_addr, bool write)
+		      uint64_t fault_addr, bool write, uint32_t invalid_flags)
 {
 	s->stat_errors++;
 	if (s->swerr[0] & DSA_SWERR_VALID) {
@@ -216,7 +220,11 @@ static void dsa_swerr(DSAState *s, uint8_t code, unsigned wq, const uint8_t *des
 		s->swerr[0] |= DSA_SWERR_DESC_VALID |
 			       DSA_SET(DSA_SWERR_OPCODE, desc[7]);
 	}
-	s->swerr[1] = 0;
+	s->swerr[1] = DSA_SET(DSA_SWERR_INVALID_FLAGS, invalid_flags);
+	if (desc && desc == s->w.member) {
+		s->swerr[0] |= DSA_SWERR_BATCH;
+		s->swerr[1] |= DSA_SET(DSA_SWERR_BATCH_INDEX, s->w.b_index);
+	}
 	s->swerr[2] = fault_addr;
 	s->swerr[3] = 0;
 	if (s->genctrl & DSA_GENCTRL_SOFTERR_INT_EN) {
@@ -237,18 +245,22 @@ static bool dsa_write(DSAState *s, uint64_t addr, const void *buf, uint32_t len)
 	return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
 }
 
-/* The first page of [addr, addr + len) that cannot be accessed, or addr + len. */
+/*
+ * The first page of [addr, addr + len) that cannot be accessed, or addr + len.
+ * Only translations are checked: guest memory is neither read nor written
+ * (a write probe that rewrote a byte could undo a vCPU's store to it).
+ */
 static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool write)
 {
+	PCIDevice *pdev = PCI_DEVICE(s);
 	uint64_t a = addr, end = addr + len;
-	uint8_t b;
 
 	while (a < end) {
 		uint32_t n = MIN(end - a, DSA_PAGE_SIZE - (a & (DSA_PAGE_SIZE - 1)));
 
-		if (write ? pci_dma_read(PCI_DEVICE(s), a, &b, 1) != MEMTX_OK ||
-			    pci_dma_write(PCI_DEVICE(s), a, &b, 1) != MEMTX_OK :
-			    pci_dma_read(PCI_DEVICE(s), a, &b, 1) != MEMTX_OK) {
+		if (!dma_memory_valid(pci_get_address_space(pdev), a, 1,
+				      write ? DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE,
+				      MEMTXATTRS_UNSPECIFIED)) {
 			return a;
 		}
 		a += n;
@@ -324,10 +336,10 @@ static void dsa_complete(DSAState *s, unsigned wq, const uint8_t *d, uint8_t sta
 		if (!(flags & DSA_FLAG_CRAV)) {
 			if (error) {
 				dsa_swerr(s, status & DSA_COMP_STATUS_MASK, wq, d, fault_addr,
-					  status & DSA_COMP_FAULT_WRITE);
+					  status & DSA_COMP_FAULT_WRITE, invalid_flags);
 			}
 		} else if (cra & (DSA_COMPL_ALIGN - 1)) {
-			dsa_swerr(s, DSA_COMP_CRA_ALIGN, wq, d, cra, true);
+			dsa_swerr(s, DSA_COMP_CRA_ALIGN, wq, d, cra, true, 0);
 			return;
 		} else {
 			rec[1] = result;
@@ -335,13 +347,13 @@ static void dsa_complete(DSAState *s, unsigned wq, const uint8_t *d, uint8_t sta
 			stq_le_p(rec + 8, fault_addr);
 			stl_le_p(rec + 16, invalid_flags);
 			if (!dsa_write(s, cra + 1, rec + 1, DSA_COMPL_SIZE - 1)) {
-				dsa_swerr(s, DSA_COMP_CRA_XLAT, wq, d, cra, true);
+				dsa_swerr(s, DSA_COMP_CRA_XLAT, wq, d, cra, true, 0);
 				return;
 			}
 			smp_wmb();
 			rec[0] = status;
 			if (!dsa_write(s, cra, rec, 1)) {
-				dsa_swerr(s, DSA_COMP_CRA_XLAT, wq, d, cra, true);
+				dsa_swerr(s, DSA_COMP_CRA_XLAT, wq, d, cra, true, 0);
 				return;
 			}
 		}
@@ -442,14 +454,19 @@ static bool dsa_validate(DSAState *s, unsigned wq, const uint8_t *d, bool member
 		dsa_complete(s, wq, d, DSA_COMP_XFER_ERANGE, 0, 0, 0, 0);
 		return false;
 	}
+	/* a buffer past the end of the address space (MEMFILL's src is its pattern) */
+	if (op != DSA_OP_MEMFILL && src + size < src) {
+		dsa_complete(s, wq, d, DSA_COMP_PAGE_FAULT_NOBOF, 0, 0, src, 0);
+		return false;
+	}
+	if (op != DSA_OP_COMPVAL && dst + size < dst) {
+		dsa_complete(s, wq, d, DSA_COMP_PAGE_FAULT_NOBOF |
+			     (op == DSA_OP_COMPARE ? 0 : DSA_COMP_FAULT_WRITE), 0, 0, dst, 0);
+		return false;
+	}
 	if (op == DSA_OP_MEMMOVE && src < dst + size && dst < src + size) {
 		/* GENCAP.OVERLAP_COPY is clear: overlapping buffers are an error */
 		dsa_complete(s, wq, d, DSA_COMP_OVERLAP_BUFFERS, 0, 0, 0, 0);
-		return false;
-	}
-	if (src + size < src || (op != DSA_OP_COMPVAL && dst + size < dst)) {
-		dsa_complete(s, wq, d, DSA_COMP_PAGE_FAULT_NOBOF, 0, 0, src + size < src ? src : dst,
-			     0);
 		return false;
 	}
 	return true;
@@ -548,8 +565,8 @@ static bool dsa_move(DSAState *s, unsigned wq, const uint8_t *d, uint32_t len)
 
 /*
  * Run (part of) descriptor d, at most *budget bytes. Returns true when d is
- * finished (completed, with whatever status) and sets *ok to whether it
- * succeeded.
+ * finished (completed, with whatever status) and sets *ok to whether its
+ * status is Success (Success with false predicate is not).
  */
 static bool dsa_run(DSAState *s, unsigned wq, const uint8_t *d, uint64_t *budget, bool *ok)
 {
@@ -573,7 +590,7 @@ static bool dsa_run(DSAState *s, unsigned wq, const uint8_t *d, uint64_t *budget
 		return true;
 	}
 	while (s->w.done < size && !s->w.result) {
-		uint32_t len;
+		uint32_t len, before = s->w.done;
 
 		if (!*budget) {
 			return false;
@@ -584,12 +601,15 @@ static bool dsa_run(DSAState *s, unsigned wq, const uint8_t *d, uint64_t *budget
 			*ok = false;
 			return true;
 		}
-		*budget -= MIN(*budget, len);
+		/* what was done (a bounce buffer or mapping can take less than len) */
+		*budget -= MIN(*budget, MAX(s->w.done - before, 1));
 	}
 	status = DSA_COMP_SUCCESS;
 	if (op == DSA_OP_COMPARE || op == DSA_OP_COMPVAL) {
 		if ((desc_flags(d) & DSA_FLAG_CHECK_RESULT) && s->w.result != d[0x28]) {
+			/* not Success: a later FENCE in the batch abandons the rest */
 			status = DSA_COMP_SUCCESS_PRED;
+			*ok = false;
 		}
 		dsa_complete(s, wq, d, status, s->w.result, s->w.result ? s->w.done : 0, 0, 0);
 	} else {
@@ -643,6 +663,16 @@ static bool dsa_has_work(DSAState *s)
 }
 
 /* Work for at most bytes of data; returns true if work is left. */
+static void dsa_flush_irqs(DSAState *s)
+{
+	while (s->irq_pending) {
+		unsigned v = ctz32(s->irq_pending);
+
+		s->irq_pending &= ~(1u << v);
+		dsa_vector(s, v);
+	}
+}
+
 static bool dsa_process(DSAState *s, uint64_t bytes)
 {
 	bool ok;
@@ -719,12 +749,6 @@ static bool dsa_process(DSAState *s, uint64_t bytes)
 		w->have_member = false;
 	}
 	s->in_dma = false;
-	while (s->irq_pending) {
-		unsigned v = ctz32(s->irq_pending);
-
-		s->irq_pending &= ~(1u << v);
-		dsa_vector(s, v);
-	}
 	return dsa_has_work(s);
 }
 
@@ -749,17 +773,29 @@ static void dsa_bh(void *opaque)
 		s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
 	}
 	if (dsa_process(s, s->slice_bytes)) {
+		dsa_flush_irqs(s);
 		dsa_continue(s);
 	} else {
+		dsa_flush_irqs(s);
 		s->busy_since = 0;
 	}
 }
 
+/*
+ * Work done in the portal write itself signals its completions from the
+ * bottom half unless inline-irq is set: the submitting vCPU goes on
+ * submitting, and completions of a burst coalesce into one interrupt.
+ */
 static void dsa_kick(DSAState *s)
 {
 	if (runstate_is_running() && s->inline_bytes && !timer_pending(s->yield_timer) &&
 	    !dsa_process(s, s->inline_bytes)) {
-		return;
+		if (s->inline_irq) {
+			dsa_flush_irqs(s);
+		}
+		if (!s->irq_pending) {
+			return;
+		}
 	}
 	qemu_bh_schedule(s->bh);
 }
@@ -1558,6 +1594,7 @@ static Property dsa_properties[] = {
 	DEFINE_PROP_UINT8("max-batch-log2", DSAState, max_batch_log2, 10),
 	DEFINE_PROP_UINT32("slice-bytes", DSAState, slice_bytes, 1 * MiB),
 	DEFINE_PROP_UINT32("inline-bytes", DSAState, inline_bytes, 64 * KiB),
+	DEFINE_PROP_BOOL("inline-irq", DSAState, inline_irq, true),
 	DEFINE_PROP_UINT64("fail-nth", DSAState, fail_nth, 0),
 	DEFINE_PROP_UINT64("fail-every", DSAState, fail_every, 0),
 	DEFINE_PROP_STRING("fail-op", DSAState, fail_op),
@@ -1592,6 +1629,8 @@ static void dsa_class_init(ObjectClass *klass, void *data)
 		"most bytes moved per bottom-half run");
 	object_class_property_set_description(klass, "inline-bytes",
 		"most bytes moved in the portal write itself (0: all in the bottom half)");
+	object_class_property_set_description(klass, "inline-irq",
+		"signal completions of work done in the portal write at once (off: from the bottom half)");
 	object_class_property_set_description(klass, "fail-nth",
 		"fail the Nth data descriptor since power-on with a page fault (0: never)");
 	object_class_property_set_description(klass, "fail-every",

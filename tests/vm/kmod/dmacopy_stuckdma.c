@@ -12,6 +12,12 @@
  * unbind of the platform driver) gives up the waiting descriptors without
  * callbacks, as ioatdma does when its channel is freed.
  *
+ * Two idxd behaviours can be imitated: max_len=N makes the prep refuse more
+ * than N bytes (idxd refuses more than its max_xfer_bytes), and writing 1 to
+ * remove unregisters the channel while the device stays bound, as idxd does
+ * when a work queue is disabled; it checks that no client holds the channel
+ * by then (idxd frees it right after) and WARNs otherwise.
+ *
  * DMA addresses are physical addresses (the platform device has no IOMMU), so
  * the CPU copy goes through the kernel's direct map.
  */
@@ -22,6 +28,7 @@
 #include <linux/io.h>
 #include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -42,6 +49,7 @@ struct stuck_dev {
 	struct list_head issued;	/* waiting to be copied */
 	struct work_struct work;
 	bool running;			/* channel resources allocated */
+	bool removed;			/* channel unregistered (remove=1) */
 };
 
 static struct stuck_dev *stuck;
@@ -59,6 +67,19 @@ module_param_cb(hold, &hold_ops, &hold, 0644);
 MODULE_PARM_DESC(hold, "keep submitted descriptors waiting (1) or run them (0)");
 module_param(completed, ulong, 0444);
 MODULE_PARM_DESC(completed, "descriptors completed so far");
+
+static unsigned int max_len;
+module_param(max_len, uint, 0644);
+MODULE_PARM_DESC(max_len, "refuse descriptors longer than this (0: no limit)");
+
+static DEFINE_MUTEX(remove_lock);
+static int remove_set(const char *val, const struct kernel_param *kp);
+static const struct kernel_param_ops remove_ops = {
+	.set = remove_set,
+};
+
+module_param_cb(remove, &remove_ops, NULL, 0200);
+MODULE_PARM_DESC(remove, "1: unregister the channel, the device staying bound (idxd's disable-wq)");
 
 static struct stuck_dev *to_stuck(struct dma_chan *chan)
 {
@@ -128,8 +149,11 @@ static struct dma_async_tx_descriptor *
 stuck_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src, size_t len,
 		  unsigned long flags)
 {
-	struct stuck_desc *d = kzalloc(sizeof(*d), GFP_NOWAIT);
+	struct stuck_desc *d;
 
+	if (READ_ONCE(max_len) && len > READ_ONCE(max_len))
+		return NULL;
+	d = kzalloc(sizeof(*d), GFP_NOWAIT);
 	if (!d)
 		return NULL;
 	dma_async_tx_descriptor_init(&d->tx, chan);
@@ -199,6 +223,33 @@ static void stuck_free_chan_resources(struct dma_chan *chan)
 		pr_info("dropped %d descriptors that were never run\n", n);
 }
 
+/*
+ * What idxd_dmaengine_drv_remove() does to a work queue's channel: unregister
+ * it (its dmaXchanY device goes away) and free it. Clients must have given
+ * it back by the time the unregistration returns.
+ */
+static int remove_set(const char *val, const struct kernel_param *kp)
+{
+	bool yes;
+	int err = kstrtobool(val, &yes);
+
+	if (err || !yes)
+		return err;
+	mutex_lock(&remove_lock);
+	if (!stuck || stuck->removed) {
+		mutex_unlock(&remove_lock);
+		return -ENODEV;
+	}
+	dma_async_device_channel_unregister(&stuck->dma, &stuck->chan);
+	list_del(&stuck->chan.device_node);
+	stuck->removed = true;
+	WARN(stuck->chan.client_count, "channel unregistered while %d clients hold it\n",
+	     stuck->chan.client_count);
+	mutex_unlock(&remove_lock);
+	pr_info("channel removed\n");
+	return 0;
+}
+
 static void stuck_release(struct dma_device *dma)
 {
 	kfree(container_of(dma, struct stuck_dev, dma));
@@ -208,7 +259,9 @@ static void stuck_unregister(void *data)
 {
 	struct stuck_dev *sd = data;
 
+	mutex_lock(&remove_lock);
 	stuck = NULL;
+	mutex_unlock(&remove_lock);
 	cancel_work_sync(&sd->work);
 	dma_async_device_unregister(&sd->dma);
 }
