@@ -53,7 +53,7 @@ tools: $(B)/bin/dmacopy
 
 $(B)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/san/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)

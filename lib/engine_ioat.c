@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * The "ioat" engine: an Intel I/OAT channel driven from user space through VFIO, polled, with no
- * system call per copy (lib/ioat_chan.c, lib/ioat_vfio.c).
+ * system call per copy (lib/ioat_chan.c, lib/ioat_vfio.c, lib/vfio.c).
  *
- * One engine drives one PCI function (one channel). Queues of the engine share the channel: building
- * descriptors and reading completions happen under the engine's channel lock, and each finished
- * operation is marked in its queue's context array; a queue moves its own marked operations, in
- * order, to its completion ring. Operations that do not fit in the descriptor ring wait in the queue
- * and are built as the ring drains.
+ * One engine drives one PCI function (one channel). Queues of the engine share the channel:
+ * building descriptors and reading completions happen under the engine's channel lock, and each
+ * finished operation is marked in its queue's context array; a queue moves its own marked
+ * operations, in order, to its completion ring. Operations that do not fit in the descriptor ring
+ * wait in the queue and are built as the ring drains.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -22,7 +21,6 @@
 
 #include "internal.h"
 #include "ioat_drv.h"
-#include "ioat_hw.h"
 
 #define MAX_FUNCS 64
 #define CAP_SYS_RAWIO_BIT 17
@@ -40,7 +38,7 @@ struct ioat_region {
 	bool readonly;  /* pages the device may only read (a read-only mapping) */
 	uint64_t map_iova;
 	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
-	const struct ioat_dma_ext *ext;
+	const struct vfio_dma_ext *ext;
 	unsigned int next;
 };
 
@@ -69,89 +67,19 @@ static void op_done(void *arg, int status, unsigned int error)
 
 /* ---- discovery and open ---------------------------------------------------------------------- */
 
-static bool vfio_node_ok(int group)
-{
-	char path[64];
-
-	ioat_group_node(group, path, sizeof(path));
-	return access(path, R_OK | W_OK) == 0;
-}
-
-static int group_members(int group)
-{
-	struct dirent *de;
-	char path[64];
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* A process (not this one) that has /dev/vfio/<group> open, or 0. Needs root to see others. */
-static long group_holder(int group)
-{
-	char want[32], path[64], target[64];
-	long self = (long)getpid(), found = 0;
-	struct dirent *p;
-	DIR *proc;
-
-	ioat_group_node(group, want, sizeof(want));
-	proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	while (!found && (p = readdir(proc))) {
-		char *end;
-		long pid = strtol(p->d_name, &end, 10);
-		struct dirent *f;
-		DIR *fds;
-
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((f = readdir(fds))) {
-			ssize_t n;
-
-			if (f->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%ld/fd/%.20s", pid, f->d_name);
-			n = readlink(path, target, sizeof(target) - 1);
-			if (n <= 0)
-				continue;
-			target[n] = '\0';
-			if (!strcmp(target, want)) {
-				found = pid;
-				break;
-			}
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	return found;
-}
-
 /*
  * Why f can or cannot be opened. find_holder: also look for another process holding its group
  * (a walk over /proc; opening finds that out by itself with -EBUSY).
  */
-static void describe(const struct ioat_pci_info *f, bool find_holder, char *detail, size_t dlen,
-		     char *remedy, size_t rlen, int *err)
+static void describe(const struct vfio_pci_info *f, bool find_holder, char *detail, size_t dlen,
+                     char *remedy, size_t rlen, int *err)
 {
 	char path[64];
 	long holder;
 	bool noiommu = false;
 
 	if (f->iommu_group >= 0)
-		noiommu = ioat_group_node(f->iommu_group, path, sizeof(path));
+		noiommu = vfio_group_node(f->iommu_group, path, sizeof(path));
 	*remedy = '\0';
 	if (f->iommu_group < 0) {
 		*err = -ENXIO;
@@ -161,7 +89,7 @@ static void describe(const struct ioat_pci_info *f, bool find_holder, char *deta
 			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
 			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
 	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
-		   (!ioat_has_cap(CAP_SYS_RAWIO_BIT) || !ioat_has_cap(CAP_SYS_ADMIN_BIT))) {
+	           (!vfio_has_cap(CAP_SYS_RAWIO_BIT) || !vfio_has_cap(CAP_SYS_ADMIN_BIT))) {
 		*err = -EPERM;
 		snprintf(detail, dlen, "I/OAT %s on vfio-pci in no-IOMMU mode (%s); this process "
 			 "lacks CAP_SYS_RAWIO or CAP_SYS_ADMIN", f->bdf, path);
@@ -173,20 +101,20 @@ static void describe(const struct ioat_pci_info *f, bool find_holder, char *deta
 			 "vfio-pci", f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
 		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep ioatdma and use the "
 			 "kernel engine)", f->bdf);
-	} else if (!vfio_node_ok(f->iommu_group)) {
+	} else if (!vfio_group_accessible(f->iommu_group)) {
 		*err = -EACCES;
 		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; no read/write access "
 			 "to %s", f->bdf, f->iommu_group, path);
 		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
 			 f->bdf);
-	} else if (find_holder && (holder = group_holder(f->iommu_group))) {
+	} else if (find_holder && (holder = vfio_group_holder(f->iommu_group))) {
 		*err = -EBUSY;
 		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; in use by process %ld",
 			 f->bdf, f->iommu_group, holder);
 		snprintf(remedy, rlen, "one process per function: use another function or wait for "
 			 "process %ld", holder);
 	} else {
-		int members = group_members(f->iommu_group);
+		int members = vfio_group_members(f->iommu_group);
 
 		*err = 0;
 		if (noiommu)
@@ -246,7 +174,7 @@ static int normalize_bdf(const char *arg, char *out, size_t len)
 static int ioat_open(struct dmacopy_engine *e, const char *arg,
 		     const struct dmacopy_engine_opts *opts)
 {
-	struct ioat_pci_info f[MAX_FUNCS];
+	struct vfio_pci_info f[MAX_FUNCS];
 	char why[1024] = "";
 	size_t used = 0;
 	unsigned int n;
@@ -314,7 +242,7 @@ static void ioat_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
 
 static void ioat_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
 {
-	struct ioat_pci_info f[MAX_FUNCS];
+	struct vfio_pci_info f[MAX_FUNCS];
 	unsigned int nf = ioat_pci_scan(f, MAX_FUNCS);
 
 	if (!nf) {
@@ -353,7 +281,7 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 		free(ir);
 		return lib_error(-EOVERFLOW, "region wraps around");
 	}
-	ret = ioat_dma_map_any((void *)first, end - first, true, &writable, &iova);
+	ret = vfio_dma_map_any((void *)first, end - first, true, &writable, &iova);
 	if (ret) {
 		free(ir);
 		return ret;
@@ -362,9 +290,9 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 	ir->map_va = (void *)first;
 	ir->map_iova = iova;
 	ir->map_len = end - first;
-	ret = ioat_dma_extents(ir->map_va, ir->map_len, iova, &ir->ext, &ir->next);
+	ret = vfio_dma_extents(ir->map_va, ir->map_len, iova, &ir->ext, &ir->next);
 	if (ret) {
-		ioat_dma_unmap(ir->map_va, ir->map_len, iova);
+		vfio_dma_unmap(ir->map_va, ir->map_len, iova);
 		free(ir);
 		return lib_error(ret, "the new DMA mapping has no layout");
 	}
@@ -379,7 +307,7 @@ static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_regi
 	(void)e;
 	if (!ir)
 		return;
-	ioat_dma_unmap(ir->map_va, ir->map_len, ir->map_iova);
+	vfio_dma_unmap(ir->map_va, ir->map_len, ir->map_iova);
 	free(ir);
 	r->engine_priv = NULL;
 }
@@ -393,7 +321,7 @@ static uint64_t iova_at(const struct dmacopy_region *r, const void *p, uint64_t 
 {
 	const struct ioat_region *ir = r->engine_priv;
 	uint64_t off = (uintptr_t)p - (uintptr_t)ir->map_va;
-	const struct ioat_dma_ext *x = ioat_dma_ext_find(ir->ext, ir->next, off);
+	const struct vfio_dma_ext *x = vfio_dma_ext_find(ir->ext, ir->next, off);
 	uint64_t in = off - x->off;
 
 	*avail = x->len - in < len ? x->len - in : len;

@@ -27,12 +27,10 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/vfio.h>
 
 #include "dmacopy/ioat_spec.h"
 #include "internal.h"
 #include "ioat_drv.h"
-#include "ioat_hw.h"
 
 #define HUGE_2M (2ul << 20)
 #ifndef MAP_HUGE_2MB
@@ -63,9 +61,7 @@ struct slot {
 
 struct ioat_chan {
 	char bdf[32];
-	int fd;
-	int group;
-	int numa_node;
+	struct vfio_dev dev;
 	void *bar;
 	volatile struct ioat_global_regs *gregs;
 	volatile struct ioat_chan_regs *regs;
@@ -78,7 +74,7 @@ struct ioat_chan {
 	size_t dma_len;
 	struct ioat_desc *ring;
 	uint64_t ring_iova; /* device address of the ring */
-	uint64_t map_iova;  /* what ioat_dma_map() returned for it (the key to unmap it) */
+	uint64_t map_iova;  /* what vfio_dma_map() returned for it (the key to unmap it) */
 	volatile uint64_t *comp;
 	uint64_t comp_iova;
 	struct slot *slots;
@@ -512,8 +508,8 @@ void ioat_chan_get_info(const struct ioat_chan *c, struct ioat_chan_info *info)
 	info->dmacap = c->dmacap;
 	info->max_desc_len = c->max_desc_len;
 	info->ring_size = c->ring_size;
-	info->iommu_group = c->group;
-	info->numa_node = c->numa_node;
+	info->iommu_group = c->dev.info.iommu_group;
+	info->numa_node = c->dev.info.numa_node;
 	info->can_fill = c->dmacap & IOAT_CAP_FILL_BLOCK;
 }
 
@@ -558,13 +554,12 @@ static int register_open(struct ioat_chan *c)
 static void chan_free(struct ioat_chan *c)
 {
 	if (c->dma) {
-		ioat_dma_unmap(c->dma, c->dma_len, c->map_iova);
+		vfio_dma_unmap(c->dma, c->dma_len, c->map_iova);
 		munmap(c->dma, c->dma_len);
 	}
 	if (c->bar)
 		munmap(c->bar, REG_MAP_LEN);
-	if (c->fd >= 0)
-		vfio_dev_close(c->fd, c->group);
+	vfio_dev_close(&c->dev);
 	unregister_open(c);
 	free(c->slots);
 	free(c);
@@ -572,21 +567,10 @@ static void chan_free(struct ioat_chan *c)
 
 static int chan_map_bar(struct ioat_chan *c)
 {
-	uint64_t off, size;
-	uint32_t flags;
-	int ret = vfio_region(c->fd, VFIO_PCI_BAR0_REGION_INDEX, &off, &size, &flags);
+	int ret = vfio_dev_map_bar(&c->dev, 0, REG_MAP_LEN, &c->bar);
 
 	if (ret)
 		return ret;
-	if (size < REG_MAP_LEN || !(flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return lib_error(-ENXIO, "I/OAT %s: BAR0 (%llu bytes, flags %#x) cannot be mapped",
-				 c->bdf, (unsigned long long)size, flags);
-	c->bar = mmap(NULL, REG_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, (off_t)off);
-	if (c->bar == MAP_FAILED) {
-		c->bar = NULL;
-		return lib_error(-errno, "I/OAT %s: mmap of BAR0 failed: %s", c->bdf,
-				 strerror(errno));
-	}
 	c->gregs = c->bar;
 	c->regs = (volatile struct ioat_chan_regs *)((char *)c->bar + IOAT_CHAN_OFFSET(0));
 	return 0;
@@ -627,7 +611,7 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 	if (!c->slots)
 		return lib_error(-ENOMEM, "cannot allocate %u ring slots", ring_size);
 	c->dma_len = (ring_bytes + 64 + (size_t)ps - 1) & ~((size_t)ps - 1);
-	huge = ioat_dma_physical();
+	huge = vfio_dma_physical();
 	if (huge) {
 		/* The device sees physical addresses: one hugepage keeps the ring contiguous. */
 		c->dma_len = (c->dma_len + HUGE_2M - 1) & ~(HUGE_2M - 1);
@@ -644,7 +628,7 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 		return lib_error(-ENOMEM, "cannot allocate the descriptor ring (%zu bytes)",
 				 c->dma_len);
 	}
-	ret = ioat_dma_map(c->dma, c->dma_len, &c->map_iova);
+	ret = vfio_dma_map(c->dma, c->dma_len, &c->map_iova);
 	if (!ret) {
 		uint64_t avail;
 
@@ -654,17 +638,17 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 		 * hugepage for a ring of 2 MiB).
 		 */
 		c->comp = (volatile uint64_t *)((char *)c->dma + ring_bytes);
-		ret = ioat_dma_translate(c->dma, ring_bytes, &c->ring_iova, &avail);
+		ret = vfio_dma_translate(c->dma, ring_bytes, &c->ring_iova, &avail);
 		if (!ret && avail < ring_bytes)
 			ret = lib_error(-EFAULT, "I/OAT %s: the descriptor ring is not contiguous "
 					"for the device (%llu of %zu bytes at %#llx)", c->bdf,
 					(unsigned long long)avail, ring_bytes,
 					(unsigned long long)c->ring_iova);
 		if (!ret)
-			ret = ioat_dma_translate((const void *)c->comp, sizeof(*c->comp),
-						 &c->comp_iova, &avail);
+			ret = vfio_dma_translate((const void *)c->comp, sizeof(*c->comp),
+			                         &c->comp_iova, &avail);
 		if (ret)
-			ioat_dma_unmap(c->dma, c->dma_len, c->map_iova);
+			vfio_dma_unmap(c->dma, c->dma_len, c->map_iova);
 	}
 	if (ret) {
 		munmap(c->dma, c->dma_len);
@@ -680,7 +664,6 @@ static int chan_alloc_ring(struct ioat_chan *c, uint32_t ring_size)
 int ioat_chan_open(const char *bdf, const struct ioat_chan_opts *opts, struct ioat_chan **out)
 {
 	uint32_t ring_size = opts && opts->ring_size ? opts->ring_size : DEFAULT_RING;
-	struct ioat_pci_info info;
 	struct ioat_chan *c;
 	int ret;
 
@@ -691,28 +674,23 @@ int ioat_chan_open(const char *bdf, const struct ioat_chan_opts *opts, struct io
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return lib_error(-ENOMEM, "cannot allocate the channel");
-	c->fd = -1;
+	c->dev.fd = -1;
 	snprintf(c->bdf, sizeof(c->bdf), "%s", bdf);
 	ret = register_open(c);
 	if (ret) {
 		free(c);
 		return ret;
 	}
-	c->numa_node = ioat_pci_info_of(bdf, &info) ? -1 : info.numa_node;
-	c->fd = vfio_dev_open(bdf, &c->group);
-	if (c->fd < 0) {
-		ret = c->fd;
-		c->fd = -1;
-		goto err;
-	}
+	ret = vfio_dev_open(&c->dev, &ioat_pci_driver, bdf);
 	/* Whatever a previous user left running is stopped before bus mastering is on. */
-	ret = chan_map_bar(c);
+	if (!ret)
+		ret = chan_map_bar(c);
 	if (!ret)
 		ret = chan_identify(c);
 	if (!ret)
 		ret = chan_reset(c);
 	if (!ret)
-		ret = vfio_enable_bus_master(c->fd);
+		ret = vfio_dev_enable_bus_master(&c->dev);
 	if (!ret)
 		ret = chan_alloc_ring(c, ring_size);
 	if (!ret)

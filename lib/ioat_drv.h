@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The user-space I/OAT driver: VFIO device access, DMA mappings and one polled channel per PCI
- * function. Used by the "ioat" engine of libdmacopy and by the SPDK-compatible API.
+ * The user-space I/OAT driver: one polled channel per PCI function, over the VFIO layer (vfio.h:
+ * devices and the process-wide DMA mappings). Used by the "ioat" engine of libdmacopy and by the
+ * SPDK-compatible API.
  *
  * Addresses given to the data path are I/O virtual addresses (IOVAs) obtained from
- * ioat_dma_map()/ioat_dma_translate(). A channel is not thread-safe: its user serialises calls.
- * The DMA mapping calls are thread-safe.
+ * vfio_dma_map()/vfio_dma_translate(). A channel is not thread-safe: its user serialises calls.
  */
 #ifndef DMACOPY_IOAT_DRV_H
 #define DMACOPY_IOAT_DRV_H
@@ -14,91 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfio.h"
+
 struct ioat_chan;
 
 /* ---- discovery ------------------------------------------------------------------------------ */
 
-struct ioat_pci_info {
-	char bdf[32];       /* "0000:00:04.0" */
-	uint16_t vendor;
-	uint16_t device;
-	char driver[32];    /* "vfio-pci", "ioatdma", "none", ... */
-	int iommu_group;    /* -1: the device has no IOMMU group (no IOMMU enabled) */
-	int numa_node;      /* -1 if unknown */
-};
+/* I/OAT functions for vfio_dev_open(): the IDs of ioat_ids.h, "I/OAT" in messages. */
+extern const struct vfio_pci_driver ioat_pci_driver;
 
 /*
  * List the I/OAT PCI functions of this machine (any driver), sorted by address. Fills up to max
  * entries and returns how many exist.
  */
-unsigned int ioat_pci_scan(struct ioat_pci_info *out, unsigned int max);
-
-/* ---- DMA memory (process-wide, shared by every channel) ------------------------------------- */
-
-/*
- * Make [vaddr, vaddr + len) reachable by every I/OAT channel this process opens, now or later
- * (pins the pages). vaddr and len must be multiples of the page size. Returns 0 and the IOVA of
- * vaddr in *iova, or -errno (-EINVAL alignment, -ENOMEM, -ENOSPC no IOVA space, or what VFIO
- * said, with dmacopy_last_error() explaining). Mappings may overlap (each pins its pages).
- */
-int ioat_dma_map(void *vaddr, size_t len, uint64_t *iova);
-
-/*
- * The same for memory the device may only read (e.g. a PROT_READ mapping, which VFIO cannot pin
- * for writing). *writable says which one was made when try_rw is set: read-write if possible,
- * else read-only.
- */
-int ioat_dma_map_any(void *vaddr, size_t len, bool try_rw, bool *writable, uint64_t *iova);
-
-/* Undo the ioat_dma_map() that returned iova for this range. Returns 0, -ENOENT if not mapped. */
-int ioat_dma_unmap(void *vaddr, size_t len, uint64_t iova);
-
-/*
- * The device address of vaddr when it lies inside a mapping (a writable one if there is one), and
- * in *avail how many of the len bytes from there are contiguous for the device (all of them with
- * an IOMMU; up to the end of a physically contiguous piece without one); else -EFAULT.
- */
-int ioat_dma_translate(const void *vaddr, uint64_t len, uint64_t *iova, uint64_t *avail);
-
-/* A piece of a mapping that is contiguous for the device: bytes [off, off + len) at iova. */
-struct ioat_dma_ext {
-	uint64_t off;
-	uint64_t iova;
-	uint64_t len;
-};
-
-/* The extent of ext[0..n) (sorted by off, covering a mapping, n >= 1) that holds byte off. */
-static inline const struct ioat_dma_ext *ioat_dma_ext_find(const struct ioat_dma_ext *ext,
-							   unsigned int n, uint64_t off)
-{
-	unsigned int lo = 0, hi = n;
-
-	while (hi - lo > 1) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (ext[mid].off <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &ext[lo];
-}
-
-/*
- * The pieces of the mapping ioat_dma_map() made for this range (sorted by off, covering it): one
- * with an IOMMU. The array stays valid until the mapping is undone, while a channel is open.
- */
-int ioat_dma_extents(const void *vaddr, size_t len, uint64_t iova, const struct ioat_dma_ext **ext,
-		     unsigned int *n);
-
-/* True when the channels of this process run in VFIO no-IOMMU mode (IOVAs are physical). */
-bool ioat_dma_physical(void);
-
-/* The VFIO node of an IOMMU group into path; true when it is a no-IOMMU group. */
-bool ioat_group_node(int group, char *path, size_t len);
-
-/* Whether this process has capability cap (CAP_SYS_RAWIO, CAP_SYS_ADMIN, ...) in effect. */
-bool ioat_has_cap(unsigned int cap);
+unsigned int ioat_pci_scan(struct vfio_pci_info *out, unsigned int max);
 
 /* ---- channels -------------------------------------------------------------------------------- */
 

@@ -1,30 +1,35 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* PCI device IDs (vendor 0x8086) of Intel I/OAT (QuickData / CBDMA) channels, version 3.x. */
+/* PCI IDs of Intel I/OAT (QuickData / CBDMA) channels, version 3.x. */
 #ifndef DMACOPY_IOAT_IDS_H
 #define DMACOPY_IOAT_IDS_H
 
 #include <stdbool.h>
 
+#include "vfio.h"
+
+/*
+ * Vendor 0x8086, device IDs { first, last }: the one list (scripts/dmacopy-bind's copy is checked
+ * against these lines by tests/vm/t_ioatuser_bind, so keep their form).
+ */
+// clang-format off
+static const struct vfio_pci_id ioat_pci_ids[] = {
+	{ 0x8086, { 0x3c20, 0x3c27 } }, { 0x8086, { 0x3c2e, 0x3c2f } }, /* Sandy Bridge EP */
+	{ 0x8086, { 0x0e20, 0x0e27 } }, { 0x8086, { 0x0e2e, 0x0e2f } }, /* Ivy Bridge EP */
+	{ 0x8086, { 0x2f20, 0x2f27 } }, { 0x8086, { 0x2f2e, 0x2f2f } }, /* Haswell EP */
+	{ 0x8086, { 0x6f20, 0x6f27 } }, { 0x8086, { 0x6f2e, 0x6f2f } }, /* Broadwell EP */
+	{ 0x8086, { 0x6f50, 0x6f53 } },                                 /* Broadwell DE */
+	{ 0x8086, { 0x0c50, 0x0c53 } },                                 /* Atom C2000 */
+	{ 0x8086, { 0x2021, 0x2021 } },                                 /* Skylake SP */
+	{ 0x8086, { 0x0b00, 0x0b00 } },                                 /* Ice Lake SP */
+};
+// clang-format on
+
+#define IOAT_PCI_NIDS (sizeof(ioat_pci_ids) / sizeof(ioat_pci_ids[0]))
+
+/* Whether an Intel (vendor 0x8086) device ID is an I/OAT channel's. */
 static inline bool ioat_pci_device_id(unsigned int id)
 {
-	static const struct {
-		unsigned short first, last;
-	} ranges[] = {
-		{ 0x3c20, 0x3c27 }, { 0x3c2e, 0x3c2f }, /* Sandy Bridge EP */
-		{ 0x0e20, 0x0e27 }, { 0x0e2e, 0x0e2f }, /* Ivy Bridge EP */
-		{ 0x2f20, 0x2f27 }, { 0x2f2e, 0x2f2f }, /* Haswell EP */
-		{ 0x6f20, 0x6f27 }, { 0x6f2e, 0x6f2f }, /* Broadwell EP */
-		{ 0x6f50, 0x6f53 },                     /* Broadwell DE */
-		{ 0x0c50, 0x0c53 },                     /* Atom C2000 */
-		{ 0x2021, 0x2021 },                     /* Skylake SP */
-		{ 0x0b00, 0x0b00 },                     /* Ice Lake SP */
-	};
-
-	for (unsigned int i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		if (id >= ranges[i].first && id <= ranges[i].last)
-			return true;
-	}
-	return false;
+	return vfio_pci_id_match(ioat_pci_ids, IOAT_PCI_NIDS, 0x8086, id);
 }
 
 #endif /* DMACOPY_IOAT_IDS_H */

@@ -408,7 +408,7 @@ static int chan_create(struct ioat_chan *hw, struct spdk_pci_device *pci,
 }
 
 /* The handle of the function described by info, created on first sight. Caller holds ioat_lock. */
-static struct spdk_pci_device *pci_device_get(const struct ioat_pci_info *info)
+static struct spdk_pci_device *pci_device_get(const struct vfio_pci_info *info)
 {
 	struct spdk_pci_device *dev;
 	char path[128];
@@ -448,7 +448,7 @@ static struct spdk_pci_device *pci_device_get(const struct ioat_pci_info *info)
 
 int spdk_ioat_probe(void *cb_ctx, spdk_ioat_probe_cb probe_cb, spdk_ioat_attach_cb attach_cb)
 {
-	struct ioat_pci_info *infos;
+	struct vfio_pci_info *infos;
 	unsigned int n;
 	int ret = 0;
 
@@ -464,7 +464,7 @@ int spdk_ioat_probe(void *cb_ctx, spdk_ioat_probe_cb probe_cb, spdk_ioat_attach_
 	if (n > MAX_SCAN)
 		n = MAX_SCAN;
 	for (unsigned int i = 0; i < n; i++) {
-		const struct ioat_pci_info *info = &infos[i];
+		const struct vfio_pci_info *info = &infos[i];
 		struct ioat_chan_opts opts = {.ring_size = SPDK_RING_SIZE};
 		struct spdk_pci_device *dev;
 		struct spdk_ioat_chan *chan = NULL;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * SPDK-compatible DMA memory: spdk_mem_register()/unregister(), spdk_vtophys() and the
- * spdk_*malloc() family, over the I/OAT driver's process-wide IOMMU mappings (ioat_dma_map()).
+ * spdk_*malloc() family, over the process-wide IOMMU mappings of the VFIO layer (vfio_dma_map()).
  *
  * One table, sorted by address, lists every range this layer mapped: user registrations and
  * allocations. It gives the extent of each translation (so that an operation crossing two
  * registrations is split where the IOVAs stop being contiguous) and enforces SPDK's rules on
- * overlaps; the IOVAs themselves come from ioat_dma_translate().
+ * overlaps; the IOVAs themselves come from vfio_dma_translate().
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "ioat_drv.h"
 #include "spdk_priv.h"
+#include "vfio.h"
 
 #define SZ_2M      (2ull << 20)
 #define MASK_2M    (SZ_2M - 1)
@@ -36,7 +36,7 @@ enum region_kind {
 struct region {
 	uintptr_t start;
 	size_t len;
-	uint64_t iova; /* of start, as ioat_dma_map() gave it */
+	uint64_t iova; /* of start, as vfio_dma_map() gave it */
 	enum region_kind kind;
 	bool hugetlb;
 	size_t req_size; /* REGION_ALLOC: the size asked for (spdk_realloc copies that much) */
@@ -121,7 +121,7 @@ int dcspdk_mem_translate(const void *vaddr, uint64_t want, uint64_t *iova, uint6
 	r = spdk_region_find(a);
 	if (r && r->start + r->len - a < span)
 		span = r->start + r->len - a;
-	rc = ioat_dma_translate(vaddr, span, iova, &span);
+	rc = vfio_dma_translate(vaddr, span, iova, &span);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc)
 		return -EFAULT;
@@ -163,7 +163,7 @@ int spdk_mem_register(void *vaddr, size_t len)
 		                  vaddr, len);
 		goto out;
 	}
-	rc = ioat_dma_map(vaddr, len, &iova);
+	rc = vfio_dma_map(vaddr, len, &iova);
 	if (rc) {
 		char why[200];
 
@@ -176,7 +176,7 @@ int spdk_mem_register(void *vaddr, size_t len)
 	r.iova = iova;
 	rc = region_insert(&r);
 	if (rc) {
-		ioat_dma_unmap(vaddr, len, iova);
+		vfio_dma_unmap(vaddr, len, iova);
 		rc = dcspdk_error(rc, "spdk_mem_register: out of memory");
 	}
 out:
@@ -236,7 +236,7 @@ int spdk_mem_unregister(void *vaddr, size_t len)
 	i = region_search(a);
 	while (i < nr_regions && regions[i].start < end) {
 		r = &regions[i];
-		rc = ioat_dma_unmap((void *)r->start, r->len, r->iova);
+		rc = vfio_dma_unmap((void *)r->start, r->len, r->iova);
 		if (rc) {
 			rc = dcspdk_error(rc, "spdk_mem_unregister: unmapping %p-%p failed: %s",
 			                  (void *)r->start, (void *)(r->start + r->len),
@@ -309,7 +309,7 @@ static void *dma_alloc(size_t size, size_t align, uint64_t *phys_addr)
 	r.start = (uintptr_t)p;
 
 	pthread_rwlock_wrlock(&mem_lock);
-	rc = ioat_dma_map(p, r.len, &iova);
+	rc = vfio_dma_map(p, r.len, &iova);
 	if (rc) {
 		pthread_rwlock_unlock(&mem_lock);
 		dcspdk_error(rc, "spdk malloc: mapping %zu bytes for DMA failed: %s", r.len,
@@ -322,7 +322,7 @@ static void *dma_alloc(size_t size, size_t align, uint64_t *phys_addr)
 	rc = region_insert(&r);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc) {
-		ioat_dma_unmap(p, r.len, iova);
+		vfio_dma_unmap(p, r.len, iova);
 		munmap(p, r.len);
 		errno = ENOMEM;
 		return NULL;
@@ -331,7 +331,7 @@ static void *dma_alloc(size_t size, size_t align, uint64_t *phys_addr)
 		uint64_t avail;
 
 		/* The device address (physical without an IOMMU), as spdk_vtophys() says. */
-		if (ioat_dma_translate(p, r.len, &iova, &avail))
+		if (vfio_dma_translate(p, r.len, &iova, &avail))
 			iova = r.iova;
 		*phys_addr = iova;
 	}
@@ -356,7 +356,7 @@ static void dma_release(void *buf, bool dma_api)
 	}
 	r = *found;
 	region_remove(found);
-	rc = ioat_dma_unmap(buf, r.len, r.iova);
+	rc = vfio_dma_unmap(buf, r.len, r.iova);
 	pthread_rwlock_unlock(&mem_lock);
 	if (rc)
 		dcspdk_error(rc, "freeing %p: unmapping it for DMA failed: %s", buf,
