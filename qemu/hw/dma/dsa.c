@@ -246,9 +246,11 @@ static bool dsa_write(DSAState *s, uint64_t addr, const void *buf, uint32_t len)
 }
 
 /*
- * The first page of [addr, addr + len) that cannot be accessed, or addr + len.
- * Only translations are checked: guest memory is neither read nor written
- * (a write probe that rewrote a byte could undo a vCPU's store to it).
+ * The first page of [addr, addr + len) that cannot be accessed. Only
+ * translations are checked: guest memory is neither read nor written (a write
+ * probe that rewrote a byte could undo a vCPU's store to it). When every page
+ * translates, the access failed elsewhere (MMIO that refused it): addr, so
+ * that bytes_completed never counts what may not have been done.
  */
 static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool write)
 {
@@ -265,7 +267,7 @@ static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool wr
 		}
 		a += n;
 	}
-	return end;
+	return addr;
 }
 
 /*
@@ -662,7 +664,7 @@ static bool dsa_has_work(DSAState *s)
 	return false;
 }
 
-/* Work for at most bytes of data; returns true if work is left. */
+/* One MSI for each vector that completions asked for since the last flush. */
 static void dsa_flush_irqs(DSAState *s)
 {
 	while (s->irq_pending) {
@@ -673,6 +675,7 @@ static void dsa_flush_irqs(DSAState *s)
 	}
 }
 
+/* Work for at most bytes of data; returns true if work is left. */
 static bool dsa_process(DSAState *s, uint64_t bytes)
 {
 	bool ok;
@@ -781,6 +784,14 @@ static void dsa_bh(void *opaque)
 	}
 }
 
+/* The pause after busy slices is over: go on in the (guarded) bottom half. */
+static void dsa_yield_done(void *opaque)
+{
+	DSAState *s = opaque;
+
+	qemu_bh_schedule(s->bh);
+}
+
 /*
  * Work done in the portal write itself signals its completions from the
  * bottom half unless inline-irq is set: the submitting vCPU goes on
@@ -840,8 +851,8 @@ static MemTxResult dsa_portal_write(void *opaque, hwaddr addr, uint64_t val, uns
 	unsigned off = addr & (DSA_DESC_SIZE - 1);
 
 	if (s->in_dma) {
-		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA write to its own portal ignored\n");
-		return MEMTX_OK;
+		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA write to its own portal refused\n");
+		return MEMTX_ERROR;
 	}
 	if (!attrs.direct_store64) {
 		qemu_log_mask(LOG_GUEST_ERROR, "dsa: portal write of %u bytes at 0x%" HWADDR_PRIx
@@ -870,8 +881,10 @@ static MemTxResult dsa_portal_write(void *opaque, hwaddr addr, uint64_t val, uns
 static MemTxResult dsa_portal_read(void *opaque, hwaddr addr, uint64_t *val, unsigned size,
 				   MemTxAttrs attrs)
 {
+	DSAState *s = opaque;
+
 	*val = 0;
-	return MEMTX_OK;
+	return s->in_dma ? MEMTX_ERROR : MEMTX_OK;
 }
 
 static const MemoryRegionOps dsa_portal_ops = {
@@ -1016,9 +1029,26 @@ static uint32_t cmd_enable_wq(DSAState *s, uint32_t n)
 	if (DSA_GET(DSA_WQCFG_MAX_BATCH_LOG2, q->cfg[DSA_WQCFG_DW_LIMITS]) > s->max_batch_log2) {
 		return DSA_CMDERR_ENWQ_MAX_BATCH;
 	}
-	/* slots: the WQs before this one keep theirs (sizes checked at device enable) */
-	for (i = 0; i < n; i++) {
-		base += DSA_GET(DSA_WQCFG_SIZE, s->wq[i].cfg[DSA_WQCFG_DW_SIZE]);
+	/*
+	 * Slots: the first free range of the store. Not where the sizes of the
+	 * WQs before this one say: a disabled WQ's size can change while the
+	 * device is enabled, and enabled WQs keep the slots they have.
+	 */
+	for (;;) {
+		uint32_t next = base;
+
+		for (i = 0; i < s->num_wqs; i++) {
+			DSAWQ *o = &s->wq[i];
+
+			if (o->enabled && o->base < base + size && base < o->base + o->size) {
+				next = MAX(next, o->base + o->size);
+			}
+		}
+		if (next == base || next + size > s->total_wq_size) {
+			base = next;
+			break;
+		}
+		base = next;
 	}
 	if (base + size > s->total_wq_size) {
 		return DSA_CMDERR_ENWQ_SIZE;
@@ -1304,39 +1334,49 @@ static void dsa_write32(DSAState *s, hwaddr a, uint32_t v)
 		      HWADDR_PRIx "\n", v, a);
 }
 
-static uint64_t dsa_mmio_read(void *opaque, hwaddr addr, unsigned size)
+/*
+ * The device's own DMA to its registers or portals fails (the descriptor gets
+ * a page fault, a record SWERR), wherever the work runs: in the portal write
+ * and the bottom half QEMU's re-entrancy guard refuses it before it gets here.
+ */
+static MemTxResult dsa_mmio_read(void *opaque, hwaddr addr, uint64_t *val, unsigned size,
+				 MemTxAttrs attrs)
 {
 	DSAState *s = opaque;
 	uint64_t v;
 
 	if (s->in_dma) {
-		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA read of its own registers\n");
-		return 0;
+		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA read of its own registers refused\n");
+		*val = 0;
+		return MEMTX_ERROR;
 	}
 	v = dsa_read32(s, addr);
 	if (size == 8) {
 		v |= (uint64_t)dsa_read32(s, addr + 4) << 32;
 	}
-	return v;
+	*val = v;
+	return MEMTX_OK;
 }
 
-static void dsa_mmio_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+static MemTxResult dsa_mmio_write(void *opaque, hwaddr addr, uint64_t val, unsigned size,
+				  MemTxAttrs attrs)
 {
 	DSAState *s = opaque;
 
 	if (s->in_dma) {
-		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA write to its own registers ignored\n");
-		return;
+		qemu_log_mask(LOG_GUEST_ERROR, "dsa: DMA write to its own registers refused\n");
+		return MEMTX_ERROR;
 	}
 	dsa_write32(s, addr, val);
 	if (size == 8) {
 		dsa_write32(s, addr + 4, val >> 32);
 	}
+	return MEMTX_OK;
 }
 
 static const MemoryRegionOps dsa_mmio_ops = {
-	.read = dsa_mmio_read,
-	.write = dsa_mmio_write,
+	.read_with_attrs = dsa_mmio_read,
+	.write_with_attrs = dsa_mmio_write,
 	.endianness = DEVICE_LITTLE_ENDIAN,
 	.valid = { .min_access_size = 4, .max_access_size = 8 },
 	.impl = { .min_access_size = 4, .max_access_size = 8 },
@@ -1359,6 +1399,7 @@ static void dsa_reset(DeviceState *dev)
 	s->cmd_pending = false;
 	memset(s->swerr, 0, sizeof(s->swerr));
 	s->asm_next = 0;
+	s->irq_pending = 0;
 }
 
 static int dsa_post_load(void *opaque, int version_id)
@@ -1454,8 +1495,9 @@ static void dsa_realize(PCIDevice *pdev, Error **errp)
 	s->store = g_malloc0(s->store_bytes);
 	s->bounce = g_malloc(DSA_BOUNCE_SIZE);
 	s->bounce2 = g_malloc(DSA_BOUNCE_SIZE);
-	s->bh = qemu_bh_new(dsa_bh, s);
-	s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dsa_bh, s);
+	/* the bottom half's DMA cannot reach the device's own regions (as in MMIO) */
+	s->bh = qemu_bh_new_guarded(dsa_bh, s, &DEVICE(s)->mem_reentrancy_guard);
+	s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, dsa_yield_done, s);
 	s->vmstate_change = qemu_add_vm_change_state_handler(dsa_vm_state_change, s);
 	s->state = DSA_STATE_DISABLED;
 }
