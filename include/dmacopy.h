@@ -7,6 +7,8 @@
  *   "cpu"            multi-threaded, vectorised CPU copy (always available; the default without DMA
  *                    hardware, and the baseline every DMA engine is measured against)
  *   "kernel[:CHAN]"  any Linux dmaengine DMA_MEMCPY channel through dmacopy.ko (/dev/dmacopy)
+ *   "dsa[:PCI_ADDR]" an Intel DSA work queue driven from user space through VFIO (MOVDIR64B, polled,
+ *                    no syscall); no address: the first usable function
  *   "ioat:PCI_ADDR"  an Intel I/OAT channel driven from user space through VFIO (polled, no syscall)
  *   "auto"           the best available engine; dmacopy_engine_selection() says what it chose and why
  *                    each other engine was not usable
@@ -73,7 +75,8 @@ struct dmacopy_engine_opts {
 
 /**
  * Open an engine from a spec string: "auto", "cpu", "kernel", "kernel:CHANNEL" (e.g.
- * "kernel:dma0chan0"), "ioat:PCI_ADDR" (e.g. "ioat:0000:00:04.0"). NULL means "auto".
+ * "kernel:dma0chan0"), "dsa", "dsa:PCI_ADDR", "ioat:PCI_ADDR" (e.g. "ioat:0000:00:04.0"). NULL means
+ * "auto".
  * The DMACOPY_ENGINE environment variable, when set, replaces "auto".
  *
  * Returns 0 and stores the engine in *engine, or a negative errno:
@@ -89,7 +92,7 @@ int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
  */
 int dmacopy_engine_close(struct dmacopy_engine *engine);
 
-/** The engine's kind ("cpu", "kernel", "ioat") and a specific name (e.g. "kernel:dma0chan0"). */
+/** The engine's kind ("cpu", "kernel", "dsa", "ioat") and a specific name (e.g. "kernel:dma0chan0"). */
 const char *dmacopy_engine_kind(const struct dmacopy_engine *engine);
 const char *dmacopy_engine_name(const struct dmacopy_engine *engine);
 
@@ -101,7 +104,7 @@ const char *dmacopy_engine_selection(const struct dmacopy_engine *engine);
 
 /** One row of dmacopy_probe(): an engine kind and whether it can be opened here. */
 struct dmacopy_engine_status {
-	char kind[16];         /**< "cpu", "kernel", "ioat" */
+	char kind[16];         /**< "cpu", "kernel", "dsa", "ioat" */
 	char spec[64];         /**< a spec string that opens it, e.g. "ioat:0000:00:04.0" */
 	int available;         /**< 1 if dmacopy_engine_open(spec) is expected to succeed */
 	int error;             /**< 0, or the -errno opening it would return */

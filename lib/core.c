@@ -19,6 +19,7 @@
 
 static const struct engine_ops *const engine_kinds[] = {
 	&engine_kernel_ops,
+	&engine_dsa_ops,
 	&engine_ioat_ops,
 	&engine_cpu_ops,
 };
@@ -301,8 +302,8 @@ int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
 		ops = kind_lookup(spec, klen);
 		if (!ops) {
 			ret = lib_error(-EINVAL,
-				   "unknown engine '%.*s' in spec '%s'; use auto, cpu, kernel[:CHANNEL] "
-				   "or ioat:PCI_ADDR",
+				   "unknown engine '%.*s' in spec '%s'; use auto, cpu, kernel[:CHANNEL], "
+				   "dsa[:PCI_ADDR] or ioat:PCI_ADDR",
 				   (int)klen, spec, spec);
 		} else if (colon && !colon[1]) {
 			ret = lib_error(-EINVAL, "engine spec '%s' ends with ':'; name a channel or device, "

@@ -131,6 +131,7 @@ struct dmacopy_engine {
 
 /* Engine kinds compiled into the library, in "auto" preference order (cpu last). */
 extern const struct engine_ops engine_kernel_ops;
+extern const struct engine_ops engine_dsa_ops;
 extern const struct engine_ops engine_ioat_ops;
 extern const struct engine_ops engine_cpu_ops;
 

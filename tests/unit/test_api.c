@@ -38,6 +38,7 @@ static void test_open_specs(void **state)
 	struct dmacopy_engine *e = (struct dmacopy_engine *)&e;
 	struct dmacopy_engine_opts opts = { 0 };
 	struct dmacopy_caps caps;
+	int ret;
 
 	(void)state;
 	assert_int_equal(dmacopy_engine_open(NULL, "cpu", NULL), -EINVAL);
@@ -51,6 +52,12 @@ static void test_open_specs(void **state)
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:zzz", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:00:04", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:20.0", NULL), -EINVAL);
+	/* no such function anywhere; -ENOTSUP first on a CPU without MOVDIR64B */
+	ret = dmacopy_engine_open(&e, "dsa:0000:ff:1f.7", NULL);
+	assert_true(ret == -ENODEV || ret == -ENOTSUP);
+	assert_int_equal(dmacopy_engine_open(&e, "dsa:zzz", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "dsa:0000:00:04", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "dsa:", NULL), -EINVAL);
 	opts.reserved[3] = 1;
 	assert_int_equal(dmacopy_engine_open(&e, "cpu", &opts), -EINVAL);
 	opts.reserved[3] = 0;

@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The user-space DSA driver (dsa_drv.h): configuration through BAR0 and submission through the
+ * portals of BAR2, polled, no interrupts. The sequence is the one DPDK's idxd PCI driver uses:
+ * reset the device, put WQ 0 and engine 0 in group 0, give WQ 0 every descriptor slot of WQCAP
+ * as a dedicated WQ, enable the device, enable the WQ.
+ *
+ * Slots: ring_size (= the WQ size) descriptors and as many 32-byte completion records, in one DMA
+ * mapping. Three free-running counters describe them:
+ *
+ *   tail <= submitted <= head      [tail, submitted) in the device, [submitted, head) built
+ *
+ * head - tail <= ring_size, so the WQ never holds more than its size: a dedicated WQ silently
+ * drops a descriptor that does not fit (MOVDIR64B has no status). Each descriptor asks for a
+ * completion record (CRAV | RCR), whose status byte the device writes last; slots retire in order.
+ * A fenced operation is submitted only when every earlier one has finished (DSA_FLAG_FENCE orders
+ * descriptors inside a batch only).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "dmacopy/dsa_spec.h"
+#include "dsa_drv.h"
+#include "internal.h"
+
+#define HUGE_2M (2ul << 20)
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << 26)
+#endif
+
+#define MAX_SLOTS 4096u
+#define CMD_TIMEOUT_NS (1000 * 1000000LL)
+#define STALL_TIMEOUT_NS (10 * 1000000000LL)
+#define SLOT_LAST 0x1u
+#define SLOT_FENCE 0x2u
+
+static const struct vfio_pci_id dsa_pci_ids[] = {
+	{ 0x8086, { 0x0b25, 0x0b25 } }, /* Sapphire Rapids */
+};
+
+const struct vfio_pci_driver dsa_pci_driver = {
+	.name = "DSA",
+	.family = "Intel DSA",
+	.ids = dsa_pci_ids,
+	.nids = sizeof(dsa_pci_ids) / sizeof(dsa_pci_ids[0]),
+};
+
+unsigned int dsa_pci_scan(struct vfio_pci_info *out, unsigned int max)
+{
+	return vfio_pci_scan(dsa_pci_ids, dsa_pci_driver.nids, out, max);
+}
+
+bool dsa_cpu_has_movdir64b(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return c & (1u << 28);
+#else
+	return false;
+#endif
+}
+
+struct slot {
+	dsa_done_fn fn;
+	void *arg;
+	uint32_t flags;
+};
+
+struct dsa_dev {
+	char bdf[32];
+	struct vfio_dev dev;
+	void *bar0;
+	size_t bar0_len;
+	void *portal;
+	uint64_t gencap, wqcap, grpcap, engcap, opcap0;
+	uint32_t version;
+	uint32_t grpcfg_off, wqcfg_off, wqcfg_stride;
+	uint32_t max_xfer_shift, max_batch_shift;
+
+	void *dma; /* descriptors, then completion records */
+	size_t dma_len;
+	uint64_t map_iova;
+	struct dsa_desc *descs;
+	volatile struct dsa_completion *comps;
+	uint64_t comp_iova;
+	struct slot *slots;
+	uint32_t ring_size;
+
+	uint32_t head, submitted, tail;
+	uint32_t outstanding; /* operations built, not finished */
+	int op_status;        /* the first failure among the pieces of the retiring operation */
+	unsigned int op_error;
+	long long progress_ns;
+	bool dead;
+};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dsa_dev *open_devs[64];
+
+/* ---- registers ------------------------------------------------------------------------------- */
+
+static uint32_t rd32(const struct dsa_dev *d, uint32_t off)
+{
+	return *(volatile uint32_t *)((char *)d->bar0 + off);
+}
+
+static uint64_t rd64(const struct dsa_dev *d, uint32_t off)
+{
+	return *(volatile uint64_t *)((char *)d->bar0 + off);
+}
+
+static void wr32(struct dsa_dev *d, uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)((char *)d->bar0 + off) = v;
+}
+
+static void wr64(struct dsa_dev *d, uint32_t off, uint64_t v)
+{
+	*(volatile uint64_t *)((char *)d->bar0 + off) = v;
+}
+
+static const char *cmd_name(uint32_t code)
+{
+	switch (code) {
+	case DSA_CMD_ENABLE_DEVICE:
+		return "ENABLE_DEVICE";
+	case DSA_CMD_DISABLE_DEVICE:
+		return "DISABLE_DEVICE";
+	case DSA_CMD_RESET_DEVICE:
+		return "RESET_DEVICE";
+	case DSA_CMD_ENABLE_WQ:
+		return "ENABLE_WQ";
+	case DSA_CMD_DISABLE_WQ:
+		return "DISABLE_WQ";
+	default:
+		return "command";
+	}
+}
+
+static const char *cmderr_str(uint32_t err)
+{
+	switch (err) {
+	case DSA_CMDERR_BAD_CMD:
+		return "unknown or unsupported command";
+	case DSA_CMDERR_BAD_WQ:
+		return "WQ index out of range";
+	case DSA_CMDERR_HW:
+		return "hardware error";
+	case DSA_CMDERR_ENDEV_ENABLED:
+		return "the device is already enabled";
+	case DSA_CMDERR_ENDEV_CONFIG:
+		return "configuration error";
+	case DSA_CMDERR_ENDEV_BUS_MASTER:
+		return "bus mastering is off";
+	case DSA_CMDERR_ENDEV_PASID:
+		return "bad PASID setting";
+	case DSA_CMDERR_ENDEV_WQ_SIZES:
+		return "the WQ sizes exceed WQCAP's total";
+	case DSA_CMDERR_ENDEV_GRP_CONFIG:
+	case DSA_CMDERR_ENDEV_GRP_CONFIG2:
+	case DSA_CMDERR_ENDEV_GRP_CONFIG3:
+	case DSA_CMDERR_ENDEV_GRP_CONFIG4:
+		return "the group tables are inconsistent (a WQ in no or several groups, an engine "
+		       "in several groups, or a group with WQs and no engine)";
+	case DSA_CMDERR_ENWQ_DEV_DISABLED:
+		return "the device is not enabled";
+	case DSA_CMDERR_ENWQ_ENABLED:
+		return "the WQ is already enabled";
+	case DSA_CMDERR_ENWQ_SIZE:
+		return "WQ size 0 or too big";
+	case DSA_CMDERR_ENWQ_PRIORITY:
+		return "bad WQ priority";
+	case DSA_CMDERR_ENWQ_MODE:
+		return "WQ mode not supported";
+	case DSA_CMDERR_ENWQ_BOF:
+		return "block on fault not supported";
+	case DSA_CMDERR_ENWQ_PASID:
+		return "bad WQ PASID setting";
+	case DSA_CMDERR_ENWQ_MAX_BATCH:
+		return "WQ maximum batch size above GENCAP's";
+	case DSA_CMDERR_ENWQ_MAX_XFER:
+		return "WQ maximum transfer size above GENCAP's";
+	case DSA_CMDERR_DISDEV_DISABLED:
+		return "the device is not enabled";
+	case DSA_CMDERR_WQCMD_DEV_DISABLED:
+		return "the device is not enabled";
+	default:
+		return "unknown error code";
+	}
+}
+
+/* Run a command and wait for CMDSTS.ACTIVE to clear (polled). 0, or -EIO/-ETIMEDOUT/-ENODEV. */
+static int dsa_cmd(struct dsa_dev *d, uint32_t code, uint32_t operand)
+{
+	long long t0 = mono_ns();
+	uint32_t sts, err;
+
+	for (;;) {
+		sts = rd32(d, DSA_CMDSTS_OFFSET);
+		if (sts == UINT32_MAX)
+			return lib_error(-ENODEV, "DSA %s does not answer (CMDSTS reads all ones)",
+					 d->bdf);
+		if (!(sts & DSA_CMDSTS_ACTIVE))
+			break;
+		if (mono_ns() - t0 > CMD_TIMEOUT_NS)
+			return lib_error(-ETIMEDOUT, "DSA %s: an earlier command is still running",
+					 d->bdf);
+		sched_yield();
+	}
+	wr32(d, DSA_CMD_OFFSET, (uint32_t)(DSA_SET(DSA_CMD_CODE, code) |
+					    DSA_SET(DSA_CMD_OPERAND, operand)));
+	t0 = mono_ns();
+	for (;;) {
+		sts = rd32(d, DSA_CMDSTS_OFFSET);
+		if (sts == UINT32_MAX)
+			return lib_error(-ENODEV, "DSA %s stopped answering during %s", d->bdf,
+					 cmd_name(code));
+		if (!(sts & DSA_CMDSTS_ACTIVE))
+			break;
+		if (mono_ns() - t0 > CMD_TIMEOUT_NS)
+			return lib_error(-ETIMEDOUT, "DSA %s: %s did not finish within %lld ms", d->bdf,
+					 cmd_name(code), CMD_TIMEOUT_NS / 1000000);
+		sched_yield();
+	}
+	err = (uint32_t)DSA_GET(DSA_CMDSTS_ERR, sts);
+	if (err)
+		return lib_error(-EIO, "DSA %s: %s(%#x) failed with CMDSTS error %#x: %s", d->bdf,
+				 cmd_name(code), operand, err, cmderr_str(err));
+	return 0;
+}
+
+/* ---- open and configuration ------------------------------------------------------------------ */
+
+static void unregister_open(struct dsa_dev *d)
+{
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
+		if (open_devs[i] == d)
+			open_devs[i] = NULL;
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
+static int register_open(struct dsa_dev *d)
+{
+	size_t i, free_i = SIZE_MAX;
+	int ret = 0;
+
+	pthread_mutex_lock(&open_lock);
+	for (i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
+		if (!open_devs[i]) {
+			if (free_i == SIZE_MAX)
+				free_i = i;
+		} else if (!strcmp(open_devs[i]->bdf, d->bdf)) {
+			ret = lib_error(-EBUSY, "DSA %s is already open in this process", d->bdf);
+			break;
+		}
+	}
+	if (!ret && free_i == SIZE_MAX)
+		ret = lib_error(-EMFILE, "too many DSA functions open in this process");
+	if (!ret)
+		open_devs[free_i] = d;
+	pthread_mutex_unlock(&open_lock);
+	return ret;
+}
+
+static int map_bars(struct dsa_dev *d)
+{
+	uint64_t off, size;
+	uint32_t flags;
+	int ret = vfio_dev_region(&d->dev, DSA_BAR_REGS, &off, &size, &flags);
+
+	if (ret)
+		return ret;
+	if (size < 0x1000)
+		return lib_error(-ENODEV, "DSA %s: BAR0 is %llu bytes", d->bdf,
+				 (unsigned long long)size);
+	d->bar0_len = size > DSA_BAR0_SIZE ? DSA_BAR0_SIZE : (size_t)size;
+	ret = vfio_dev_map_bar(&d->dev, DSA_BAR_REGS, d->bar0_len, &d->bar0);
+	if (ret) {
+		d->bar0 = NULL;
+		return ret;
+	}
+	/* WQ 0's unlimited portal: the first page of BAR2. */
+	ret = vfio_dev_map_bar(&d->dev, DSA_BAR_PORTALS, DSA_PORTAL_SIZE, &d->portal);
+	if (ret)
+		d->portal = NULL;
+	return ret;
+}
+
+static int identify(struct dsa_dev *d)
+{
+	uint64_t offsets;
+	uint32_t total;
+
+	d->version = rd32(d, DSA_VERSION_OFFSET);
+	if (d->version == UINT32_MAX)
+		return lib_error(-ENODEV, "DSA %s does not answer (VERSION reads all ones)", d->bdf);
+	d->gencap = rd64(d, DSA_GENCAP_OFFSET);
+	d->wqcap = rd64(d, DSA_WQCAP_OFFSET);
+	d->grpcap = rd64(d, DSA_GRPCAP_OFFSET);
+	d->engcap = rd64(d, DSA_ENGCAP_OFFSET);
+	d->opcap0 = rd64(d, DSA_OPCAP_OFFSET);
+	offsets = rd64(d, DSA_OFFSETS_OFFSET);
+	d->grpcfg_off = (uint32_t)DSA_GET(DSA_OFFSETS_GRPCFG, offsets) * DSA_TABLE_UNIT;
+	d->wqcfg_off = (uint32_t)DSA_GET(DSA_OFFSETS_WQCFG, offsets) * DSA_TABLE_UNIT;
+	d->wqcfg_stride = DSA_WQCFG_ENTRY_SIZE((uint32_t)DSA_GET(DSA_WQCAP_WQCFG_SIZE, d->wqcap));
+	total = (uint32_t)DSA_GET(DSA_WQCAP_TOTAL_SIZE, d->wqcap);
+	if (!(d->gencap & DSA_GENCAP_CONFIG_EN))
+		return lib_error(-ENOTSUP, "DSA %s: its configuration is not writable (GENCAP "
+				 "configuration support clear; a virtual function?)", d->bdf);
+	if (!(d->wqcap & DSA_WQCAP_DEDICATED))
+		return lib_error(-ENOTSUP, "DSA %s has no dedicated WQs (WQCAP %#llx); MOVDIR64B "
+				 "submission needs one", d->bdf, (unsigned long long)d->wqcap);
+	if (!DSA_GET(DSA_WQCAP_NUM_WQS, d->wqcap) || !DSA_GET(DSA_GRPCAP_NUM_GROUPS, d->grpcap) ||
+	    !DSA_GET(DSA_ENGCAP_NUM_ENGINES, d->engcap) || !total)
+		return lib_error(-ENODEV, "DSA %s reports no WQ, group, engine or WQ slot (WQCAP "
+				 "%#llx, GRPCAP %#llx, ENGCAP %#llx)", d->bdf,
+				 (unsigned long long)d->wqcap, (unsigned long long)d->grpcap,
+				 (unsigned long long)d->engcap);
+	if (!(d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMMOVE)) || !(d->opcap0 & DSA_OPCAP_BIT(DSA_OP_NOOP)))
+		return lib_error(-ENOTSUP, "DSA %s does not support MEMMOVE (OPCAP %#llx)", d->bdf,
+				 (unsigned long long)d->opcap0);
+	if (!d->grpcfg_off || !d->wqcfg_off || d->grpcfg_off + DSA_GRPCFG_SIZE > d->bar0_len ||
+	    d->wqcfg_off + d->wqcfg_stride > d->bar0_len)
+		return lib_error(-ENODEV, "DSA %s: table offsets outside BAR0 (OFFSETS %#llx)",
+				 d->bdf, (unsigned long long)offsets);
+	d->max_xfer_shift = (uint32_t)DSA_GET(DSA_GENCAP_MAX_XFER_LOG2, d->gencap);
+	d->max_batch_shift = (uint32_t)DSA_GET(DSA_GENCAP_MAX_BATCH_LOG2, d->gencap);
+	if (d->max_xfer_shift < 12 || d->max_xfer_shift > DSA_MAX_XFER_LOG2)
+		return lib_error(-ENODEV, "DSA %s reports a maximum transfer of 2^%u bytes", d->bdf,
+				 d->max_xfer_shift);
+	d->ring_size = total > MAX_SLOTS ? MAX_SLOTS : total;
+	return 0;
+}
+
+/* Group 0 = WQ 0 + engine 0; WQ 0 dedicated with every slot; then enable device and WQ. */
+static int configure(struct dsa_dev *d)
+{
+	uint32_t wq = d->wqcfg_off, g = d->grpcfg_off, st;
+	int ret;
+
+	if (DSA_GET(DSA_GENSTATS_STATE, rd32(d, DSA_GENSTATS_OFFSET)) != DSA_STATE_DISABLED)
+		return lib_error(-EIO, "DSA %s is still enabled after RESET_DEVICE (GENSTATS %#x)",
+				 d->bdf, rd32(d, DSA_GENSTATS_OFFSET));
+	for (unsigned int i = 0; i < 4; i++)
+		wr64(d, g + DSA_GRPCFG_WQS_OFFSET + 8 * i, i ? 0 : 1);
+	wr64(d, g + DSA_GRPCFG_ENGINES_OFFSET, 1);
+	wr64(d, g + DSA_GRPCFG_FLAGS_OFFSET, 0);
+
+	for (unsigned int i = 0; i < 8; i++)
+		if (i != DSA_WQCFG_DW_STATUS)
+			wr32(d, wq + 4 * i, 0);
+	wr32(d, wq + 4 * DSA_WQCFG_DW_SIZE, (uint32_t)DSA_SET(DSA_WQCFG_SIZE, d->ring_size));
+	wr32(d, wq + 4 * DSA_WQCFG_DW_MODE,
+	     DSA_WQCFG_DEDICATED | (uint32_t)DSA_SET(DSA_WQCFG_PRIORITY, 1));
+	wr32(d, wq + 4 * DSA_WQCFG_DW_LIMITS,
+	     (uint32_t)(DSA_SET(DSA_WQCFG_MAX_XFER_LOG2, d->max_xfer_shift) |
+			DSA_SET(DSA_WQCFG_MAX_BATCH_LOG2, d->max_batch_shift)));
+	if (DSA_GET(DSA_WQCFG_SIZE, rd32(d, wq + 4 * DSA_WQCFG_DW_SIZE)) != d->ring_size)
+		return lib_error(-EIO, "DSA %s: the WQ configuration did not take (WQCFG size reads "
+				 "%u, wrote %u)", d->bdf, rd32(d, wq) & 0xffff, d->ring_size);
+
+	ret = dsa_cmd(d, DSA_CMD_ENABLE_DEVICE, 0);
+	if (ret)
+		return ret;
+	ret = dsa_cmd(d, DSA_CMD_ENABLE_WQ, 0);
+	if (ret)
+		return ret;
+	st = rd32(d, wq + 4 * DSA_WQCFG_DW_STATUS);
+	if (DSA_GET(DSA_WQCFG_STATE, st) != DSA_WQ_STATE_ENABLED)
+		return lib_error(-EIO, "DSA %s: WQ 0 is not enabled after ENABLE_WQ (WQCFG status "
+				 "%#x)", d->bdf, st);
+	return 0;
+}
+
+static int alloc_slots(struct dsa_dev *d)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t desc_bytes = (size_t)d->ring_size * DSA_DESC_SIZE;
+	size_t bytes = desc_bytes + (size_t)d->ring_size * DSA_COMPL_SIZE;
+	int mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, ret;
+	uint64_t iova, avail;
+	bool huge;
+
+	d->slots = calloc(d->ring_size, sizeof(*d->slots));
+	if (!d->slots)
+		return lib_error(-ENOMEM, "cannot allocate %u slots", d->ring_size);
+	d->dma_len = (bytes + (size_t)ps - 1) & ~((size_t)ps - 1);
+	huge = vfio_dma_physical();
+	if (huge) {
+		d->dma_len = (d->dma_len + HUGE_2M - 1) & ~(HUGE_2M - 1);
+		mflags |= MAP_HUGETLB | MAP_HUGE_2MB;
+	}
+	d->dma = mmap(NULL, d->dma_len, PROT_READ | PROT_WRITE, mflags, -1, 0);
+	if (d->dma == MAP_FAILED) {
+		d->dma = NULL;
+		if (huge)
+			return lib_error(-ENOMEM, "DSA %s: no free 2 MiB hugepage for the completion "
+					 "records; without an IOMMU they must be physically "
+					 "contiguous (echo N > /proc/sys/vm/nr_hugepages)", d->bdf);
+		return lib_error(-ENOMEM, "cannot allocate the descriptor slots (%zu bytes)",
+				 d->dma_len);
+	}
+	ret = vfio_dma_map(d->dma, d->dma_len, &d->map_iova);
+	if (ret) {
+		munmap(d->dma, d->dma_len);
+		d->dma = NULL;
+		return ret;
+	}
+	ret = vfio_dma_translate(d->dma, bytes, &iova, &avail);
+	if (!ret && avail < bytes)
+		ret = lib_error(-EFAULT, "DSA %s: the completion records are not contiguous for the "
+				"device", d->bdf);
+	if (ret) {
+		vfio_dma_unmap(d->dma, d->dma_len, d->map_iova);
+		munmap(d->dma, d->dma_len);
+		d->dma = NULL;
+		return ret;
+	}
+	d->descs = d->dma;
+	d->comps = (volatile struct dsa_completion *)((char *)d->dma + desc_bytes);
+	d->comp_iova = iova + desc_bytes;
+	return 0;
+}
+
+static void dev_free(struct dsa_dev *d)
+{
+	if (d->dma) {
+		vfio_dma_unmap(d->dma, d->dma_len, d->map_iova);
+		munmap(d->dma, d->dma_len);
+	}
+	if (d->portal)
+		munmap(d->portal, DSA_PORTAL_SIZE);
+	if (d->bar0)
+		munmap(d->bar0, d->bar0_len);
+	vfio_dev_close(&d->dev);
+	unregister_open(d);
+	free(d->slots);
+	free(d);
+}
+
+int dsa_dev_open(const char *bdf, struct dsa_dev **out)
+{
+	struct dsa_dev *d;
+	int ret;
+
+	*out = NULL;
+	if (!dsa_cpu_has_movdir64b())
+		return lib_error(-ENOTSUP, "this CPU lacks MOVDIR64B (CPUID.(7,0):ECX bit 28), which "
+				 "submitting to a dedicated DSA work queue needs");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return lib_error(-ENOMEM, "cannot allocate the device");
+	d->dev.fd = -1;
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	ret = register_open(d);
+	if (ret) {
+		free(d);
+		return ret;
+	}
+	ret = vfio_dev_open(&d->dev, &dsa_pci_driver, bdf);
+	if (!ret)
+		ret = map_bars(d);
+	if (!ret)
+		ret = identify(d);
+	/* Whatever a previous user left running is stopped before bus mastering is on. */
+	if (!ret)
+		ret = dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+	if (!ret)
+		ret = vfio_dev_enable_bus_master(&d->dev);
+	if (!ret)
+		ret = alloc_slots(d);
+	if (!ret)
+		ret = configure(d);
+	if (ret) {
+		if (d->bar0 && ret != -ENODEV)
+			dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+		dev_free(d);
+		return ret;
+	}
+	d->progress_ns = mono_ns();
+	*out = d;
+	return 0;
+}
+
+void dsa_dev_get_info(const struct dsa_dev *d, struct dsa_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", d->bdf);
+	info->version = d->version;
+	info->wq_size = d->ring_size;
+	info->max_xfer = 1ull << d->max_xfer_shift;
+	info->max_batch = 1u << d->max_batch_shift;
+	info->engines = (uint32_t)DSA_GET(DSA_ENGCAP_NUM_ENGINES, d->engcap);
+	info->groups = (uint32_t)DSA_GET(DSA_GRPCAP_NUM_GROUPS, d->grpcap);
+	info->wqs = (uint32_t)DSA_GET(DSA_WQCAP_NUM_WQS, d->wqcap);
+	info->iommu_group = d->dev.info.iommu_group;
+	info->numa_node = d->dev.info.numa_node;
+	info->can_fill = d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMFILL);
+}
+
+/* ---- data path ------------------------------------------------------------------------------- */
+
+static void movdir64b(void *portal, const void *desc)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* Everything written before (the cleared record, the data) first. */
+	__asm__ __volatile__("sfence" ::: "memory");
+	__asm__ __volatile__(".byte 0x66,0x0f,0x38,0xf8,0x02" : : "a"(portal), "d"(desc) : "memory");
+#else
+	(void)portal;
+	(void)desc;
+#endif
+}
+
+uint32_t dsa_descs_needed(const struct dsa_dev *d, uint64_t len)
+{
+	uint64_t n = len ? ((len - 1) >> d->max_xfer_shift) + 1 : 1;
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint32_t dsa_slots_free(const struct dsa_dev *d)
+{
+	return d->ring_size - (d->head - d->tail);
+}
+
+uint32_t dsa_ops_outstanding(const struct dsa_dev *d)
+{
+	return d->outstanding;
+}
+
+static int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
+		 uint32_t flags, dsa_done_fn fn, void *arg)
+{
+	uint32_t n = dsa_descs_needed(d, len);
+	uint64_t max = 1ull << d->max_xfer_shift, off = 0;
+
+	if (d->dead)
+		return lib_error(-ENODEV, "DSA %s is out of service", d->bdf);
+	if (n > dsa_slots_free(d))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pos = d->head % d->ring_size;
+		struct dsa_desc *desc = &d->descs[pos];
+		uint64_t piece = len - off < max ? len - off : max;
+		uint8_t dop = len ? op : DSA_OP_NOOP;
+
+		memset(desc, 0, sizeof(*desc));
+		desc->flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | ((uint32_t)dop << 24);
+		desc->compl_addr = d->comp_iova + (uint64_t)pos * DSA_COMPL_SIZE;
+		if (dop == DSA_OP_MEMMOVE) {
+			desc->src = src + off;
+			desc->dst = dst + off;
+		} else if (dop == DSA_OP_MEMFILL) {
+			unsigned int r = (unsigned int)(off % 8) * 8;
+
+			desc->pattern = r ? src >> r | src << (64 - r) : src;
+			desc->dst = dst + off;
+		}
+		desc->xfer_size = (uint32_t)piece;
+		memset((void *)&d->comps[pos], 0, sizeof(d->comps[pos]));
+		d->slots[pos] = (struct slot){
+			.fn = fn,
+			.arg = arg,
+			.flags = (i + 1 == n && !(flags & DSA_OPF_MORE) ? SLOT_LAST : 0) |
+				 (!i && (flags & DSA_OPF_FENCE) ? SLOT_FENCE : 0),
+		};
+		off += piece;
+		d->head++;
+	}
+	if (!(flags & DSA_OPF_MORE))
+		d->outstanding++;
+	return 0;
+}
+
+int dsa_build_copy(struct dsa_dev *d, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
+		   dsa_done_fn fn, void *arg)
+{
+	return build(d, DSA_OP_MEMMOVE, dst, src, len, flags, fn, arg);
+}
+
+int dsa_build_fill(struct dsa_dev *d, uint64_t dst, uint64_t pattern, uint64_t len, uint32_t flags,
+		   dsa_done_fn fn, void *arg)
+{
+	if (!(d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMFILL)))
+		return lib_error(-ENOTSUP, "DSA %s does not support MEMFILL", d->bdf);
+	return build(d, DSA_OP_MEMFILL, dst, pattern, len, flags, fn, arg);
+}
+
+void dsa_flush(struct dsa_dev *d)
+{
+	if (d->dead)
+		return;
+	while (d->submitted != d->head) {
+		uint32_t pos = d->submitted % d->ring_size;
+
+		/* A fence: everything before must have finished. */
+		if ((d->slots[pos].flags & SLOT_FENCE) && d->tail != d->submitted)
+			break;
+		if (d->tail == d->submitted)
+			d->progress_ns = mono_ns();
+		movdir64b(d->portal, &d->descs[pos]);
+		d->submitted++;
+	}
+}
+
+/* Per-operation status of a completion record's status byte. */
+static int status_of(uint8_t st, unsigned int *error)
+{
+	switch (st & DSA_COMP_STATUS_MASK) {
+	case DSA_COMP_SUCCESS:
+		*error = DMACOPY_OP_OK;
+		return 0;
+	case DSA_COMP_PAGE_FAULT_NOBOF:
+	case DSA_COMP_PAGE_FAULT_IR:
+	case DSA_COMP_TRANSLATION_FAIL:
+		*error = st & DSA_COMP_FAULT_WRITE ? DMACOPY_OP_WRITE_FAULT : DMACOPY_OP_READ_FAULT;
+		return -EIO;
+	default:
+		*error = DMACOPY_OP_CHANNEL_ERROR;
+		return -EIO;
+	}
+}
+
+/* Retire the slot at tail with status/error; runs the done function at an operation's end. */
+static int retire_one(struct dsa_dev *d, int status, unsigned int error)
+{
+	struct slot *s = &d->slots[d->tail % d->ring_size];
+
+	if (status && !d->op_status) {
+		d->op_status = status;
+		d->op_error = error;
+	}
+	d->tail++;
+	if (!(s->flags & SLOT_LAST))
+		return 0;
+	status = d->op_status;
+	error = d->op_error;
+	d->op_status = 0;
+	d->op_error = 0;
+	d->outstanding--;
+	if (s->fn)
+		s->fn(s->arg, status, error);
+	return 1;
+}
+
+/* Fail every built operation (the device is gone or stuck). */
+static int fail_all(struct dsa_dev *d, int status, unsigned int error)
+{
+	int ops = 0;
+
+	while (d->tail != d->head)
+		ops += retire_one(d, status, error);
+	d->submitted = d->head;
+	return ops;
+}
+
+int dsa_process_events(struct dsa_dev *d)
+{
+	int ops = 0;
+
+	if (d->dead)
+		return -ENODEV;
+	while (d->tail != d->submitted) {
+		uint32_t pos = d->tail % d->ring_size;
+		uint8_t st = __atomic_load_n(&d->comps[pos].status, __ATOMIC_ACQUIRE);
+		unsigned int error;
+		int status;
+
+		if (!st)
+			break;
+		status = status_of(st, &error);
+		if (status)
+			lib_error(status, "DSA %s: descriptor failed with completion status %#x "
+				  "(fault address %#llx)", d->bdf, st,
+				  (unsigned long long)d->comps[pos].fault_addr);
+		ops += retire_one(d, status, error);
+		d->progress_ns = mono_ns();
+	}
+	if (d->tail != d->submitted && mono_ns() - d->progress_ns > STALL_TIMEOUT_NS) {
+		uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);
+
+		if (gs == UINT32_MAX) {
+			lib_error(-ENODEV, "DSA %s stopped answering (registers read all ones)", d->bdf);
+			ops += fail_all(d, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+		} else {
+			lib_error(-ETIMEDOUT, "DSA %s made no progress for %lld s (GENSTATS %#x, "
+				  "SWERR %#llx); outstanding operations failed, device reset",
+				  d->bdf, STALL_TIMEOUT_NS / 1000000000LL, gs,
+				  (unsigned long long)rd64(d, DSA_SWERR_OFFSET));
+			/* Stop the device before anyone is told: the buffers are the caller's again. */
+			dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+			ops += fail_all(d, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
+		}
+		d->dead = true;
+		return ops;
+	}
+	if (d->submitted != d->head)
+		dsa_flush(d);
+	return ops;
+}
+
+void dsa_dev_close(struct dsa_dev *d)
+{
+	long long t0 = mono_ns();
+
+	if (!d)
+		return;
+	dsa_flush(d);
+	while (!d->dead && d->tail != d->head && mono_ns() - t0 < 1000000000LL) {
+		if (dsa_process_events(d) < 0)
+			break;
+		sched_yield();
+	}
+	if (!d->dead && rd32(d, DSA_GENSTATS_OFFSET) != UINT32_MAX)
+		dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+	if (d->tail != d->head)
+		fail_all(d, -ECANCELED, DMACOPY_OP_ABORTED);
+	dev_free(d);
+}

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The "dsa" engine: an Intel DSA (Data Streaming Accelerator) driven from user space through VFIO,
+ * polled, with no system call per copy (lib/dsa_dev.c, lib/vfio.c): one dedicated work queue,
+ * descriptors submitted with MOVDIR64B, completion records polled.
+ *
+ * One engine drives one PCI function (one WQ). Queues of the engine share the device:
+ * building descriptors and reading completions happen under the engine's channel lock, and each
+ * finished operation is marked in its queue's context array; a queue moves its own marked
+ * operations, in order, to its completion ring. Operations that do not fit in the descriptor ring
+ * wait in the queue and are built as the ring drains.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "dsa_drv.h"
+
+#define MAX_FUNCS 64
+#define CAP_SYS_RAWIO_BIT 17
+#define CAP_SYS_ADMIN_BIT 21
+
+struct dsa_engine {
+	struct dsa_dev *chan;
+	pthread_mutex_t lock; /* the channel */
+	struct dsa_dev_info info;
+};
+
+struct dsa_region {
+	void *map_va;   /* the page-aligned range mapped for it */
+	size_t map_len;
+	bool readonly;  /* pages the device may only read (a read-only mapping) */
+	uint64_t map_iova;
+	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
+	const struct vfio_dma_ext *ext;
+	unsigned int next;
+};
+
+struct dsa_queue;
+
+struct op_ctx {
+	struct dsa_queue *qp;
+	int32_t status;
+	uint16_t error;
+	uint8_t done;
+};
+
+struct dsa_queue {
+	struct op_ctx *ctx;
+	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
+};
+
+static void op_done(void *arg, int status, unsigned int error)
+{
+	struct op_ctx *x = arg;
+
+	x->status = status;
+	x->error = (uint16_t)error;
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+/* The pattern for a fill piece that starts off bytes into an operation filling with pattern. */
+static uint64_t fill_pattern_at(uint64_t pattern, uint64_t off)
+{
+	unsigned int r = (unsigned int)(off % 8) * 8;
+
+	return r ? pattern >> r | pattern << (64 - r) : pattern;
+}
+
+#define NO_MOVDIR64B                                                                               \
+	"this CPU lacks MOVDIR64B (CPUID.(7,0):ECX bit 28), which submitting to a dedicated DSA "  \
+	"work queue needs"
+
+/* ---- discovery and open ---------------------------------------------------------------------- */
+
+/*
+ * Why f can or cannot be opened. find_holder: also look for another process holding its group
+ * (a walk over /proc; opening finds that out by itself with -EBUSY).
+ */
+static void describe(const struct vfio_pci_info *f, bool find_holder, char *detail, size_t dlen,
+                     char *remedy, size_t rlen, int *err)
+{
+	char path[64];
+	long holder;
+	bool noiommu = false;
+
+	if (f->iommu_group >= 0)
+		noiommu = vfio_group_node(f->iommu_group, path, sizeof(path));
+	*remedy = '\0';
+	if (f->iommu_group < 0) {
+		*err = -ENXIO;
+		snprintf(detail, dlen, "DSA %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is "
+			 "off)", f->bdf, f->vendor, f->device, f->driver);
+		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
+			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
+			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
+	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
+	           (!vfio_has_cap(CAP_SYS_RAWIO_BIT) || !vfio_has_cap(CAP_SYS_ADMIN_BIT))) {
+		*err = -EPERM;
+		snprintf(detail, dlen, "DSA %s on vfio-pci in no-IOMMU mode (%s); this process "
+			 "lacks CAP_SYS_RAWIO or CAP_SYS_ADMIN", f->bdf, path);
+		snprintf(remedy, rlen, "run as root: without an IOMMU the driver opens %s "
+			 "(CAP_SYS_RAWIO) and reads physical addresses (CAP_SYS_ADMIN)", path);
+	} else if (strcmp(f->driver, "vfio-pci")) {
+		*err = -ENXIO;
+		snprintf(detail, dlen, "DSA %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
+			 "vfio-pci", f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
+		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep idxd and use the "
+			 "kernel engine)", f->bdf);
+	} else if (!vfio_group_accessible(f->iommu_group)) {
+		*err = -EACCES;
+		snprintf(detail, dlen, "DSA %s on vfio-pci, IOMMU group %d; no read/write access "
+			 "to %s", f->bdf, f->iommu_group, path);
+		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
+			 f->bdf);
+	} else if (find_holder && (holder = vfio_group_holder(f->iommu_group))) {
+		*err = -EBUSY;
+		snprintf(detail, dlen, "DSA %s on vfio-pci, IOMMU group %d; in use by process %ld",
+			 f->bdf, f->iommu_group, holder);
+		snprintf(remedy, rlen, "one process per function: use another function or wait for "
+			 "process %ld", holder);
+	} else {
+		int members = vfio_group_members(f->iommu_group);
+
+		*err = 0;
+		if (noiommu)
+			snprintf(detail, dlen, "DSA %s (%04x:%04x) on vfio-pci, no-IOMMU mode (%s; "
+				 "unsafe: the device reaches all memory; hugepage or device-dax "
+				 "memory only), user-space polled mode", f->bdf, f->vendor,
+				 f->device, path);
+		else
+			snprintf(detail, dlen, "DSA %s (%04x:%04x) on vfio-pci, IOMMU group %d "
+				 "(%s%s), user-space polled mode", f->bdf, f->vendor, f->device,
+				 f->iommu_group, path, members > 1 ? ", shared with other devices" : "");
+	}
+}
+
+static int open_chan(struct dmacopy_engine *e, const char *bdf)
+{
+	struct dsa_engine *ie;
+	struct dsa_dev *c;
+	int ret = dsa_dev_open(bdf, &c);
+
+	if (ret)
+		return ret;
+	ie = calloc(1, sizeof(*ie));
+	if (!ie) {
+		dsa_dev_close(c);
+		return lib_error(-ENOMEM, "cannot allocate the engine");
+	}
+	ie->chan = c;
+	pthread_mutex_init(&ie->lock, NULL);
+	dsa_dev_get_info(c, &ie->info);
+	e->priv = ie;
+	snprintf(e->name, sizeof(e->name), "dsa:%s", ie->info.bdf);
+	return 0;
+}
+
+/* "0000:00:04.0" or "00:04.0" -> "0000:00:04.0"; -EINVAL for anything else. */
+static int normalize_bdf(const char *arg, char *out, size_t len)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	int n = -1;
+
+	if (sscanf(arg, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) != 4 ||
+	    n != (int)strlen(arg)) {
+		n = -1;
+		dom = 0;
+		if (sscanf(arg, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) != 3 || n != (int)strlen(arg))
+			n = -1;
+	}
+	if (n < 0 || dev > 0x1f || fn > 7 || strchr(arg, ' ') || strchr(arg, '+') ||
+	    strchr(arg, '-'))
+		return lib_error(-EINVAL, "'%s' is not a PCI address; use DOMAIN:BUS:DEVICE.FUNCTION "
+				 "as in dsa:0000:00:06.0 (see dmacopy info)", arg);
+	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+static int dsa_open(struct dmacopy_engine *e, const char *arg,
+		     const struct dmacopy_engine_opts *opts)
+{
+	struct vfio_pci_info f[MAX_FUNCS];
+	char why[1024] = "";
+	size_t used = 0;
+	unsigned int n;
+	int first = 0;
+
+	(void)opts;
+	if (arg) {
+		char bdf[32];
+		int ret = normalize_bdf(arg, bdf, sizeof(bdf));
+
+		if (!ret && !dsa_cpu_has_movdir64b())
+			ret = lib_error(-ENOTSUP, NO_MOVDIR64B);
+		return ret ? ret : open_chan(e, bdf);
+	}
+	if (!dsa_cpu_has_movdir64b())
+		return lib_error(-ENOTSUP, NO_MOVDIR64B);
+	n = dsa_pci_scan(f, MAX_FUNCS);
+	if (!n)
+		return lib_error(-ENODEV, "no Intel DSA PCI function on this machine");
+	if (n > MAX_FUNCS)
+		n = MAX_FUNCS;
+	/* The first function this process can take; the others may be busy in other processes. */
+	for (unsigned int i = 0; i < n; i++) {
+		char detail[256], remedy[256];
+		int err;
+
+		describe(&f[i], false, detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		if (!err) {
+			err = open_chan(e, f[i].bdf);
+			if (!err)
+				return 0;
+			snprintf(detail, sizeof(detail), "%s", dmacopy_last_error());
+		}
+		if (!first || first == -EBUSY)
+			first = err;
+		if (used < sizeof(why))
+			used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s%s%s",
+						 used ? "; " : "", detail, *remedy ? ": " : "",
+						 remedy);
+	}
+	return lib_error(first, "no usable DSA function: %s", why);
+}
+
+static void dsa_close(struct dmacopy_engine *e)
+{
+	struct dsa_engine *ie = e->priv;
+
+	if (!ie)
+		return;
+	dsa_dev_close(ie->chan);
+	pthread_mutex_destroy(&ie->lock);
+	free(ie);
+	e->priv = NULL;
+}
+
+static void dsa_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
+{
+	const struct dsa_engine *ie = e->priv;
+	uint64_t max = ie->info.max_xfer * (ie->info.wq_size / 2);
+
+	caps->flags = ie->info.can_fill ? DMACOPY_CAP_FILL : 0;
+	caps->channels = 1;
+	caps->max_transfer = max > SIZE_MAX ? SIZE_MAX : max;
+	caps->hw_max_transfer = ie->info.max_xfer > UINT32_MAX ? UINT32_MAX
+							       : (uint32_t)ie->info.max_xfer;
+	caps->align = 1;
+	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
+}
+
+static void dsa_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
+{
+	struct vfio_pci_info f[MAX_FUNCS];
+	unsigned int nf = dsa_pci_scan(f, MAX_FUNCS);
+
+	if (!nf) {
+		status_row(rows, max, n, "dsa", "dsa:PCI_ADDR", -ENODEV,
+			   "no Intel DSA PCI function on this machine",
+			   "DSA exists on Intel Xeon platforms from Sapphire Rapids on; enable it in the "
+			   "firmware setup");
+		return;
+	}
+	for (unsigned int i = 0; i < nf && i < MAX_FUNCS; i++) {
+		char spec[64], detail[256], remedy[256];
+		int err;
+
+		describe(&f[i], true, detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		if (!err && !dsa_cpu_has_movdir64b()) {
+			err = -ENOTSUP;
+			snprintf(detail, sizeof(detail), "DSA %.32s: %s", f[i].bdf, NO_MOVDIR64B);
+			snprintf(remedy, sizeof(remedy), "use a CPU with MOVDIR64B (Tremont, Tiger "
+				 "Lake, Sapphire Rapids and later), or the kernel engine");
+		}
+		snprintf(spec, sizeof(spec), "dsa:%.40s", f[i].bdf);
+		status_row(rows, max, n, "dsa", spec, err, detail, remedy);
+	}
+}
+
+/* ---- registration ---------------------------------------------------------------------------- */
+
+static int dsa_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t first = r->start & ~(ps - 1);
+	uintptr_t end = (r->start + r->len + ps - 1) & ~(ps - 1);
+	struct dsa_region *ir = calloc(1, sizeof(*ir));
+	bool writable;
+	uint64_t iova;
+	int ret;
+
+	(void)e;
+	if (!ir)
+		return lib_error(-ENOMEM, "cannot allocate the region");
+	if (end < first) {
+		free(ir);
+		return lib_error(-EOVERFLOW, "region wraps around");
+	}
+	ret = vfio_dma_map_any((void *)first, end - first, true, &writable, &iova);
+	if (ret) {
+		free(ir);
+		return ret;
+	}
+	ir->readonly = !writable;
+	ir->map_va = (void *)first;
+	ir->map_iova = iova;
+	ir->map_len = end - first;
+	ret = vfio_dma_extents(ir->map_va, ir->map_len, iova, &ir->ext, &ir->next);
+	if (ret) {
+		vfio_dma_unmap(ir->map_va, ir->map_len, iova);
+		free(ir);
+		return lib_error(ret, "the new DMA mapping has no layout");
+	}
+	r->engine_priv = ir;
+	return 0;
+}
+
+static void dsa_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	struct dsa_region *ir = r->engine_priv;
+
+	(void)e;
+	if (!ir)
+		return;
+	vfio_dma_unmap(ir->map_va, ir->map_len, ir->map_iova);
+	free(ir);
+	r->engine_priv = NULL;
+}
+
+/*
+ * The device address of p in region r, and in *avail how many of the len bytes from there are
+ * contiguous for the device (all of them with an IOMMU).
+ */
+static uint64_t iova_at(const struct dmacopy_region *r, const void *p, uint64_t len,
+			uint64_t *avail)
+{
+	const struct dsa_region *ir = r->engine_priv;
+	uint64_t off = (uintptr_t)p - (uintptr_t)ir->map_va;
+	const struct vfio_dma_ext *x = vfio_dma_ext_find(ir->ext, ir->next, off);
+	uint64_t in = off - x->off;
+
+	*avail = x->len - in < len ? x->len - in : len;
+	return x->iova + in;
+}
+
+/*
+ * The piece of an operation that starts off bytes in: its device addresses in *da (and *sa for a
+ * copy) and its length, as far as both sides stay contiguous for the device.
+ */
+static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *dst,
+			 const struct dmacopy_region *rs, const void *src, uint64_t off, uint64_t len,
+			 uint64_t *da, uint64_t *sa)
+{
+	uint64_t n, sn;
+
+	*da = iova_at(rd, (char *)dst + off, len - off, &n);
+	if (kind == OP_COPY) {
+		*sa = iova_at(rs, (const char *)src + off, len - off, &sn);
+		n = sn < n ? sn : n;
+	}
+	return n;
+}
+
+/*
+ * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
+ * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
+ */
+static int build_op(struct dsa_dev *c, uint32_t kind, const struct dmacopy_region *rd, void *dst,
+		    const struct dmacopy_region *rs, const void *src, uint64_t pattern, uint64_t len,
+		    uint32_t flags, void *arg)
+{
+	uint64_t off, da, sa = 0, n;
+	uint32_t descs = 0;
+	int ret = 0;
+
+	if (!len)
+		return dsa_build_copy(c, 0, 0, 0, flags, op_done, arg);
+	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
+	if (n == len) {
+		/* One piece (always with an IOMMU), the common case: the channel checks the room. */
+		if (kind == OP_FILL)
+			return dsa_build_fill(c, da, pattern, len, flags, op_done, arg);
+		return dsa_build_copy(c, da, sa, len, flags, op_done, arg);
+	}
+	/* Count first: a partly built operation cannot be taken back. */
+	for (off = 0; off < len; off += n) {
+		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
+		descs += dsa_descs_needed(c, n);
+	}
+	if (descs > dsa_slots_free(c)) {
+		struct dsa_dev_info info;
+
+		dsa_dev_get_info(c, &info);
+		if (descs > info.wq_size / 2)
+			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
+					 "in physically separate pieces); the ring takes %u: split it",
+					 descs, info.wq_size / 2);
+		return -ENOMEM;
+	}
+	for (off = 0; off < len && !ret; off += n) {
+		uint32_t f = off ? flags & ~DSA_OPF_FENCE : flags;
+
+		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
+		if (off + n < len)
+			f |= DSA_OPF_MORE;
+		if (kind == OP_FILL)
+			ret = dsa_build_fill(c, da, fill_pattern_at(pattern, off), n, f,
+					      op_done, arg);
+		else
+			ret = dsa_build_copy(c, da, sa, n, f, op_done, arg);
+	}
+	return ret;
+}
+
+static bool dst_readonly(const struct dmacopy_region *r)
+{
+	return ((const struct dsa_region *)r->engine_priv)->readonly;
+}
+
+/* ---- queues ---------------------------------------------------------------------------------- */
+
+static int dsa_queue_init(struct dmacopy_queue *q)
+{
+	struct dsa_queue *qp = calloc(1, sizeof(*qp));
+
+	if (!qp)
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	qp->ctx = calloc(q->depth, sizeof(*qp->ctx));
+	if (!qp->ctx) {
+		free(qp);
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	}
+	for (uint32_t i = 0; i < q->depth; i++)
+		qp->ctx[i].qp = qp;
+	qp->hw_next = q->sq_submitted;
+	q->engine_priv = qp;
+	return 0;
+}
+
+static void dsa_queue_fini(struct dmacopy_queue *q)
+{
+	struct dsa_queue *qp = q->engine_priv;
+
+	free(qp->ctx);
+	free(qp);
+	q->engine_priv = NULL;
+}
+
+/* Build what waits, as far as the ring has room. Channel lock held. */
+static void push(struct dmacopy_queue *q, struct dsa_dev *c)
+{
+	struct dsa_queue *qp = q->engine_priv;
+
+	while (qp->hw_next != q->sq_submitted) {
+		const struct queue_op *op = &q->ops[qp->hw_next & q->mask];
+		struct op_ctx *x = &qp->ctx[qp->hw_next & q->mask];
+		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? DSA_OPF_FENCE : 0;
+		int ret;
+
+		x->done = 0;
+		if (op->len && dst_readonly(op->dst_region))
+			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
+					op->dst);
+		else
+			ret = build_op(c, op->kind, op->dst_region, op->dst, op->src_region, op->src,
+				       op->pattern, op->len, flags, x);
+		if (ret == -ENOMEM)
+			break;
+		if (ret)
+			op_done(x, ret, ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+						       : DMACOPY_OP_CHANNEL_ERROR);
+		qp->hw_next++;
+	}
+}
+
+static unsigned int harvest(struct dmacopy_queue *q)
+{
+	struct dsa_queue *qp = q->engine_priv;
+	unsigned int n = 0;
+
+	while (q->cq_tail != qp->hw_next) {
+		uint32_t i = q->cq_tail & q->mask;
+		struct op_ctx *x = &qp->ctx[i];
+
+		if (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE))
+			break;
+		queue_complete(q, &q->ops[i], x->status, x->error);
+		n++;
+	}
+	return n;
+}
+
+static int dsa_submit(struct dmacopy_queue *q)
+{
+	struct dsa_engine *ie = q->engine->priv;
+
+	q->sq_submitted = q->sq_tail;
+	pthread_mutex_lock(&ie->lock);
+	push(q, ie->chan);
+	dsa_flush(ie->chan);
+	pthread_mutex_unlock(&ie->lock);
+	return 0;
+}
+
+static int dsa_progress(struct dmacopy_queue *q, int timeout_ms)
+{
+	struct dsa_engine *ie = q->engine->priv;
+	long long deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+	unsigned int spins = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&ie->lock);
+		dsa_process_events(ie->chan);
+		push(q, ie->chan);
+		dsa_flush(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
+			return 0;
+		if (timeout_ms > 0 && mono_ms() >= deadline)
+			return -ETIMEDOUT;
+		/* Polled mode: spin, but let another thread of this CPU run now and then. */
+		if (++spins % 256 == 0)
+			sched_yield();
+	}
+}
+
+/* ---- synchronous helpers --------------------------------------------------------------------- */
+
+static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const void *src,
+		   uint64_t pattern, size_t len)
+{
+	struct dsa_engine *ie = e->priv;
+	struct dmacopy_region *rd = NULL, *rs = NULL;
+	struct op_ctx x = { 0 };
+	int ret;
+
+	if (!len)
+		return 0;
+	rd = region_find(e, (uintptr_t)dst, len);
+	if (kind == OP_COPY)
+		rs = region_find(e, (uintptr_t)src, len);
+	if (!rd || (kind == OP_COPY && !rs))
+		return lib_error(-EFAULT, "memory not registered");
+	if (dst_readonly(rd))
+		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
+	pthread_mutex_lock(&ie->lock);
+	for (;;) {
+		ret = build_op(ie->chan, kind, rd, dst, rs, src, pattern, len, 0, &x);
+		if (ret != -ENOMEM)
+			break;
+		/* The ring is full of other queues' work: let it drain. */
+		dsa_flush(ie->chan);
+		dsa_process_events(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+		sched_yield();
+		pthread_mutex_lock(&ie->lock);
+	}
+	if (!ret)
+		dsa_flush(ie->chan);
+	pthread_mutex_unlock(&ie->lock);
+	if (ret)
+		return ret;
+	while (!__atomic_load_n(&x.done, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&ie->lock);
+		dsa_process_events(ie->chan);
+		pthread_mutex_unlock(&ie->lock);
+	}
+	if (x.status)
+		return lib_error(x.status, "the DSA operation failed: %s (%s)", strerror(-x.status),
+				 dmacopy_op_error_str(x.error));
+	return 0;
+}
+
+static int dsa_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+{
+	return sync_op(e, OP_COPY, dst, src, 0, len);
+}
+
+static int dsa_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
+{
+	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
+}
+
+const struct engine_ops engine_dsa_ops = {
+	.kind = "dsa",
+	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE,
+	.open = dsa_open,
+	.close = dsa_close,
+	.caps = dsa_caps,
+	.probe = dsa_probe,
+	.region_register = dsa_region_register,
+	.region_unregister = dsa_region_unregister,
+	.queue_init = dsa_queue_init,
+	.queue_fini = dsa_queue_fini,
+	.submit = dsa_submit,
+	.progress = dsa_progress,
+	.memcpy = dsa_memcpy,
+	.fill = dsa_fill,
+};
