@@ -126,7 +126,7 @@ int cli_engine_open(const char *cmd, const char *spec, struct dmacopy_engine **e
 		                       strstr(detail, "kernel[:")
 		                               ? ""
 		                               : "; use auto, cpu, "
-		                                 "kernel[:CHANNEL] or ioat:PCI_ADDR");
+		                                 "kernel[:CHANNEL], dsa[:PCI_ADDR] or ioat:PCI_ADDR");
 	cli_error(cmd, "cannot open engine %s: %s%s", what, dmacopy_strerror(ret), detail);
 	print_probe_remedy(spec ? spec : "auto", detail);
 	if (!strstr(dmacopy_strerror(ret), "dmacopy info"))

@@ -23,7 +23,7 @@ static const char bench_usage[] =
         "which the engine beats memcpy.\n"
         "\n"
         "Options (LIST = comma-separated values; every combination is measured):\n"
-        "  -e, --engine LIST      engines: auto, cpu, kernel[:CHANNEL], ioat:PCI_ADDR, and memcpy\n"
+        "  -e, --engine LIST      engines: auto, cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR, and memcpy\n"
         "                         (glibc memcpy in the same loop: the baseline); default "
         "auto,memcpy\n"
         "  -s, --sizes LIST       bytes per copy, K/M/G suffixes; default 64,4K,64K,1M,64M\n"

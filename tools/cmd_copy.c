@@ -27,7 +27,7 @@ static const char copy_usage[] =
         "A path that contains '@' needs an explicit offset: 'name@x@0'.\n"
         "\n"
         "Options:\n"
-        "  -e, --engine SPEC  engine: auto (default), cpu, kernel[:CHANNEL], ioat:PCI_ADDR\n"
+        "  -e, --engine SPEC  engine: auto (default), cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR\n"
         "      --verify       compare DST with SRC after the copy; exit 1 on any difference\n"
         "      --chunk SIZE   copies larger than SIZE go through a queue in SIZE pieces\n"
         "                     (default 64M)\n"

@@ -26,7 +26,7 @@ static const char verify_usage[] =
         "offset, expected and actual byte; the exit status is 1 if any operation failed.\n"
         "\n"
         "Options:\n"
-        "  -e, --engine SPEC      engine: auto (default), cpu, kernel[:CHANNEL], ioat:PCI_ADDR\n"
+        "  -e, --engine SPEC      engine: auto (default), cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR\n"
         "  -n, --iterations N     operations to check (default 1000)\n"
         "      --seed N           seed of the random choices (default: time-based; printed)\n"
         "      --max-size SIZE    largest operation, K/M/G suffixes (default 1M)\n"

@@ -32,7 +32,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "\n"
 	        "Run 'dmacopy COMMAND --help' for a command's options, 'man dmacopy' for more.\n"
-	        "Engines: auto, cpu, kernel[:CHANNEL], ioat:PCI_ADDR (see 'dmacopy info').\n");
+	        "Engines: auto, cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR (see 'dmacopy info').\n");
 }
 
 static const struct cli_command *find_command(const char *name)
