@@ -13,7 +13,6 @@
 #include "cpu_copy.h"
 #include "internal.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XSTR(x)       #x
 #define STR(x)        XSTR(x)
 
@@ -402,7 +401,7 @@ int dmacopy_probe(struct dmacopy_engine_status *rows, unsigned int max)
 	if (!rows && max)
 		return lib_error(-EINVAL, "rows is NULL but max is %u", max);
 	for (size_t i = 0; i < ARRAY_SIZE(engine_kinds); i++)
-		engine_kinds[i]->probe(rows, max, &n);
+		engine_kinds[i]->probe(engine_kinds[i], rows, max, &n);
 	return (int)n;
 }
 

@@ -32,6 +32,7 @@
 #include "dmacopy/dsa_spec.h"
 #include "dsa_drv.h"
 #include "internal.h"
+#include "vchan.h"
 
 #define HUGE_2M (2ul << 20)
 #ifndef MAP_HUGE_2MB
@@ -60,7 +61,7 @@ unsigned int dsa_pci_scan(struct vfio_pci_info *out, unsigned int max)
 	return vfio_pci_scan(dsa_pci_ids, dsa_pci_driver.nids, out, max);
 }
 
-bool dsa_cpu_has_movdir64b(void)
+static bool cpu_has_movdir64b(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	unsigned int a, b, c, d;
@@ -73,8 +74,18 @@ bool dsa_cpu_has_movdir64b(void)
 #endif
 }
 
+const char *dsa_cpu_lacks(const char **fix)
+{
+	*fix = "use a CPU with MOVDIR64B (Tremont, Tiger Lake, Sapphire Rapids and later), or the "
+	       "kernel engine";
+	if (!cpu_has_movdir64b())
+		return "this CPU lacks MOVDIR64B (CPUID.(7,0):ECX bit 28), which submitting to a "
+		       "dedicated DSA work queue needs";
+	return NULL;
+}
+
 struct slot {
-	dsa_done_fn fn;
+	vchan_done_fn fn;
 	void *arg;
 	uint32_t flags;
 };
@@ -107,8 +118,16 @@ struct dsa_dev {
 	bool dead;
 };
 
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dsa_dev *open_devs[64];
+/* The driver's channel (vchan.h) is its device. */
+static struct dsa_dev *to_dev(struct vchan *c)
+{
+	return (struct dsa_dev *)c;
+}
+
+static const struct dsa_dev *to_cdev(const struct vchan *c)
+{
+	return (const struct dsa_dev *)c;
+}
 
 /* ---- registers ------------------------------------------------------------------------------- */
 
@@ -243,39 +262,6 @@ static int dsa_cmd(struct dsa_dev *d, uint32_t code, uint32_t operand)
 }
 
 /* ---- open and configuration ------------------------------------------------------------------ */
-
-static void unregister_open(struct dsa_dev *d)
-{
-	pthread_mutex_lock(&open_lock);
-	for (size_t i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
-		if (open_devs[i] == d)
-			open_devs[i] = NULL;
-	}
-	pthread_mutex_unlock(&open_lock);
-}
-
-static int register_open(struct dsa_dev *d)
-{
-	size_t i, free_i = SIZE_MAX;
-	int ret = 0;
-
-	pthread_mutex_lock(&open_lock);
-	for (i = 0; i < sizeof(open_devs) / sizeof(open_devs[0]); i++) {
-		if (!open_devs[i]) {
-			if (free_i == SIZE_MAX)
-				free_i = i;
-		} else if (!strcmp(open_devs[i]->bdf, d->bdf)) {
-			ret = lib_error(-EBUSY, "DSA %s is already open in this process", d->bdf);
-			break;
-		}
-	}
-	if (!ret && free_i == SIZE_MAX)
-		ret = lib_error(-EMFILE, "too many DSA functions open in this process");
-	if (!ret)
-		open_devs[free_i] = d;
-	pthread_mutex_unlock(&open_lock);
-	return ret;
-}
 
 static int map_bars(struct dsa_dev *d)
 {
@@ -448,30 +434,24 @@ static void dev_free(struct dsa_dev *d)
 	if (d->bar0)
 		munmap(d->bar0, d->bar0_len);
 	vfio_dev_close(&d->dev);
-	unregister_open(d);
 	free(d->slots);
 	free(d);
 }
 
-int dsa_dev_open(const char *bdf, struct dsa_dev **out)
+static int dsa_open(const char *bdf, struct vchan **out)
 {
+	const char *fix, *lacks = dsa_cpu_lacks(&fix);
 	struct dsa_dev *d;
 	int ret;
 
 	*out = NULL;
-	if (!dsa_cpu_has_movdir64b())
-		return lib_error(-ENOTSUP, "this CPU lacks MOVDIR64B (CPUID.(7,0):ECX bit 28), which "
-				 "submitting to a dedicated DSA work queue needs");
+	if (lacks)
+		return lib_error(-ENOTSUP, "%s", lacks);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return lib_error(-ENOMEM, "cannot allocate the device");
 	d->dev.fd = -1;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
-	ret = register_open(d);
-	if (ret) {
-		free(d);
-		return ret;
-	}
 	ret = vfio_dev_open(&d->dev, &dsa_pci_driver, bdf);
 	if (!ret)
 		ret = map_bars(d);
@@ -493,23 +473,18 @@ int dsa_dev_open(const char *bdf, struct dsa_dev **out)
 		return ret;
 	}
 	d->progress_ns = mono_ns();
-	*out = d;
+	*out = (struct vchan *)d;
 	return 0;
 }
 
-void dsa_dev_get_info(const struct dsa_dev *d, struct dsa_dev_info *info)
+static void dsa_info(const struct vchan *c, struct vchan_info *info)
 {
+	const struct dsa_dev *d = to_cdev(c);
+
 	memset(info, 0, sizeof(*info));
 	snprintf(info->bdf, sizeof(info->bdf), "%s", d->bdf);
-	info->version = d->version;
-	info->wq_size = d->ring_size;
 	info->max_xfer = 1ull << d->max_xfer_shift;
-	info->max_batch = 1u << d->max_batch_shift;
-	info->engines = (uint32_t)DSA_GET(DSA_ENGCAP_NUM_ENGINES, d->engcap);
-	info->groups = (uint32_t)DSA_GET(DSA_GRPCAP_NUM_GROUPS, d->grpcap);
-	info->wqs = (uint32_t)DSA_GET(DSA_WQCAP_NUM_WQS, d->wqcap);
-	info->iommu_group = d->dev.info.iommu_group;
-	info->numa_node = d->dev.info.numa_node;
+	info->slots = d->ring_size;
 	info->can_fill = d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMFILL);
 }
 
@@ -527,32 +502,33 @@ static void movdir64b(void *portal, const void *desc)
 #endif
 }
 
-uint32_t dsa_descs_needed(const struct dsa_dev *d, uint64_t len)
+static uint32_t dsa_descs_needed(const struct vchan *c, uint64_t len)
 {
+	const struct dsa_dev *d = to_cdev(c);
 	uint64_t n = len ? ((len - 1) >> d->max_xfer_shift) + 1 : 1;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-uint32_t dsa_slots_free(const struct dsa_dev *d)
+static uint32_t slots_free(const struct dsa_dev *d)
 {
 	return d->ring_size - (d->head - d->tail);
 }
 
-uint32_t dsa_ops_outstanding(const struct dsa_dev *d)
+static uint32_t dsa_slots_free(const struct vchan *c)
 {
-	return d->outstanding;
+	return slots_free(to_cdev(c));
 }
 
 static int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
-		 uint32_t flags, dsa_done_fn fn, void *arg)
+		 uint32_t flags, vchan_done_fn fn, void *arg)
 {
-	uint32_t n = dsa_descs_needed(d, len);
+	uint32_t n = dsa_descs_needed((const struct vchan *)d, len);
 	uint64_t max = 1ull << d->max_xfer_shift, off = 0;
 
 	if (d->dead)
 		return lib_error(-ENODEV, "DSA %s is out of service", d->bdf);
-	if (n > dsa_slots_free(d))
+	if (n > slots_free(d))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t pos = d->head % d->ring_size;
@@ -577,32 +553,34 @@ static int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint
 		d->slots[pos] = (struct slot){
 			.fn = fn,
 			.arg = arg,
-			.flags = (i + 1 == n && !(flags & DSA_OPF_MORE) ? SLOT_LAST : 0) |
-				 (!i && (flags & DSA_OPF_FENCE) ? SLOT_FENCE : 0),
+			.flags = (i + 1 == n && !(flags & VCHAN_OPF_MORE) ? SLOT_LAST : 0) |
+				 (!i && (flags & VCHAN_OPF_FENCE) ? SLOT_FENCE : 0),
 		};
 		off += piece;
 		d->head++;
 	}
-	if (!(flags & DSA_OPF_MORE))
+	if (!(flags & VCHAN_OPF_MORE))
 		d->outstanding++;
 	return 0;
 }
 
-int dsa_build_copy(struct dsa_dev *d, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
-		   dsa_done_fn fn, void *arg)
+static int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
+			  uint32_t flags, vchan_done_fn fn, void *arg)
 {
-	return build(d, DSA_OP_MEMMOVE, dst, src, len, flags, fn, arg);
+	return build(to_dev(c), DSA_OP_MEMMOVE, dst, src, len, flags, fn, arg);
 }
 
-int dsa_build_fill(struct dsa_dev *d, uint64_t dst, uint64_t pattern, uint64_t len, uint32_t flags,
-		   dsa_done_fn fn, void *arg)
+static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
+			  uint32_t flags, vchan_done_fn fn, void *arg)
 {
+	struct dsa_dev *d = to_dev(c);
+
 	if (!(d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMFILL)))
 		return lib_error(-ENOTSUP, "DSA %s does not support MEMFILL", d->bdf);
 	return build(d, DSA_OP_MEMFILL, dst, pattern, len, flags, fn, arg);
 }
 
-void dsa_flush(struct dsa_dev *d)
+static void flush(struct dsa_dev *d)
 {
 	if (d->dead)
 		return;
@@ -670,7 +648,7 @@ static int fail_all(struct dsa_dev *d, int status, unsigned int error)
 	return ops;
 }
 
-int dsa_process_events(struct dsa_dev *d)
+static int process_events(struct dsa_dev *d)
 {
 	int ops = 0;
 
@@ -711,19 +689,30 @@ int dsa_process_events(struct dsa_dev *d)
 		return ops;
 	}
 	if (d->submitted != d->head)
-		dsa_flush(d);
+		flush(d);
 	return ops;
 }
 
-void dsa_dev_close(struct dsa_dev *d)
+static void dsa_flush(struct vchan *c)
 {
+	flush(to_dev(c));
+}
+
+static int dsa_process_events(struct vchan *c)
+{
+	return process_events(to_dev(c));
+}
+
+static void dsa_close(struct vchan *c)
+{
+	struct dsa_dev *d = to_dev(c);
 	long long t0 = mono_ns();
 
 	if (!d)
 		return;
-	dsa_flush(d);
+	flush(d);
 	while (!d->dead && d->tail != d->head && mono_ns() - t0 < 1000000000LL) {
-		if (dsa_process_events(d) < 0)
+		if (process_events(d) < 0)
 			break;
 		sched_yield();
 	}
@@ -733,3 +722,24 @@ void dsa_dev_close(struct dsa_dev *d)
 		fail_all(d, -ECANCELED, DMACOPY_OP_ABORTED);
 	dev_free(d);
 }
+
+const struct vchan_driver dsa_vchan_driver = {
+	.kind = "dsa",
+	.name = "DSA",
+	.kernel_driver = "idxd",
+	.example = "dsa:0000:00:06.0",
+	.absent = "no Intel DSA PCI function on this machine",
+	.absent_fix = "DSA exists on Intel Xeon platforms from Sapphire Rapids on; enable it in the "
+		      "firmware setup",
+	.scan = dsa_pci_scan,
+	.cpu_lacks = dsa_cpu_lacks,
+	.open = dsa_open,
+	.close = dsa_close,
+	.info = dsa_info,
+	.descs_needed = dsa_descs_needed,
+	.slots_free = dsa_slots_free,
+	.build_copy = dsa_build_copy,
+	.build_fill = dsa_build_fill,
+	.flush = dsa_flush,
+	.process_events = dsa_process_events,
+};

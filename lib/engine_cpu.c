@@ -78,11 +78,13 @@ static void cpu_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
 	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
 }
 
-static void cpu_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
+static void cpu_probe(const struct engine_ops *ops, struct dmacopy_engine_status *rows,
+		      unsigned int max, unsigned int *n)
 {
 	char detail[256];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
+	(void)ops;
 	cpu_copy_init();
 	snprintf(detail, sizeof(detail), "CPU copy on %ld online CPUs (%s)", cpus,
 		 cpu_copy_features());

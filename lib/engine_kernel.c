@@ -214,13 +214,15 @@ static void kernel_caps(const struct dmacopy_engine *e, struct dmacopy_caps *cap
 	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
 }
 
-static void kernel_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
+static void kernel_probe(const struct engine_ops *ops, struct dmacopy_engine_status *rows,
+			 unsigned int max, unsigned int *n)
 {
 	struct dmacopy_channel_info ci[64];
 	char detail[256], remedy[256], spec[64];
 	struct dmacopy_info info;
 	int fd, ret, nch, i;
 
+	(void)ops;
 	ret = kernel_dev_open(&fd, detail, sizeof(detail), remedy, sizeof(remedy));
 	if (ret) {
 		status_row(rows, max, n, "kernel", "kernel", ret, detail, remedy);

@@ -13,6 +13,8 @@
 
 #include "dmacopy.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u
 #define DMACOPY_SELECTION_LEN 2048
@@ -89,12 +91,14 @@ struct dmacopy_queue {
 struct engine_ops {
 	const char *kind;
 	uint32_t cap_flags;
+	const void *driver; /* the engine's own data: the vchan_driver of the device engines */
 	/* Open the engine named by arg (the part after "kind:", or NULL). */
 	int (*open)(struct dmacopy_engine *e, const char *arg, const struct dmacopy_engine_opts *opts);
 	void (*close)(struct dmacopy_engine *e);
 	void (*caps)(const struct dmacopy_engine *e, struct dmacopy_caps *caps);
 	/* Append rows for this kind to rows[*n..max); *n counts rows that exist even past max. */
-	void (*probe)(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n);
+	void (*probe)(const struct engine_ops *ops, struct dmacopy_engine_status *rows,
+		      unsigned int max, unsigned int *n);
 	int (*region_register)(struct dmacopy_engine *e, struct dmacopy_region *r);
 	void (*region_unregister)(struct dmacopy_engine *e, struct dmacopy_region *r);
 	int (*queue_init)(struct dmacopy_queue *q);

@@ -31,6 +31,7 @@
 #include "dmacopy/ioat_spec.h"
 #include "internal.h"
 #include "ioat_drv.h"
+#include "vchan.h"
 
 #define HUGE_2M (2ul << 20)
 #ifndef MAP_HUGE_2MB
@@ -94,9 +95,6 @@ struct ioat_chan {
 	struct ioat_chan_stats st;
 };
 
-/* BDFs open in this process: a second open of the same function would fight over it. */
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ioat_chan *open_chans[64];
 
 static uint64_t chansts(const struct ioat_chan *c)
 {
@@ -518,39 +516,6 @@ void ioat_chan_get_stats(const struct ioat_chan *c, struct ioat_chan_stats *st)
 	*st = c->st;
 }
 
-static void unregister_open(struct ioat_chan *c)
-{
-	pthread_mutex_lock(&open_lock);
-	for (size_t i = 0; i < sizeof(open_chans) / sizeof(open_chans[0]); i++) {
-		if (open_chans[i] == c)
-			open_chans[i] = NULL;
-	}
-	pthread_mutex_unlock(&open_lock);
-}
-
-static int register_open(struct ioat_chan *c)
-{
-	size_t i, free_i = SIZE_MAX;
-	int ret = 0;
-
-	pthread_mutex_lock(&open_lock);
-	for (i = 0; i < sizeof(open_chans) / sizeof(open_chans[0]); i++) {
-		if (!open_chans[i]) {
-			if (free_i == SIZE_MAX)
-				free_i = i;
-		} else if (!strcmp(open_chans[i]->bdf, c->bdf)) {
-			ret = lib_error(-EBUSY, "I/OAT %s is already open in this process", c->bdf);
-			break;
-		}
-	}
-	if (!ret && free_i == SIZE_MAX)
-		ret = lib_error(-EMFILE, "too many I/OAT channels open in this process");
-	if (!ret)
-		open_chans[free_i] = c;
-	pthread_mutex_unlock(&open_lock);
-	return ret;
-}
-
 static void chan_free(struct ioat_chan *c)
 {
 	if (c->dma) {
@@ -560,7 +525,6 @@ static void chan_free(struct ioat_chan *c)
 	if (c->bar)
 		munmap(c->bar, REG_MAP_LEN);
 	vfio_dev_close(&c->dev);
-	unregister_open(c);
 	free(c->slots);
 	free(c);
 }
@@ -676,11 +640,6 @@ int ioat_chan_open(const char *bdf, const struct ioat_chan_opts *opts, struct io
 		return lib_error(-ENOMEM, "cannot allocate the channel");
 	c->dev.fd = -1;
 	snprintf(c->bdf, sizeof(c->bdf), "%s", bdf);
-	ret = register_open(c);
-	if (ret) {
-		free(c);
-		return ret;
-	}
 	ret = vfio_dev_open(&c->dev, &ioat_pci_driver, bdf);
 	/* Whatever a previous user left running is stopped before bus mastering is on. */
 	if (!ret)
@@ -722,3 +681,78 @@ void ioat_chan_close(struct ioat_chan *c)
 		fail_all(c, -ECANCELED, DMACOPY_OP_ABORTED);
 	chan_free(c);
 }
+
+/* ---- the channel table of the "ioat" engine (vchan.h) --------------------------------------- */
+
+static int v_open(const char *bdf, struct vchan **out)
+{
+	return ioat_chan_open(bdf, NULL, (struct ioat_chan **)out);
+}
+
+static void v_close(struct vchan *c)
+{
+	ioat_chan_close((struct ioat_chan *)c);
+}
+
+static void v_info(const struct vchan *vc, struct vchan_info *info)
+{
+	const struct ioat_chan *c = (const struct ioat_chan *)vc;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", c->bdf);
+	info->max_xfer = c->max_desc_len;
+	info->slots = c->ring_size;
+	info->can_fill = c->dmacap & IOAT_CAP_FILL_BLOCK;
+}
+
+static uint32_t v_descs_needed(const struct vchan *c, uint64_t len)
+{
+	return ioat_descs_needed((const struct ioat_chan *)c, len);
+}
+
+static uint32_t v_slots_free(const struct vchan *c)
+{
+	return ioat_ring_free((const struct ioat_chan *)c);
+}
+
+static int v_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
+			vchan_done_fn fn, void *arg)
+{
+	return ioat_build_copy((struct ioat_chan *)c, dst, src, len, flags, fn, arg);
+}
+
+static int v_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
+			uint32_t flags, vchan_done_fn fn, void *arg)
+{
+	return ioat_build_fill((struct ioat_chan *)c, dst, pattern, len, flags, fn, arg);
+}
+
+static void v_flush(struct vchan *c)
+{
+	ioat_flush((struct ioat_chan *)c);
+}
+
+static int v_process_events(struct vchan *c)
+{
+	return ioat_process_events((struct ioat_chan *)c);
+}
+
+const struct vchan_driver ioat_vchan_driver = {
+	.kind = "ioat",
+	.name = "I/OAT",
+	.kernel_driver = "ioatdma",
+	.example = "ioat:0000:00:04.0",
+	.absent = "no Intel I/OAT (QuickData) PCI function on this machine",
+	.absent_fix = "I/OAT exists on Intel Xeon platforms; enable 'Crystal Beach DMA' in the "
+		      "firmware setup",
+	.scan = ioat_pci_scan,
+	.open = v_open,
+	.close = v_close,
+	.info = v_info,
+	.descs_needed = v_descs_needed,
+	.slots_free = v_slots_free,
+	.build_copy = v_build_copy,
+	.build_fill = v_build_fill,
+	.flush = v_flush,
+	.process_events = v_process_events,
+};

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vchan.h"
 #include "vfio.h"
 
 struct ioat_chan;
@@ -58,20 +59,12 @@ struct ioat_chan_info {
 
 void ioat_chan_get_info(const struct ioat_chan *c, struct ioat_chan_info *info);
 
-/*
- * Called once per operation when it is finished: status 0, or -EIO (error = DMACOPY_OP_READ_FAULT,
- * DMACOPY_OP_WRITE_FAULT or DMACOPY_OP_CHANNEL_ERROR), -ETIMEDOUT, -ENODEV. Runs inside
- * ioat_process_events() (or ioat_chan_close()).
- */
-typedef void (*ioat_done_fn)(void *arg, int status, unsigned int error);
+/* Called once per operation when it is finished (see vchan_done_fn). */
+typedef vchan_done_fn ioat_done_fn;
 
-#define IOAT_OPF_FENCE 0x1u /* start only after every earlier operation of the channel is done */
-/*
- * More pieces of this operation follow (built right after, before any other operation): no done
- * function runs for this piece; the operation ends with the first piece built without the flag.
- * The caller checks ioat_ring_free() for all pieces first.
- */
-#define IOAT_OPF_MORE 0x2u
+/* Operation flags: VCHAN_OPF_FENCE, VCHAN_OPF_MORE (see vchan.h). */
+#define IOAT_OPF_FENCE VCHAN_OPF_FENCE
+#define IOAT_OPF_MORE VCHAN_OPF_MORE
 
 /* Descriptors an operation of len bytes takes (0 bytes: one, a NULL descriptor). */
 uint32_t ioat_descs_needed(const struct ioat_chan *c, uint64_t len);
@@ -88,14 +81,6 @@ int ioat_build_copy(struct ioat_chan *c, uint64_t dst, uint64_t src, uint64_t le
 		    ioat_done_fn fn, void *arg);
 int ioat_build_fill(struct ioat_chan *c, uint64_t dst, uint64_t pattern, uint64_t len,
 		    uint32_t flags, ioat_done_fn fn, void *arg);
-
-/* The pattern for a fill piece that starts off bytes into an operation filling with pattern. */
-static inline uint64_t ioat_fill_pattern_at(uint64_t pattern, uint64_t off)
-{
-	unsigned int r = (unsigned int)(off % 8) * 8;
-
-	return r ? pattern >> r | pattern << (64 - r) : pattern;
-}
 
 /* Ring the doorbell for everything built so far (one MMIO write; nothing if nothing is new). */
 void ioat_flush(struct ioat_chan *c);

@@ -248,6 +248,7 @@ struct group {
 };
 
 static pthread_mutex_t vlock = PTHREAD_MUTEX_INITIALIZER;
+static const struct vfio_dev *open_devs[64]; /* see open_slot() */
 static int container = -1;
 static int iommu_type; /* set with the first group: type-1 (v2) or VFIO_NOIOMMU_IOMMU */
 static struct group groups[MAX_GROUPS];
@@ -936,9 +937,33 @@ static void group_put(int num)
 
 /* ---- devices --------------------------------------------------------------------------------- */
 
+/*
+ * The devices open in this process: a second open of the same function would fight the first
+ * over its registers. A free slot for dev, or NULL with *err (-EBUSY, -EMFILE). vlock held.
+ */
+static const struct vfio_dev **open_slot(const struct vfio_dev *dev, const char *name, int *err)
+{
+	const struct vfio_dev **free_slot = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(open_devs); i++) {
+		if (!open_devs[i]) {
+			if (!free_slot)
+				free_slot = &open_devs[i];
+		} else if (!strcmp(open_devs[i]->info.bdf, dev->info.bdf)) {
+			*err = lib_error(-EBUSY, "%s %s is already open in this process", name,
+					 dev->info.bdf);
+			return NULL;
+		}
+	}
+	if (!free_slot)
+		*err = lib_error(-EMFILE, "too many %s functions open in this process", name);
+	return free_slot;
+}
+
 int vfio_dev_open(struct vfio_dev *dev, const struct vfio_pci_driver *drv, const char *bdf)
 {
 	struct vfio_pci_info *info = &dev->info;
+	const struct vfio_dev **slot;
 	struct group *g;
 	int ret, fd;
 
@@ -964,6 +989,11 @@ int vfio_dev_open(struct vfio_dev *dev, const struct vfio_pci_driver *drv, const
 		                 "firmware, intel_iommu=on on the kernel command line)",
 		                 drv->name, bdf);
 	pthread_mutex_lock(&vlock);
+	slot = open_slot(dev, drv->name, &ret);
+	if (!slot) {
+		pthread_mutex_unlock(&vlock);
+		return ret;
+	}
 	g = group_get(info->iommu_group, drv->name, &ret);
 	if (!g) {
 		pthread_mutex_unlock(&vlock);
@@ -976,8 +1006,9 @@ int vfio_dev_open(struct vfio_dev *dev, const struct vfio_pci_driver *drv, const
 		pthread_mutex_unlock(&vlock);
 		return ret;
 	}
-	pthread_mutex_unlock(&vlock);
 	dev->fd = fd;
+	*slot = dev;
+	pthread_mutex_unlock(&vlock);
 	return 0;
 }
 
@@ -988,6 +1019,10 @@ void vfio_dev_close(struct vfio_dev *dev)
 	close(dev->fd);
 	dev->fd = -1;
 	pthread_mutex_lock(&vlock);
+	for (size_t i = 0; i < ARRAY_SIZE(open_devs); i++) {
+		if (open_devs[i] == dev)
+			open_devs[i] = NULL;
+	}
 	group_put(dev->info.iommu_group);
 	pthread_mutex_unlock(&vlock);
 }

@@ -252,7 +252,7 @@ static int walk_pieces(struct spdk_ioat_chan *chan, enum op_kind kind, void *dst
 				rc = ioat_build_copy(chan->hw, diova, siova, len, 0, piece_done,
 				                     rec);
 			else
-				rc = ioat_build_fill(chan->hw, diova, ioat_fill_pattern_at(pattern, off), len,
+				rc = ioat_build_fill(chan->hw, diova, vchan_fill_pattern_at(pattern, off), len,
 				                     0, piece_done, rec);
 			if (rc)
 				return rc;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * The "ioat" engine: an Intel I/OAT channel driven from user space through VFIO, polled, with no
- * system call per copy (lib/ioat_chan.c, lib/ioat_vfio.c, lib/vfio.c).
+ * The device engines driven from user space through VFIO, polled, with no system call per copy:
+ * "ioat" (Intel I/OAT, lib/ioat_chan.c) and "dsa" (Intel DSA, lib/dsa_dev.c), both on the channel
+ * table of vchan.h and on lib/vfio.c.
  *
  * One engine drives one PCI function (one channel). Queues of the engine share the channel:
  * building descriptors and reading completions happen under the engine's channel lock, and each
@@ -20,19 +21,20 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "ioat_drv.h"
+#include "vchan.h"
 
 #define MAX_FUNCS 64
 #define CAP_SYS_RAWIO_BIT 17
 #define CAP_SYS_ADMIN_BIT 21
 
-struct ioat_engine {
-	struct ioat_chan *chan;
+struct vchan_engine {
+	const struct vchan_driver *drv;
+	struct vchan *chan;
 	pthread_mutex_t lock; /* the channel */
-	struct ioat_chan_info info;
+	struct vchan_info info;
 };
 
-struct ioat_region {
+struct vchan_region {
 	void *map_va;   /* the page-aligned range mapped for it */
 	size_t map_len;
 	bool readonly;  /* pages the device may only read (a read-only mapping) */
@@ -42,16 +44,16 @@ struct ioat_region {
 	unsigned int next;
 };
 
-struct ioat_queue;
+struct vchan_queue;
 
 struct op_ctx {
-	struct ioat_queue *qp;
+	struct vchan_queue *qp;
 	int32_t status;
 	uint16_t error;
 	uint8_t done;
 };
 
-struct ioat_queue {
+struct vchan_queue {
 	struct op_ctx *ctx;
 	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
 };
@@ -71,9 +73,10 @@ static void op_done(void *arg, int status, unsigned int error)
  * Why f can or cannot be opened. find_holder: also look for another process holding its group
  * (a walk over /proc; opening finds that out by itself with -EBUSY).
  */
-static void describe(const struct vfio_pci_info *f, bool find_holder, char *detail, size_t dlen,
-                     char *remedy, size_t rlen, int *err)
+static void describe(const struct vchan_driver *drv, const struct vfio_pci_info *f,
+		     bool find_holder, char *detail, size_t dlen, char *remedy, size_t rlen, int *err)
 {
+	const char *hw = drv->name;
 	char path[64];
 	long holder;
 	bool noiommu = false;
@@ -83,33 +86,33 @@ static void describe(const struct vfio_pci_info *f, bool find_holder, char *deta
 	*remedy = '\0';
 	if (f->iommu_group < 0) {
 		*err = -ENXIO;
-		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is "
-			 "off)", f->bdf, f->vendor, f->device, f->driver);
+		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is off)",
+			 hw, f->bdf, f->vendor, f->device, f->driver);
 		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
 			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
 			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
 	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
 	           (!vfio_has_cap(CAP_SYS_RAWIO_BIT) || !vfio_has_cap(CAP_SYS_ADMIN_BIT))) {
 		*err = -EPERM;
-		snprintf(detail, dlen, "I/OAT %s on vfio-pci in no-IOMMU mode (%s); this process "
-			 "lacks CAP_SYS_RAWIO or CAP_SYS_ADMIN", f->bdf, path);
+		snprintf(detail, dlen, "%s %s on vfio-pci in no-IOMMU mode (%s); this process "
+			 "lacks CAP_SYS_RAWIO or CAP_SYS_ADMIN", hw, f->bdf, path);
 		snprintf(remedy, rlen, "run as root: without an IOMMU the driver opens %s "
 			 "(CAP_SYS_RAWIO) and reads physical addresses (CAP_SYS_ADMIN)", path);
 	} else if (strcmp(f->driver, "vfio-pci")) {
 		*err = -ENXIO;
-		snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
-			 "vfio-pci", f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
-		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep ioatdma and use the "
-			 "kernel engine)", f->bdf);
+		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
+			 "vfio-pci", hw, f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
+		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep %s and use the "
+			 "kernel engine)", f->bdf, drv->kernel_driver);
 	} else if (!vfio_group_accessible(f->iommu_group)) {
 		*err = -EACCES;
-		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; no read/write access "
-			 "to %s", f->bdf, f->iommu_group, path);
+		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; no read/write access to %s",
+			 hw, f->bdf, f->iommu_group, path);
 		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
 			 f->bdf);
 	} else if (find_holder && (holder = vfio_group_holder(f->iommu_group))) {
 		*err = -EBUSY;
-		snprintf(detail, dlen, "I/OAT %s on vfio-pci, IOMMU group %d; in use by process %ld",
+		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; in use by process %ld", hw,
 			 f->bdf, f->iommu_group, holder);
 		snprintf(remedy, rlen, "one process per function: use another function or wait for "
 			 "process %ld", holder);
@@ -118,40 +121,51 @@ static void describe(const struct vfio_pci_info *f, bool find_holder, char *deta
 
 		*err = 0;
 		if (noiommu)
-			snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, no-IOMMU mode (%s; "
+			snprintf(detail, dlen, "%s %s (%04x:%04x) on vfio-pci, no-IOMMU mode (%s; "
 				 "unsafe: the device reaches all memory; hugepage or device-dax "
-				 "memory only), user-space polled mode", f->bdf, f->vendor,
+				 "memory only), user-space polled mode", hw, f->bdf, f->vendor,
 				 f->device, path);
 		else
-			snprintf(detail, dlen, "I/OAT %s (%04x:%04x) on vfio-pci, IOMMU group %d "
-				 "(%s%s), user-space polled mode", f->bdf, f->vendor, f->device,
+			snprintf(detail, dlen, "%s %s (%04x:%04x) on vfio-pci, IOMMU group %d "
+				 "(%s%s), user-space polled mode", hw, f->bdf, f->vendor, f->device,
 				 f->iommu_group, path, members > 1 ? ", shared with other devices" : "");
+	}
+	if (!*err && drv->cpu_lacks) {
+		const char *fix = "";
+		const char *why = drv->cpu_lacks(&fix);
+
+		if (why) {
+			*err = -ENOTSUP;
+			snprintf(detail, dlen, "%s %s: %s", hw, f->bdf, why);
+			snprintf(remedy, rlen, "%s", fix);
+		}
 	}
 }
 
-static int open_chan(struct dmacopy_engine *e, const char *bdf)
+static int open_chan(struct dmacopy_engine *e, const struct vchan_driver *drv, const char *bdf)
 {
-	struct ioat_engine *ie;
-	struct ioat_chan *c;
-	int ret = ioat_chan_open(bdf, NULL, &c);
+	struct vchan_engine *ve;
+	struct vchan *c;
+	int ret = drv->open(bdf, &c);
 
 	if (ret)
 		return ret;
-	ie = calloc(1, sizeof(*ie));
-	if (!ie) {
-		ioat_chan_close(c);
+	ve = calloc(1, sizeof(*ve));
+	if (!ve) {
+		drv->close(c);
 		return lib_error(-ENOMEM, "cannot allocate the engine");
 	}
-	ie->chan = c;
-	pthread_mutex_init(&ie->lock, NULL);
-	ioat_chan_get_info(c, &ie->info);
-	e->priv = ie;
-	snprintf(e->name, sizeof(e->name), "ioat:%s", ie->info.bdf);
+	ve->drv = drv;
+	ve->chan = c;
+	pthread_mutex_init(&ve->lock, NULL);
+	drv->info(c, &ve->info);
+	e->priv = ve;
+	snprintf(e->name, sizeof(e->name), "%s:%s", drv->kind, ve->info.bdf);
 	return 0;
 }
 
 /* "0000:00:04.0" or "00:04.0" -> "0000:00:04.0"; -EINVAL for anything else. */
-static int normalize_bdf(const char *arg, char *out, size_t len)
+static int normalize_bdf(const struct vchan_driver *drv, const char *arg, char *out, size_t len)
 {
 	unsigned int dom = 0, bus, dev, fn;
 	int n = -1;
@@ -166,15 +180,17 @@ static int normalize_bdf(const char *arg, char *out, size_t len)
 	if (n < 0 || dev > 0x1f || fn > 7 || strchr(arg, ' ') || strchr(arg, '+') ||
 	    strchr(arg, '-'))
 		return lib_error(-EINVAL, "'%s' is not a PCI address; use DOMAIN:BUS:DEVICE.FUNCTION "
-				 "as in ioat:0000:00:04.0 (see dmacopy info)", arg);
+				 "as in %s (see dmacopy info)", arg, drv->example);
 	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
 }
 
-static int ioat_open(struct dmacopy_engine *e, const char *arg,
-		     const struct dmacopy_engine_opts *opts)
+static int vchan_open(struct dmacopy_engine *e, const char *arg,
+		      const struct dmacopy_engine_opts *opts)
 {
+	const struct vchan_driver *drv = e->ops->driver;
 	struct vfio_pci_info f[MAX_FUNCS];
+	const char *fix, *lacks = drv->cpu_lacks ? drv->cpu_lacks(&fix) : NULL;
 	char why[1024] = "";
 	size_t used = 0;
 	unsigned int n;
@@ -183,13 +199,17 @@ static int ioat_open(struct dmacopy_engine *e, const char *arg,
 	(void)opts;
 	if (arg) {
 		char bdf[32];
-		int ret = normalize_bdf(arg, bdf, sizeof(bdf));
+		int ret = normalize_bdf(drv, arg, bdf, sizeof(bdf));
 
-		return ret ? ret : open_chan(e, bdf);
+		if (!ret && lacks)
+			ret = lib_error(-ENOTSUP, "%s", lacks);
+		return ret ? ret : open_chan(e, drv, bdf);
 	}
-	n = ioat_pci_scan(f, MAX_FUNCS);
+	if (lacks)
+		return lib_error(-ENOTSUP, "%s", lacks);
+	n = drv->scan(f, MAX_FUNCS);
 	if (!n)
-		return lib_error(-ENODEV, "no Intel I/OAT (QuickData) PCI function on this machine");
+		return lib_error(-ENODEV, "%s", drv->absent);
 	if (n > MAX_FUNCS)
 		n = MAX_FUNCS;
 	/* The first function this process can take; the others may be busy in other processes. */
@@ -197,9 +217,9 @@ static int ioat_open(struct dmacopy_engine *e, const char *arg,
 		char detail[256], remedy[256];
 		int err;
 
-		describe(&f[i], false, detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		describe(drv, &f[i], false, detail, sizeof(detail), remedy, sizeof(remedy), &err);
 		if (!err) {
-			err = open_chan(e, f[i].bdf);
+			err = open_chan(e, drv, f[i].bdf);
 			if (!err)
 				return 0;
 			snprintf(detail, sizeof(detail), "%s", dmacopy_last_error());
@@ -211,65 +231,66 @@ static int ioat_open(struct dmacopy_engine *e, const char *arg,
 						 used ? "; " : "", detail, *remedy ? ": " : "",
 						 remedy);
 	}
-	return lib_error(first, "no usable I/OAT function: %s", why);
+	return lib_error(first, "no usable %s function: %s", drv->name, why);
 }
 
-static void ioat_close(struct dmacopy_engine *e)
+static void vchan_close(struct dmacopy_engine *e)
 {
-	struct ioat_engine *ie = e->priv;
+	struct vchan_engine *ve = e->priv;
 
-	if (!ie)
+	if (!ve)
 		return;
-	ioat_chan_close(ie->chan);
-	pthread_mutex_destroy(&ie->lock);
-	free(ie);
+	ve->drv->close(ve->chan);
+	pthread_mutex_destroy(&ve->lock);
+	free(ve);
 	e->priv = NULL;
 }
 
-static void ioat_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
+static void vchan_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
 {
-	const struct ioat_engine *ie = e->priv;
-	uint64_t max = ie->info.max_desc_len * (ie->info.ring_size / 2);
+	const struct vchan_engine *ve = e->priv;
+	uint64_t max = ve->info.max_xfer * (ve->info.slots / 2);
 
-	caps->flags = ie->info.can_fill ? DMACOPY_CAP_FILL : 0;
+	caps->flags = ve->info.can_fill ? DMACOPY_CAP_FILL : 0;
 	caps->channels = 1;
 	caps->max_transfer = max > SIZE_MAX ? SIZE_MAX : max;
-	caps->hw_max_transfer = ie->info.max_desc_len > UINT32_MAX ? UINT32_MAX
-								   : (uint32_t)ie->info.max_desc_len;
+	caps->hw_max_transfer = ve->info.max_xfer > UINT32_MAX ? UINT32_MAX
+							       : (uint32_t)ve->info.max_xfer;
 	caps->align = 1;
 	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
 }
 
-static void ioat_probe(struct dmacopy_engine_status *rows, unsigned int max, unsigned int *n)
+static void vchan_probe(const struct engine_ops *ops, struct dmacopy_engine_status *rows,
+			unsigned int max, unsigned int *n)
 {
+	const struct vchan_driver *drv = ops->driver;
 	struct vfio_pci_info f[MAX_FUNCS];
-	unsigned int nf = ioat_pci_scan(f, MAX_FUNCS);
+	unsigned int nf = drv->scan(f, MAX_FUNCS);
+	char spec[64];
 
 	if (!nf) {
-		status_row(rows, max, n, "ioat", "ioat:PCI_ADDR", -ENODEV,
-			   "no Intel I/OAT (QuickData) PCI function on this machine",
-			   "I/OAT exists on Intel Xeon platforms; enable 'Crystal Beach DMA' in the "
-			   "firmware setup");
+		snprintf(spec, sizeof(spec), "%s:PCI_ADDR", drv->kind);
+		status_row(rows, max, n, drv->kind, spec, -ENODEV, drv->absent, drv->absent_fix);
 		return;
 	}
 	for (unsigned int i = 0; i < nf && i < MAX_FUNCS; i++) {
-		char spec[64], detail[256], remedy[256];
+		char detail[256], remedy[256];
 		int err;
 
-		describe(&f[i], true, detail, sizeof(detail), remedy, sizeof(remedy), &err);
-		snprintf(spec, sizeof(spec), "ioat:%.40s", f[i].bdf);
-		status_row(rows, max, n, "ioat", spec, err, detail, remedy);
+		describe(drv, &f[i], true, detail, sizeof(detail), remedy, sizeof(remedy), &err);
+		snprintf(spec, sizeof(spec), "%s:%.40s", drv->kind, f[i].bdf);
+		status_row(rows, max, n, drv->kind, spec, err, detail, remedy);
 	}
 }
 
 /* ---- registration ---------------------------------------------------------------------------- */
 
-static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
+static int vchan_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
 {
 	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t first = r->start & ~(ps - 1);
 	uintptr_t end = (r->start + r->len + ps - 1) & ~(ps - 1);
-	struct ioat_region *ir = calloc(1, sizeof(*ir));
+	struct vchan_region *ir = calloc(1, sizeof(*ir));
 	bool writable;
 	uint64_t iova;
 	int ret;
@@ -300,9 +321,9 @@ static int ioat_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 	return 0;
 }
 
-static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
+static void vchan_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
 {
-	struct ioat_region *ir = r->engine_priv;
+	struct vchan_region *ir = r->engine_priv;
 
 	(void)e;
 	if (!ir)
@@ -319,7 +340,7 @@ static void ioat_region_unregister(struct dmacopy_engine *e, struct dmacopy_regi
 static uint64_t iova_at(const struct dmacopy_region *r, const void *p, uint64_t len,
 			uint64_t *avail)
 {
-	const struct ioat_region *ir = r->engine_priv;
+	const struct vchan_region *ir = r->engine_priv;
 	uint64_t off = (uintptr_t)p - (uintptr_t)ir->map_va;
 	const struct vfio_dma_ext *x = vfio_dma_ext_find(ir->ext, ir->next, off);
 	uint64_t in = off - x->off;
@@ -350,63 +371,62 @@ static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *d
  * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
  * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
  */
-static int build_op(struct ioat_chan *c, uint32_t kind, const struct dmacopy_region *rd, void *dst,
-		    const struct dmacopy_region *rs, const void *src, uint64_t pattern, uint64_t len,
-		    uint32_t flags, void *arg)
+static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy_region *rd,
+		    void *dst, const struct dmacopy_region *rs, const void *src, uint64_t pattern,
+		    uint64_t len, uint32_t flags, void *arg)
 {
+	const struct vchan_driver *drv = ve->drv;
+	struct vchan *c = ve->chan;
 	uint64_t off, da, sa = 0, n;
 	uint32_t descs = 0;
 	int ret = 0;
 
 	if (!len)
-		return ioat_build_copy(c, 0, 0, 0, flags, op_done, arg);
+		return drv->build_copy(c, 0, 0, 0, flags, op_done, arg);
 	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
 	if (n == len) {
 		/* One piece (always with an IOMMU), the common case: the channel checks the room. */
 		if (kind == OP_FILL)
-			return ioat_build_fill(c, da, pattern, len, flags, op_done, arg);
-		return ioat_build_copy(c, da, sa, len, flags, op_done, arg);
+			return drv->build_fill(c, da, pattern, len, flags, op_done, arg);
+		return drv->build_copy(c, da, sa, len, flags, op_done, arg);
 	}
 	/* Count first: a partly built operation cannot be taken back. */
 	for (off = 0; off < len; off += n) {
 		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
-		descs += ioat_descs_needed(c, n);
+		descs += drv->descs_needed(c, n);
 	}
-	if (descs > ioat_ring_free(c)) {
-		struct ioat_chan_info info;
-
-		ioat_chan_get_info(c, &info);
-		if (descs > info.ring_size / 2)
+	if (descs > drv->slots_free(c)) {
+		if (descs > ve->info.slots / 2)
 			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
 					 "in physically separate pieces); the ring takes %u: split it",
-					 descs, info.ring_size / 2);
+					 descs, ve->info.slots / 2);
 		return -ENOMEM;
 	}
 	for (off = 0; off < len && !ret; off += n) {
-		uint32_t f = off ? flags & ~IOAT_OPF_FENCE : flags;
+		uint32_t f = off ? flags & ~VCHAN_OPF_FENCE : flags;
 
 		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
 		if (off + n < len)
-			f |= IOAT_OPF_MORE;
+			f |= VCHAN_OPF_MORE;
 		if (kind == OP_FILL)
-			ret = ioat_build_fill(c, da, ioat_fill_pattern_at(pattern, off), n, f,
+			ret = drv->build_fill(c, da, vchan_fill_pattern_at(pattern, off), n, f,
 					      op_done, arg);
 		else
-			ret = ioat_build_copy(c, da, sa, n, f, op_done, arg);
+			ret = drv->build_copy(c, da, sa, n, f, op_done, arg);
 	}
 	return ret;
 }
 
 static bool dst_readonly(const struct dmacopy_region *r)
 {
-	return ((const struct ioat_region *)r->engine_priv)->readonly;
+	return ((const struct vchan_region *)r->engine_priv)->readonly;
 }
 
 /* ---- queues ---------------------------------------------------------------------------------- */
 
-static int ioat_queue_init(struct dmacopy_queue *q)
+static int vchan_queue_init(struct dmacopy_queue *q)
 {
-	struct ioat_queue *qp = calloc(1, sizeof(*qp));
+	struct vchan_queue *qp = calloc(1, sizeof(*qp));
 
 	if (!qp)
 		return lib_error(-ENOMEM, "cannot allocate the queue");
@@ -422,9 +442,9 @@ static int ioat_queue_init(struct dmacopy_queue *q)
 	return 0;
 }
 
-static void ioat_queue_fini(struct dmacopy_queue *q)
+static void vchan_queue_fini(struct dmacopy_queue *q)
 {
-	struct ioat_queue *qp = q->engine_priv;
+	struct vchan_queue *qp = q->engine_priv;
 
 	free(qp->ctx);
 	free(qp);
@@ -432,14 +452,14 @@ static void ioat_queue_fini(struct dmacopy_queue *q)
 }
 
 /* Build what waits, as far as the ring has room. Channel lock held. */
-static void push(struct dmacopy_queue *q, struct ioat_chan *c)
+static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 {
-	struct ioat_queue *qp = q->engine_priv;
+	struct vchan_queue *qp = q->engine_priv;
 
 	while (qp->hw_next != q->sq_submitted) {
 		const struct queue_op *op = &q->ops[qp->hw_next & q->mask];
 		struct op_ctx *x = &qp->ctx[qp->hw_next & q->mask];
-		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? IOAT_OPF_FENCE : 0;
+		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
 		int ret;
 
 		x->done = 0;
@@ -447,7 +467,7 @@ static void push(struct dmacopy_queue *q, struct ioat_chan *c)
 			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
 					op->dst);
 		else
-			ret = build_op(c, op->kind, op->dst_region, op->dst, op->src_region, op->src,
+			ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
 				       op->pattern, op->len, flags, x);
 		if (ret == -ENOMEM)
 			break;
@@ -460,7 +480,7 @@ static void push(struct dmacopy_queue *q, struct ioat_chan *c)
 
 static unsigned int harvest(struct dmacopy_queue *q)
 {
-	struct ioat_queue *qp = q->engine_priv;
+	struct vchan_queue *qp = q->engine_priv;
 	unsigned int n = 0;
 
 	while (q->cq_tail != qp->hw_next) {
@@ -475,30 +495,30 @@ static unsigned int harvest(struct dmacopy_queue *q)
 	return n;
 }
 
-static int ioat_submit(struct dmacopy_queue *q)
+static int vchan_submit(struct dmacopy_queue *q)
 {
-	struct ioat_engine *ie = q->engine->priv;
+	struct vchan_engine *ve = q->engine->priv;
 
 	q->sq_submitted = q->sq_tail;
-	pthread_mutex_lock(&ie->lock);
-	push(q, ie->chan);
-	ioat_flush(ie->chan);
-	pthread_mutex_unlock(&ie->lock);
+	pthread_mutex_lock(&ve->lock);
+	push(q, ve);
+	ve->drv->flush(ve->chan);
+	pthread_mutex_unlock(&ve->lock);
 	return 0;
 }
 
-static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
+static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
-	struct ioat_engine *ie = q->engine->priv;
+	struct vchan_engine *ve = q->engine->priv;
 	long long deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
 	unsigned int spins = 0;
 
 	for (;;) {
-		pthread_mutex_lock(&ie->lock);
-		ioat_process_events(ie->chan);
-		push(q, ie->chan);
-		ioat_flush(ie->chan);
-		pthread_mutex_unlock(&ie->lock);
+		pthread_mutex_lock(&ve->lock);
+		ve->drv->process_events(ve->chan);
+		push(q, ve);
+		ve->drv->flush(ve->chan);
+		pthread_mutex_unlock(&ve->lock);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
 		if (timeout_ms > 0 && mono_ms() >= deadline)
@@ -514,7 +534,7 @@ static int ioat_progress(struct dmacopy_queue *q, int timeout_ms)
 static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const void *src,
 		   uint64_t pattern, size_t len)
 {
-	struct ioat_engine *ie = e->priv;
+	struct vchan_engine *ve = e->priv;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
 	struct op_ctx x = { 0 };
 	int ret;
@@ -528,57 +548,63 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 		return lib_error(-EFAULT, "memory not registered");
 	if (dst_readonly(rd))
 		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
-	pthread_mutex_lock(&ie->lock);
+	pthread_mutex_lock(&ve->lock);
 	for (;;) {
-		ret = build_op(ie->chan, kind, rd, dst, rs, src, pattern, len, 0, &x);
+		ret = build_op(ve, kind, rd, dst, rs, src, pattern, len, 0, &x);
 		if (ret != -ENOMEM)
 			break;
 		/* The ring is full of other queues' work: let it drain. */
-		ioat_flush(ie->chan);
-		ioat_process_events(ie->chan);
-		pthread_mutex_unlock(&ie->lock);
+		ve->drv->flush(ve->chan);
+		ve->drv->process_events(ve->chan);
+		pthread_mutex_unlock(&ve->lock);
 		sched_yield();
-		pthread_mutex_lock(&ie->lock);
+		pthread_mutex_lock(&ve->lock);
 	}
 	if (!ret)
-		ioat_flush(ie->chan);
-	pthread_mutex_unlock(&ie->lock);
+		ve->drv->flush(ve->chan);
+	pthread_mutex_unlock(&ve->lock);
 	if (ret)
 		return ret;
 	while (!__atomic_load_n(&x.done, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&ie->lock);
-		ioat_process_events(ie->chan);
-		pthread_mutex_unlock(&ie->lock);
+		pthread_mutex_lock(&ve->lock);
+		ve->drv->process_events(ve->chan);
+		pthread_mutex_unlock(&ve->lock);
 	}
 	if (x.status)
-		return lib_error(x.status, "the I/OAT operation failed: %s (%s)", strerror(-x.status),
+		return lib_error(x.status, "the %s operation failed: %s (%s)", ve->drv->name,
+				 strerror(-x.status),
 				 dmacopy_op_error_str(x.error));
 	return 0;
 }
 
-static int ioat_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+static int vchan_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
 {
 	return sync_op(e, OP_COPY, dst, src, 0, len);
 }
 
-static int ioat_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
+static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
 {
 	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
 }
 
-const struct engine_ops engine_ioat_ops = {
-	.kind = "ioat",
-	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE,
-	.open = ioat_open,
-	.close = ioat_close,
-	.caps = ioat_caps,
-	.probe = ioat_probe,
-	.region_register = ioat_region_register,
-	.region_unregister = ioat_region_unregister,
-	.queue_init = ioat_queue_init,
-	.queue_fini = ioat_queue_fini,
-	.submit = ioat_submit,
-	.progress = ioat_progress,
-	.memcpy = ioat_memcpy,
-	.fill = ioat_fill,
-};
+#define VCHAN_ENGINE_OPS(kind_, drv_)                                                              \
+	{                                                                                          \
+		.kind = kind_,                                                                     \
+		.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE, \
+		.driver = &(drv_),                                                                 \
+		.open = vchan_open,                                                                \
+		.close = vchan_close,                                                              \
+		.caps = vchan_caps,                                                                \
+		.probe = vchan_probe,                                                              \
+		.region_register = vchan_region_register,                                          \
+		.region_unregister = vchan_region_unregister,                                      \
+		.queue_init = vchan_queue_init,                                                    \
+		.queue_fini = vchan_queue_fini,                                                    \
+		.submit = vchan_submit,                                                            \
+		.progress = vchan_progress,                                                        \
+		.memcpy = vchan_memcpy,                                                            \
+		.fill = vchan_fill,                                                                \
+	}
+
+const struct engine_ops engine_ioat_ops = VCHAN_ENGINE_OPS("ioat", ioat_vchan_driver);
+const struct engine_ops engine_dsa_ops = VCHAN_ENGINE_OPS("dsa", dsa_vchan_driver);

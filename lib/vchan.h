@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A polled DMA channel that user space drives through VFIO, as the device engines see it: one
+ * table per hardware kind (struct vchan_driver), implemented by its driver (lib/ioat_chan.c for
+ * I/OAT, lib/dsa_dev.c for DSA). lib/engine_vchan.c builds a libdmacopy engine on any such table:
+ * discovery and the reasons a function cannot be used, registration through lib/vfio.c, queues
+ * shared by threads, operations split into the pieces the hardware takes, synchronous helpers.
+ *
+ * A channel is not thread-safe: the engine serialises calls to one channel.
+ */
+#ifndef DMACOPY_VCHAN_H
+#define DMACOPY_VCHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfio.h"
+
+struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
+
+/*
+ * Called once per operation when it is finished: status 0, or -EIO (error = DMACOPY_OP_READ_FAULT,
+ * DMACOPY_OP_WRITE_FAULT or DMACOPY_OP_CHANNEL_ERROR), -ETIMEDOUT, -ENODEV, -ECANCELED. Runs inside
+ * process_events() (or close()).
+ */
+typedef void (*vchan_done_fn)(void *arg, int status, unsigned int error);
+
+/* Start only after every earlier operation of the channel is done. */
+#define VCHAN_OPF_FENCE 0x1u
+/*
+ * More pieces of this operation follow (built right after, before any other operation): no done
+ * function runs for this piece; the operation ends with the first piece built without the flag.
+ * The caller checks slots_free() for all pieces first.
+ */
+#define VCHAN_OPF_MORE 0x2u
+
+struct vchan_info {
+	char bdf[32];
+	uint64_t max_xfer; /* bytes per descriptor: larger operations take several */
+	uint32_t slots;    /* descriptors that can be built and not yet finished */
+	bool can_fill;
+};
+
+struct vchan_driver {
+	const char *kind;          /* the engine kind and spec prefix: "ioat" */
+	const char *name;          /* the hardware in messages: "I/OAT" */
+	const char *kernel_driver; /* its kernel driver, which the kernel engine uses: "ioatdma" */
+	const char *example;       /* a spec for messages: "ioat:0000:00:04.0" */
+	const char *absent;        /* when the machine has none: what and how to get one */
+	const char *absent_fix;
+	/* The driver's PCI functions on this machine (any driver bound), sorted by address. */
+	unsigned int (*scan)(struct vfio_pci_info *out, unsigned int max);
+	/* NULL when this CPU can submit to the device, else why not (and *fix what to do). */
+	const char *(*cpu_lacks)(const char **fix);
+	/*
+	 * Open the function at bdf (bound to vfio-pci) and make it ready. -ENODEV not this kind or
+	 * not answering, -EBUSY used elsewhere, -EACCES permissions, -ENXIO not bound or no IOMMU;
+	 * dmacopy_last_error() says what and how to fix it.
+	 */
+	int (*open)(const char *bdf, struct vchan **out);
+	/* Wait (up to a second) for operations in flight, stop the device, release everything. */
+	void (*close)(struct vchan *c);
+	void (*info)(const struct vchan *c, struct vchan_info *info);
+	/* Descriptors an operation of len bytes takes (0 bytes: one). */
+	uint32_t (*descs_needed)(const struct vchan *c, uint64_t len);
+	/* Descriptors that can be built now. */
+	uint32_t (*slots_free)(const struct vchan *c);
+	/*
+	 * Build one operation (dst/src are IOVAs); nothing starts before flush(). Returns 0, -ENOMEM
+	 * when there is no room for it (nothing is built), -ENOTSUP fill on a device without it,
+	 * -ENODEV the device is out of service.
+	 */
+	int (*build_copy)(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
+			  vchan_done_fn fn, void *arg);
+	int (*build_fill)(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
+			  uint32_t flags, vchan_done_fn fn, void *arg);
+	/* Start what is built, as far as fences allow. */
+	void (*flush)(struct vchan *c);
+	/*
+	 * Call the done function of each finished operation, in submission order, and start what
+	 * waited. Returns the operations finished (>= 0) or -ENODEV when the device is gone.
+	 */
+	int (*process_events)(struct vchan *c);
+};
+
+extern const struct vchan_driver ioat_vchan_driver;
+extern const struct vchan_driver dsa_vchan_driver;
+
+/* The pattern for a fill piece that starts off bytes into an operation filling with pattern. */
+static inline uint64_t vchan_fill_pattern_at(uint64_t pattern, uint64_t off)
+{
+	unsigned int r = (unsigned int)(off % 8) * 8;
+
+	return r ? pattern >> r | pattern << (64 - r) : pattern;
+}
+
+#endif /* DMACOPY_VCHAN_H */
