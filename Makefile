@@ -43,7 +43,7 @@ UNIT_SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests-san/%)
 VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
-.PHONY: vm-progs all lib tools check check-unit check-cli check-vm kmods qemu kernels deps demo bench \
+.PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm kmods qemu kernels deps demo bench \
 	install uninstall clean format checkpatch
 
 all: lib tools $(B)/libdmacopy.pc
@@ -122,6 +122,13 @@ $(B)/tests/vm-san/%: tests/vm/progs/%.c $(B)/lib/libdmacopy-san.a $(wildcard tes
 VM_SAN_PROGS := $(patsubst $(B)/tests/vm/%,$(B)/tests/vm-san/%,$(filter $(B)/tests/vm/ioatuser_%,$(VM_PROGS)))
 
 vm-progs: $(VM_PROGS) $(VM_SAN_PROGS)
+
+# Benchmark peers built against other projects' installed libraries (bench/dmadev: DPDK dmadev).
+bench-progs: $(B)/bench/rte_dma_bench
+
+$(B)/bench/rte_dma_bench: bench/dmadev/rte_dma_bench.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $(WARN) $$(pkg-config --cflags libdpdk) -o $@ $< $$(pkg-config --libs libdpdk)
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
 	@scripts/run-tests "unit" $(UNIT_BINS)

@@ -16,10 +16,15 @@
 #define XSTR(x)       #x
 #define STR(x)        XSTR(x)
 
+/*
+ * In "auto" preference order: the user-space polled engines first (no system call per copy; a
+ * function is theirs only when its owner bound it to vfio-pci), DSA before I/OAT (the newer and
+ * faster engine), then the kernel engine, then the CPU.
+ */
 static const struct engine_ops *const engine_kinds[] = {
-	&engine_kernel_ops,
 	&engine_dsa_ops,
 	&engine_ioat_ops,
+	&engine_kernel_ops,
 	&engine_cpu_ops,
 };
 
@@ -247,7 +252,8 @@ static int engine_open_auto(struct dmacopy_engine *e, const struct dmacopy_engin
 		last_error[0] = '\0';
 		ret = engine_try(e, ops, NULL, opts);
 		if (!ret) {
-			snprintf(e->selection, sizeof(e->selection), "auto: chose %s\n%.1900s", e->name,
+			snprintf(e->selection, sizeof(e->selection),
+				 "auto: chose %s (order: dsa, ioat, kernel, cpu)\n%.1850s", e->name,
 				 reasons);
 			return 0;
 		}
@@ -577,16 +583,17 @@ static int check_fill(const struct dmacopy_engine *e, const void *dst, size_t le
  * the same registration (its incarnation, compared in the same atomic step that takes the
  * reference, so a parked or reused object is never touched).
  */
-static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_t start, size_t len)
+static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, unsigned int which,
+					       uintptr_t start, size_t len)
 {
 	struct dmacopy_engine *e = q->engine;
-	struct dmacopy_region *r = q->last_region;
+	struct dmacopy_region *r = q->last[which].region;
 	uint32_t gen = __atomic_load_n(&e->regions_gen, __ATOMIC_ACQUIRE);
 
-	if (r && gen == q->last_gen && region_holds(r, start, len)) {
+	if (r && gen == q->last[which].gen && region_holds(r, start, len)) {
 		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
 
-		while (REGION_INCARNATION(busy) == q->last_incarnation) {
+		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
 			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1, true,
 							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				return r;
@@ -597,9 +604,9 @@ static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, uintptr_
 	if (r) {
 		uint64_t busy = __atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
 
-		q->last_region = r;
-		q->last_gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
-		q->last_incarnation = REGION_INCARNATION(busy);
+		q->last[which].region = r;
+		q->last[which].gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
+		q->last[which].incarnation = REGION_INCARNATION(busy);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
@@ -610,12 +617,12 @@ static int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
 {
 	if (!(q->engine->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) || !op->len)
 		return 0;
-	op->dst_region = queue_region_get(q, (uintptr_t)op->dst, op->len);
+	op->dst_region = queue_region_get(q, 0, (uintptr_t)op->dst, op->len);
 	if (!op->dst_region)
 		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
 			    op->dst, op->len);
 	if (op->kind == OP_COPY) {
-		op->src_region = queue_region_get(q, (uintptr_t)op->src, op->len);
+		op->src_region = queue_region_get(q, 1, (uintptr_t)op->src, op->len);
 		if (!op->src_region) {
 			__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 			op->dst_region = NULL;
@@ -848,7 +855,7 @@ int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions
 int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
 		 unsigned int max, int timeout_ms)
 {
-	long long deadline;
+	long long deadline = 0;
 	unsigned int got;
 	int ret = queue_check(q);
 
@@ -865,8 +872,6 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 			    min, q->sq_submitted - q->cq_head);
 	if (timeout_ms < -1)
 		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
-	deadline = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
-
 	got = reap(q, completions, max);
 	if (got < max && q->cq_tail != q->sq_submitted) {
 		ret = q->engine->ops->progress(q, 0);
@@ -874,13 +879,21 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 			return got ? (int)got : ret;
 		got += reap(q, completions + got, max - got);
 	}
-	/* min never exceeds what is in flight or completed, so each round can make progress. */
-	while (got < min) {
+	/*
+	 * min never exceeds what is in flight or completed, so each round can make progress. The
+	 * clock is first read here: most waits of a polled engine end before.
+	 */
+	for (bool timed = false; got < min;) {
 		int left = -1;
 
 		if (timeout_ms >= 0) {
-			long long rem = deadline - mono_ms();
+			long long now = mono_ms(), rem;
 
+			if (!timed) {
+				deadline = now + timeout_ms;
+				timed = true;
+			}
+			rem = deadline - now;
 			if (rem <= 0)
 				break;
 			left = rem > INT32_MAX ? INT32_MAX : (int)rem;

@@ -5,16 +5,23 @@
  * reset the device, put WQ 0 and engine 0 in group 0, give WQ 0 every descriptor slot of WQCAP
  * as a dedicated WQ, enable the device, enable the WQ.
  *
- * Slots: ring_size (= the WQ size) descriptors and as many 32-byte completion records, in one DMA
- * mapping. Three free-running counters describe them:
+ * Memory: a ring of ring_size (a power of two) 64-byte descriptors, one 32-byte completion record
+ * per descriptor, and one record per WQ slot for batch descriptors, in one DMA mapping. Three
+ * free-running counters describe the ring:
  *
  *   tail <= submitted <= head      [tail, submitted) in the device, [submitted, head) built
  *
- * head - tail <= ring_size, so the WQ never holds more than its size: a dedicated WQ silently
- * drops a descriptor that does not fit (MOVDIR64B has no status). Each descriptor asks for a
- * completion record (CRAV | RCR), whose status byte the device writes last; slots retire in order.
- * A fenced operation is submitted only when every earlier one has finished (DSA_FLAG_FENCE orders
- * descriptors inside a batch only).
+ * dsa_flush() hands [submitted, head) to the WQ in units: a run of 2 to max-batch descriptors goes
+ * as one BATCH descriptor (one MOVDIR64B) whose list is the run in the ring, a lone descriptor goes
+ * as itself. Units are counted too (u_tail <= u_head, u_head - u_tail <= wq_size): a dedicated WQ
+ * silently drops a descriptor that does not fit (MOVDIR64B has no status), so a unit is written
+ * only when the WQ has a free slot. A unit's record (the batch's, or the lone descriptor's, asked
+ * for with RCR) is polled; the descriptors of a batch carry CRAV without RCR, so the device writes
+ * their own records only when they fail, and the per-operation status of a failed batch is read
+ * from them. Units retire in order.
+ *
+ * A fenced operation starts a unit and is submitted only when every earlier one has finished
+ * (DSA_FLAG_FENCE orders descriptors inside a batch only).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,9 +46,11 @@
 #define MAP_HUGE_2MB (21 << 26)
 #endif
 
-#define MAX_SLOTS 4096u
+#define MAX_WQ_SLOTS 4096u
+#define RING_MAX 4096u /* descriptors in the ring */
 #define CMD_TIMEOUT_NS (1000 * 1000000LL)
 #define STALL_TIMEOUT_NS (10 * 1000000000LL)
+#define IDLE_POLLS 64 /* polls that find nothing new between two looks at the clock */
 #define SLOT_LAST 0x1u
 #define SLOT_FENCE 0x2u
 
@@ -90,6 +99,13 @@ struct slot {
 	uint32_t flags;
 };
 
+/* What one WQ slot holds: a BATCH descriptor for n > 1 descriptors from start, or start alone. */
+struct unit {
+	volatile struct dsa_completion *rec;
+	uint32_t start;
+	uint32_t n;
+};
+
 struct dsa_dev {
 	char bdf[32];
 	struct vfio_dev dev;
@@ -101,20 +117,26 @@ struct dsa_dev {
 	uint32_t grpcfg_off, wqcfg_off, wqcfg_stride;
 	uint32_t max_xfer_shift, max_batch_shift;
 
-	void *dma; /* descriptors, then completion records */
+	void *dma; /* descriptors, their completion records, the batches' records */
 	size_t dma_len;
 	uint64_t map_iova;
 	struct dsa_desc *descs;
 	volatile struct dsa_completion *comps;
-	uint64_t comp_iova;
+	volatile struct dsa_completion *ucomps;
+	uint64_t desc_iova, comp_iova, ucomp_iova;
 	struct slot *slots;
-	uint32_t ring_size;
+	struct unit *units;
+	uint32_t ring_size, mask;
+	uint32_t wq_size;
+	uint32_t max_batch; /* descriptors per unit: 1 when the device has no batches */
 
 	uint32_t head, submitted, tail;
+	uint32_t u_head, u_tail;
 	uint32_t outstanding; /* operations built, not finished */
 	int op_status;        /* the first failure among the pieces of the retiring operation */
 	unsigned int op_error;
-	long long progress_ns;
+	long long progress_ns; /* since when polls found nothing (0: the device moved since) */
+	uint32_t idle_polls;
 	bool dead;
 };
 
@@ -329,7 +351,12 @@ static int identify(struct dsa_dev *d)
 	if (d->max_xfer_shift < 12 || d->max_xfer_shift > DSA_MAX_XFER_LOG2)
 		return lib_error(-ENODEV, "DSA %s reports a maximum transfer of 2^%u bytes", d->bdf,
 				 d->max_xfer_shift);
-	d->ring_size = total > MAX_SLOTS ? MAX_SLOTS : total;
+	d->wq_size = total > MAX_WQ_SLOTS ? MAX_WQ_SLOTS : total;
+	d->max_batch = d->max_batch_shift ? 1u << d->max_batch_shift : 1;
+	for (d->ring_size = 64; d->ring_size < RING_MAX &&
+	     (d->ring_size < d->wq_size || d->ring_size / d->max_batch < d->wq_size);)
+		d->ring_size *= 2;
+	d->mask = d->ring_size - 1;
 	return 0;
 }
 
@@ -350,15 +377,15 @@ static int configure(struct dsa_dev *d)
 	for (unsigned int i = 0; i < 8; i++)
 		if (i != DSA_WQCFG_DW_STATUS)
 			wr32(d, wq + 4 * i, 0);
-	wr32(d, wq + 4 * DSA_WQCFG_DW_SIZE, (uint32_t)DSA_SET(DSA_WQCFG_SIZE, d->ring_size));
+	wr32(d, wq + 4 * DSA_WQCFG_DW_SIZE, (uint32_t)DSA_SET(DSA_WQCFG_SIZE, d->wq_size));
 	wr32(d, wq + 4 * DSA_WQCFG_DW_MODE,
 	     DSA_WQCFG_DEDICATED | (uint32_t)DSA_SET(DSA_WQCFG_PRIORITY, 1));
 	wr32(d, wq + 4 * DSA_WQCFG_DW_LIMITS,
 	     (uint32_t)(DSA_SET(DSA_WQCFG_MAX_XFER_LOG2, d->max_xfer_shift) |
 			DSA_SET(DSA_WQCFG_MAX_BATCH_LOG2, d->max_batch_shift)));
-	if (DSA_GET(DSA_WQCFG_SIZE, rd32(d, wq + 4 * DSA_WQCFG_DW_SIZE)) != d->ring_size)
+	if (DSA_GET(DSA_WQCFG_SIZE, rd32(d, wq + 4 * DSA_WQCFG_DW_SIZE)) != d->wq_size)
 		return lib_error(-EIO, "DSA %s: the WQ configuration did not take (WQCFG size reads "
-				 "%u, wrote %u)", d->bdf, rd32(d, wq) & 0xffff, d->ring_size);
+				 "%u, wrote %u)", d->bdf, rd32(d, wq) & 0xffff, d->wq_size);
 
 	ret = dsa_cmd(d, DSA_CMD_ENABLE_DEVICE, 0);
 	if (ret)
@@ -377,13 +404,15 @@ static int alloc_slots(struct dsa_dev *d)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	size_t desc_bytes = (size_t)d->ring_size * DSA_DESC_SIZE;
-	size_t bytes = desc_bytes + (size_t)d->ring_size * DSA_COMPL_SIZE;
+	size_t comp_bytes = (size_t)d->ring_size * DSA_COMPL_SIZE;
+	size_t bytes = desc_bytes + comp_bytes + (size_t)d->wq_size * DSA_COMPL_SIZE;
 	int mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, ret;
 	uint64_t iova, avail;
 	bool huge;
 
 	d->slots = calloc(d->ring_size, sizeof(*d->slots));
-	if (!d->slots)
+	d->units = calloc(d->wq_size, sizeof(*d->units));
+	if (!d->slots || !d->units)
 		return lib_error(-ENOMEM, "cannot allocate %u slots", d->ring_size);
 	d->dma_len = (bytes + (size_t)ps - 1) & ~((size_t)ps - 1);
 	huge = vfio_dma_physical();
@@ -418,8 +447,11 @@ static int alloc_slots(struct dsa_dev *d)
 		return ret;
 	}
 	d->descs = d->dma;
+	d->desc_iova = iova;
 	d->comps = (volatile struct dsa_completion *)((char *)d->dma + desc_bytes);
 	d->comp_iova = iova + desc_bytes;
+	d->ucomps = (volatile struct dsa_completion *)((char *)d->dma + desc_bytes + comp_bytes);
+	d->ucomp_iova = iova + desc_bytes + comp_bytes;
 	return 0;
 }
 
@@ -435,6 +467,7 @@ static void dev_free(struct dsa_dev *d)
 		munmap(d->bar0, d->bar0_len);
 	vfio_dev_close(&d->dev);
 	free(d->slots);
+	free(d->units);
 	free(d);
 }
 
@@ -472,7 +505,7 @@ static int dsa_open(const char *bdf, struct vchan **out)
 		dev_free(d);
 		return ret;
 	}
-	d->progress_ns = mono_ns();
+	d->progress_ns = 0;
 	*out = (struct vchan *)d;
 	return 0;
 }
@@ -530,26 +563,21 @@ static int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint
 		return lib_error(-ENODEV, "DSA %s is out of service", d->bdf);
 	if (n > slots_free(d))
 		return -ENOMEM;
+	if (!len)
+		op = DSA_OP_NOOP;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t pos = d->head % d->ring_size;
-		struct dsa_desc *desc = &d->descs[pos];
+		uint32_t pos = d->head & d->mask;
 		uint64_t piece = len - off < max ? len - off : max;
-		uint8_t dop = len ? op : DSA_OP_NOOP;
 
-		memset(desc, 0, sizeof(*desc));
-		desc->flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | ((uint32_t)dop << 24);
-		desc->compl_addr = d->comp_iova + (uint64_t)pos * DSA_COMPL_SIZE;
-		if (dop == DSA_OP_MEMMOVE) {
-			desc->src = src + off;
-			desc->dst = dst + off;
-		} else if (dop == DSA_OP_MEMFILL) {
-			unsigned int r = (unsigned int)(off % 8) * 8;
-
-			desc->pattern = r ? src >> r | src << (64 - r) : src;
-			desc->dst = dst + off;
-		}
-		desc->xfer_size = (uint32_t)piece;
-		memset((void *)&d->comps[pos], 0, sizeof(d->comps[pos]));
+		/* Pieces start at multiples of the maximum transfer: a fill's pattern does not shift. */
+		d->descs[pos] = (struct dsa_desc){
+			.flags_op = DSA_FLAG_CRAV | (uint32_t)op << 24,
+			.compl_addr = d->comp_iova + (uint64_t)pos * DSA_COMPL_SIZE,
+			.src = op == DSA_OP_MEMFILL ? src : len ? src + off : 0,
+			.dst = len ? dst + off : 0,
+			.xfer_size = (uint32_t)piece,
+		};
+		d->comps[pos].status = 0;
 		d->slots[pos] = (struct slot){
 			.fn = fn,
 			.arg = arg,
@@ -580,20 +608,51 @@ static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint6
 	return build(d, DSA_OP_MEMFILL, dst, pattern, len, flags, fn, arg);
 }
 
+/*
+ * Hand what is built to the WQ, a unit per free WQ slot: runs of descriptors as BATCH
+ * descriptors (not across the ring's end, at most max_batch), a lone descriptor as itself. A
+ * fenced descriptor starts a unit and waits until everything before it has finished.
+ */
 static void flush(struct dsa_dev *d)
 {
 	if (d->dead)
 		return;
-	while (d->submitted != d->head) {
-		uint32_t pos = d->submitted % d->ring_size;
+	while (d->submitted != d->head && d->u_head - d->u_tail < d->wq_size) {
+		uint32_t pos = d->submitted & d->mask, ui = d->u_head % d->wq_size, n, i;
+		struct unit *u = &d->units[ui];
 
-		/* A fence: everything before must have finished. */
 		if ((d->slots[pos].flags & SLOT_FENCE) && d->tail != d->submitted)
 			break;
+		n = d->head - d->submitted;
+		if (n > d->max_batch)
+			n = d->max_batch;
+		if (n > d->ring_size - pos)
+			n = d->ring_size - pos;
+		for (i = 1; i < n && !(d->slots[pos + i].flags & SLOT_FENCE); i++)
+			;
+		n = i;
 		if (d->tail == d->submitted)
-			d->progress_ns = mono_ns();
-		movdir64b(d->portal, &d->descs[pos]);
-		d->submitted++;
+			d->progress_ns = 0;
+		u->start = d->submitted;
+		u->n = n;
+		if (n == 1) {
+			d->descs[pos].flags_op |= DSA_FLAG_RCR;
+			u->rec = &d->comps[pos];
+			movdir64b(d->portal, &d->descs[pos]);
+		} else {
+			struct dsa_desc batch = {
+				.flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | (uint32_t)DSA_OP_BATCH << 24,
+				.compl_addr = d->ucomp_iova + (uint64_t)ui * DSA_COMPL_SIZE,
+				.desc_list = d->desc_iova + (uint64_t)pos * DSA_DESC_SIZE,
+				.desc_count = n,
+			};
+
+			d->ucomps[ui].status = 0;
+			u->rec = &d->ucomps[ui];
+			movdir64b(d->portal, &batch);
+		}
+		d->submitted += n;
+		d->u_head++;
 	}
 }
 
@@ -618,7 +677,7 @@ static int status_of(uint8_t st, unsigned int *error)
 /* Retire the slot at tail with status/error; runs the done function at an operation's end. */
 static int retire_one(struct dsa_dev *d, int status, unsigned int error)
 {
-	struct slot *s = &d->slots[d->tail % d->ring_size];
+	struct slot *s = &d->slots[d->tail & d->mask];
 
 	if (status && !d->op_status) {
 		d->op_status = status;
@@ -645,6 +704,66 @@ static int fail_all(struct dsa_dev *d, int status, unsigned int error)
 	while (d->tail != d->head)
 		ops += retire_one(d, status, error);
 	d->submitted = d->head;
+	d->u_tail = d->u_head;
+	return ops;
+}
+
+/*
+ * Whether the device has made no progress for STALL_TIMEOUT_NS while work was outstanding. Called
+ * on polls that found nothing; reads the clock only on every IDLE_POLLS-th of them.
+ */
+static bool stalled(struct dsa_dev *d)
+{
+	long long t;
+
+	if (++d->idle_polls % IDLE_POLLS)
+		return false;
+	t = mono_ns();
+	if (!d->progress_ns)
+		d->progress_ns = t;
+	return t - d->progress_ns > STALL_TIMEOUT_NS;
+}
+
+/* Report a failed descriptor's record in dmacopy_last_error(); its operation's status. */
+static int failed(struct dsa_dev *d, const volatile struct dsa_completion *rec, uint8_t st,
+		  unsigned int *error)
+{
+	int status = status_of(st, error);
+
+	if (status)
+		lib_error(status, "DSA %s: descriptor failed with completion status %#x (fault "
+			  "address %#llx)", d->bdf, st, (unsigned long long)rec->fault_addr);
+	return status;
+}
+
+/* Retire a unit whose record has status st; returns the operations finished. */
+static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
+{
+	unsigned int error = 0;
+	int status, ops = 0;
+
+	if (u->n == 1)
+		return retire_one(d, failed(d, u->rec, st, &error), error);
+	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS) {
+		for (uint32_t i = 0; i < u->n; i++)
+			ops += retire_one(d, 0, 0);
+		return ops;
+	}
+	if ((st & DSA_COMP_STATUS_MASK) != DSA_COMP_BATCH_FAIL) {
+		/* The batch itself failed (its list unreadable, ...): none of it ran. */
+		status = failed(d, u->rec, st, &error);
+		for (uint32_t i = 0; i < u->n; i++)
+			ops += retire_one(d, status, error);
+		return ops;
+	}
+	/* Some members failed: their own records say which; the others succeeded. */
+	for (uint32_t i = 0; i < u->n; i++) {
+		const volatile struct dsa_completion *rec = &d->comps[(u->start + i) & d->mask];
+		uint8_t mst = rec->status;
+
+		status = mst ? failed(d, rec, mst, &error) : 0;
+		ops += retire_one(d, status, status ? error : 0);
+	}
 	return ops;
 }
 
@@ -654,23 +773,17 @@ static int process_events(struct dsa_dev *d)
 
 	if (d->dead)
 		return -ENODEV;
-	while (d->tail != d->submitted) {
-		uint32_t pos = d->tail % d->ring_size;
-		uint8_t st = __atomic_load_n(&d->comps[pos].status, __ATOMIC_ACQUIRE);
-		unsigned int error;
-		int status;
+	while (d->u_tail != d->u_head) {
+		const struct unit *u = &d->units[d->u_tail % d->wq_size];
+		uint8_t st = __atomic_load_n(&u->rec->status, __ATOMIC_ACQUIRE);
 
 		if (!st)
 			break;
-		status = status_of(st, &error);
-		if (status)
-			lib_error(status, "DSA %s: descriptor failed with completion status %#x "
-				  "(fault address %#llx)", d->bdf, st,
-				  (unsigned long long)d->comps[pos].fault_addr);
-		ops += retire_one(d, status, error);
-		d->progress_ns = mono_ns();
+		ops += retire_unit(d, u, st);
+		d->u_tail++;
+		d->progress_ns = 0;
 	}
-	if (d->tail != d->submitted && mono_ns() - d->progress_ns > STALL_TIMEOUT_NS) {
+	if (d->tail != d->submitted && !ops && stalled(d)) {
 		uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);
 
 		if (gs == UINT32_MAX) {

@@ -24,6 +24,7 @@
 #include "vchan.h"
 
 #define MAX_FUNCS 64
+#define IDLE_SPINS 64 /* polls between two looks at the clock while waiting */
 #define CAP_SYS_RAWIO_BIT 17
 #define CAP_SYS_ADMIN_BIT 21
 
@@ -42,6 +43,9 @@ struct vchan_region {
 	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
 	const struct vfio_dma_ext *ext;
 	unsigned int next;
+	/* One extent (with an IOMMU): the device address of p is p + delta. */
+	bool flat;
+	uint64_t delta;
 };
 
 struct vchan_queue;
@@ -317,6 +321,8 @@ static int vchan_region_register(struct dmacopy_engine *e, struct dmacopy_region
 		free(ir);
 		return lib_error(ret, "the new DMA mapping has no layout");
 	}
+	ir->flat = ir->next == 1;
+	ir->delta = ir->ext[0].iova - ir->ext[0].off - (uintptr_t)ir->map_va;
 	r->engine_priv = ir;
 	return 0;
 }
@@ -367,6 +373,16 @@ static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *d
 	return n;
 }
 
+static const struct vchan_region *region_of(const struct dmacopy_region *r)
+{
+	return r->engine_priv;
+}
+
+static bool flat(const struct dmacopy_region *r)
+{
+	return region_of(r)->flat;
+}
+
 /*
  * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
  * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
@@ -383,9 +399,17 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 
 	if (!len)
 		return drv->build_copy(c, 0, 0, 0, flags, op_done, arg);
+	if (flat(rd) && (kind == OP_FILL || flat(rs))) {
+		/* The common case, one piece (with an IOMMU): the channel checks the room. */
+		da = (uintptr_t)dst + region_of(rd)->delta;
+		if (kind == OP_FILL)
+			return drv->build_fill(c, da, pattern, len, flags, op_done, arg);
+		return drv->build_copy(c, da, (uintptr_t)src + region_of(rs)->delta, len, flags,
+				       op_done, arg);
+	}
 	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
 	if (n == len) {
-		/* One piece (always with an IOMMU), the common case: the channel checks the room. */
+		/* One piece after all (physically contiguous memory): the channel checks the room. */
 		if (kind == OP_FILL)
 			return drv->build_fill(c, da, pattern, len, flags, op_done, arg);
 		return drv->build_copy(c, da, sa, len, flags, op_done, arg);
@@ -510,7 +534,7 @@ static int vchan_submit(struct dmacopy_queue *q)
 static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct vchan_engine *ve = q->engine->priv;
-	long long deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+	long long deadline = 0; /* from the first look at the clock, after IDLE_SPINS polls */
 	unsigned int spins = 0;
 
 	for (;;) {
@@ -521,10 +545,18 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 		pthread_mutex_unlock(&ve->lock);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
-		if (timeout_ms > 0 && mono_ms() >= deadline)
-			return -ETIMEDOUT;
-		/* Polled mode: spin, but let another thread of this CPU run now and then. */
-		if (++spins % 256 == 0)
+		/* Polled mode: spin, look at the clock and let other threads run now and then. */
+		if (++spins % IDLE_SPINS)
+			continue;
+		if (timeout_ms > 0) {
+			long long now = mono_ms();
+
+			if (!deadline)
+				deadline = now + timeout_ms;
+			else if (now >= deadline)
+				return -ETIMEDOUT;
+		}
+		if (spins % 256 == 0)
 			sched_yield();
 	}
 }

@@ -78,10 +78,15 @@ struct dmacopy_queue {
 	uint32_t sq_submitted;
 	uint32_t cq_tail;
 	uint32_t cq_head;
-	/* The region the last operation used, valid while engine->regions_gen is last_gen. */
-	struct dmacopy_region *last_region;
-	uint32_t last_gen;
-	uint32_t last_incarnation; /* last_region's incarnation when it was looked up */
+	/*
+	 * The regions the last operation's destination ([0]) and source ([1]) were in, each valid
+	 * while engine->regions_gen is its gen and the region's incarnation is what it was.
+	 */
+	struct {
+		struct dmacopy_region *region;
+		uint32_t gen;
+		uint32_t incarnation;
+	} last[2];
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;
 	void *engine_priv;

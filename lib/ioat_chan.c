@@ -48,6 +48,7 @@
 /* With work outstanding and no progress: look at CHANSTS after this, give up after that. */
 #define STALL_CHECK_NS (2 * 1000000LL)
 #define STALL_TIMEOUT_NS (10 * 1000000000LL)
+#define IDLE_POLLS 64 /* polls that find nothing new between two looks at the clock */
 
 /* Operations at least this long ask for a completion write-back of their own. */
 #define COMPL_EACH_MIN (64u * 1024)
@@ -89,8 +90,13 @@ struct ioat_chan {
 	uint64_t last_comp;	/* completion word as last seen */
 	uint64_t last_sts;	/* CHANSTS as last read by the stall check */
 	uint32_t outstanding;	/* operations built, not finished */
-	long long progress_ns;	/* when the device last moved */
+	/*
+	 * When polls began to find nothing new (0: the device moved since; the clock is read only
+	 * on every IDLE_POLLS-th poll that finds nothing, never on the fast path).
+	 */
+	long long progress_ns;
 	long long checked_ns;
+	uint32_t idle_polls;
 	bool dead;
 	struct ioat_chan_stats st;
 };
@@ -173,7 +179,7 @@ static void chain_start(struct ioat_chan *c, uint32_t pos)
 	c->regs->chainaddr = desc_iova(c, pos);
 	if (c->flushed != pos)
 		doorbell(c);
-	c->progress_ns = mono_ns();
+	c->progress_ns = 0;
 }
 
 /* The first start: a NULL descriptor, and the channel must report IDLE with its address. */
@@ -311,7 +317,7 @@ void ioat_flush(struct ioat_chan *c)
 		return;
 	c->ring[(upto - 1) & c->mask].ctl |= IOAT_DESC_COMPL_WRITE;
 	if (c->tail == c->flushed)
-		c->progress_ns = mono_ns();
+		c->progress_ns = 0;
 	c->flushed = upto;
 	doorbell(c);
 }
@@ -421,7 +427,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 
 		if (n <= c->flushed - c->tail) {
 			ops = retire(c, n, 0, 0);
-			c->progress_ns = mono_ns();
+			c->progress_ns = 0;
 		}
 	}
 	if (state_of(v) == IOAT_CHANSTS_HALTED) {
@@ -430,7 +436,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 		if (ret < 0)
 			return ret;
 		ops += ret;
-		c->progress_ns = mono_ns();
+		c->progress_ns = 0;
 	}
 	return ops;
 }
@@ -438,10 +444,15 @@ static int consume(struct ioat_chan *c, uint64_t v)
 /* Nothing new in memory for a while: ask the device itself. */
 static int check_stall(struct ioat_chan *c)
 {
-	long long t = mono_ns();
+	long long t;
 	uint64_t v;
 	int ops;
 
+	if (++c->idle_polls % IDLE_POLLS)
+		return 0;
+	t = mono_ns();
+	if (!c->progress_ns)
+		c->progress_ns = t;
 	if (t - c->progress_ns < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
 		return 0;
 	c->checked_ns = t;

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Run in the guest by bench/dsa-user/run (--iommu on; I/OAT 05.0 and 09.0, DSA 06.0-08.0).
+#
+#   06.0 DSA   vfio-pci  dmacopy's dsa engine             (tests/vm/progs/ioatuser_bench.c)
+#   07.0 DSA   vfio-pci  DPDK's idxd driver, one WQ        (bench/dmadev/rte_dma_bench.c)
+#   08.0 DSA   idxd      dmacopy.ko's kernel engine on a dedicated kernel WQ of 128 slots
+#   05.0 I/OAT vfio-pci  dmacopy's ioat engine
+#   09.0 I/OAT vfio-pci  DPDK's ioat driver
+#
+#  (a) 64-byte copies in batches of 32, one and four batches in flight, ops/s: best of three
+#      2-second runs, the contenders taking turns in every round;
+#  (b) GB/s of 4 KiB (64 in flight), 1 MiB (8) and 16 MiB (2) copies, best of two;
+#  (c) CPU time of the submitting thread per 64-byte operation (ioatuser_bench cost).
+# All memory is hugetlb; every copy is checked (a sample of each destination).
+set -u
+name="dsa-user"
+fail() { echo "$name: FAIL: $*" >&2; dmesg | grep -iE 'dmacopy|idxd|ioat|vfio' | tail -20 >&2; exit 1; }
+note() { echo "$name: $*"; }
+. "$DMACOPY_ROOT/tests/vm/dsa.sh"
+. "$DMACOPY_ROOT/tests/vm/dpdk.sh"
+
+bench=$DMACOPY_BUILD/tests/vm/ioatuser_bench
+rte=$DMACOPY_BUILD/bench/rte_dma_bench
+ko=$DMACOPY_KMOD/kmod/dmacopy.ko
+for f in "$bench" "$rte"; do [ -x "$f" ] || fail "$f is missing (make vm-progs bench-progs)"; done
+[ -f "$ko" ] || fail "$ko is missing (make kmods)"
+
+dpdk_setup || fail "no hugepages"
+echo 512 >/proc/sys/vm/nr_hugepages
+dsa_load 3
+"$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:05.0 00:06.0 00:07.0 00:09.0 ||
+	fail "dmacopy-bind bind"
+kdev=$(basename "$(ls -d /sys/bus/pci/devices/0000:00:08.0/dsa* 2>/dev/null | head -1)")
+[ -n "$kdev" ] || fail "08.0 has no idxd device"
+dsa_kernel_wq "$kdev" 0 128 >/dev/null
+insmod "$ko" || fail "insmod dmacopy"
+note "dsa: dsa:0000:00:06.0; dpdk-idxd: 0000:00:07.0,max_queues=1; kernel: dmacopy.ko on" \
+	"$kdev/wq${kdev#dsa}.0 ($(dsa_chans "$kdev" | tr '\n' ' ')); ioat: ioat:0000:00:05.0;" \
+	"dpdk-ioat: 0000:00:09.0"
+
+# run NAME MODE ARGS...: one measurement, the bench program's result lines
+run() {
+	local who=$1
+	shift
+	case $who in
+	dsa) "$bench" "$1" dsa:0000:00:06.0 "${@:2}" ;;
+	ioat) "$bench" "$1" ioat:0000:00:05.0 "${@:2}" ;;
+	kernel) "$bench" "$1" kernel "${@:2}" ;;
+	dpdk-idxd) "$rte" $DPDK_EAL -a 0000:00:07.0,max_queues=1 --log-level=lib.eal:error -- "$@" ;;
+	dpdk-ioat) "$rte" $DPDK_EAL -a 0000:00:09.0 --log-level=lib.eal:error -- "$@" ;;
+	esac
+}
+# value WHO RESULT MODE ARGS...: prints the figure
+value() {
+	local who=$1 res=$2 out
+	shift 2
+	out=$(run "$who" "$@" 2>&1) || fail "$who $*: $out"
+	echo "$out" | awk -v r="$res" '$1 == "result:" && $2 == r { print $3 }'
+}
+best() { sort -g | tail -1; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
+
+who_all="dsa dpdk-idxd kernel ioat dpdk-ioat"
+declare -A ops bw cost
+for w in 1 4; do
+	declare -A r=()
+	for round in 1 2 3; do
+		for who in $who_all; do
+			r[$who]="${r[$who]:-} $(value "$who" ops64_b32_w$w ops -b 32 -w $w -t 2)"
+		done
+	done
+	for who in $who_all; do
+		ops[$who$w]=$(printf '%s\n' ${r[$who]} | best)
+		note "64 B copies, batch 32, $w in flight: $who:${r[$who]} ops/s"
+	done
+	unset r
+done
+
+for size in 4096 1048576 16777216; do
+	for who in dsa dpdk-idxd kernel ioat; do
+		a=$(value $who bw_$size bw "$size" -t 2)
+		b=$(value $who bw_$size bw "$size" -t 2)
+		bw[$who$size]=$(printf '%s\n%s\n' "$a" "$b" | best)
+	done
+done
+
+for who in dsa ioat kernel; do
+	out=$(run $who cost -b 32 -n 2000 2>&1) || fail "cost $who: $out"
+	for r in cost_submit_cpu_median cost_reap_cpu_median cost_total_cpu_median; do
+		cost[$who$r]=$(echo "$out" | awk -v r=$r '$2 == r { print $3 }')
+	done
+done
+rmmod dmacopy || fail "rmmod dmacopy"
+
+echo
+echo "## summary (emulated devices under QEMU TCG: these figures describe the emulation, not hardware)"
+printf '%-40s %12s %12s %12s %12s %12s\n' "" dsa dpdk-idxd "kernel(dsa)" ioat dpdk-ioat
+for w in 1 4; do
+	printf '%-40s %12.0f %12.0f %12.0f %12.0f %12.0f\n' "64 B copies/s, batch 32, $w in flight" \
+		"${ops[dsa$w]}" "${ops[dpdk-idxd$w]}" "${ops[kernel$w]}" "${ops[ioat$w]}" \
+		"${ops[dpdk-ioat$w]}"
+done
+for size in 4096 1048576 16777216; do
+	printf '%-40s %12.2f %12.2f %12.2f %12.2f %12s\n' "GB/s, $size-byte copies" \
+		"${bw[dsa$size]}" "${bw[dpdk-idxd$size]}" "${bw[kernel$size]}" "${bw[ioat$size]}" -
+done
+for r in cost_submit_cpu_median cost_reap_cpu_median cost_total_cpu_median; do
+	printf '%-40s %12.0f %12s %12.0f %12.0f %12s\n' "CPU ns/op (64 B, batch 32): ${r#cost_}" \
+		"${cost[dsa$r]}" - "${cost[kernel$r]}" "${cost[ioat$r]}" -
+done
+echo
+missed=0
+goal() { # goal TEXT RATIO MIN
+	if awk -v r="$2" -v m="$3" 'BEGIN { exit !(r >= m) }'; then
+		note "goal met: $1: $2x (>= ${3}x)"
+	else
+		note "goal MISSED: $1: $2x (< ${3}x)"
+		missed=1
+	fi
+}
+for w in 1 4; do
+	goal "64 B copies, batch 32, $w in flight: dsa engine / DPDK idxd" \
+		"$(div "${ops[dsa$w]}" "${ops[dpdk-idxd$w]}")" 1
+	goal "64 B copies, batch 32, $w in flight: dsa engine / kernel engine on DSA" \
+		"$(div "${ops[dsa$w]}" "${ops[kernel$w]}")" 5
+done
+note "for reference: ioat engine / DPDK ioat, 64 B, batch 32, 1 in flight:" \
+	"$(div "${ops[ioat1]}" "${ops[dpdk-ioat1]}")x"
+exit $missed
