@@ -502,20 +502,41 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 	}
 }
 
+/*
+ * Post the finished operations at the head of the queue, in order. Their region references are
+ * dropped once per run of operations on the same regions, not once per operation.
+ */
 static unsigned int harvest(struct dmacopy_queue *q)
 {
 	struct vchan_queue *qp = q->engine_priv;
+	struct dmacopy_region *rd = NULL, *rs = NULL;
+	uint32_t nd = 0, ns = 0;
 	unsigned int n = 0;
 
 	while (q->cq_tail != qp->hw_next) {
 		uint32_t i = q->cq_tail & q->mask;
+		const struct queue_op *op = &q->ops[i];
 		struct op_ctx *x = &qp->ctx[i];
 
 		if (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE))
 			break;
-		queue_complete(q, &q->ops[i], x->status, x->error);
+		if (op->dst_region != rd) {
+			region_put(rd, nd);
+			rd = op->dst_region;
+			nd = 0;
+		}
+		if (op->src_region != rs) {
+			region_put(rs, ns);
+			rs = op->src_region;
+			ns = 0;
+		}
+		nd++;
+		ns++;
+		queue_post(q, op, x->status, x->error);
 		n++;
 	}
+	region_put(rd, nd);
+	region_put(rs, ns);
 	return n;
 }
 

@@ -153,6 +153,29 @@ static inline void queue_op_release(const struct queue_op *op)
 		__atomic_fetch_sub(&op->src_region->busy, 1, __ATOMIC_RELEASE);
 }
 
+/* Drop n in-flight references on r at once (r may be NULL). */
+static inline void region_put(struct dmacopy_region *r, uint32_t n)
+{
+	if (r && n)
+		__atomic_fetch_sub(&r->busy, n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Post the completion of an operation whose region references the engine drops itself, with
+ * region_put() (after posting, e.g. once for a run of operations on the same regions).
+ */
+static inline void queue_post(struct dmacopy_queue *q, const struct queue_op *op, int status,
+			      unsigned int error)
+{
+	struct dmacopy_completion *c = &q->cqes[q->cq_tail & q->mask];
+
+	c->user_data = op->user_data;
+	c->status = status;
+	c->error = (uint16_t)error;
+	c->reserved = 0;
+	q->cq_tail++;
+}
+
 /*
  * Post the completion of an operation (engine use). op needs user_data and the regions the core
  * looked up at enqueue time: their in-flight references are dropped here, once per operation.
