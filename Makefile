@@ -119,7 +119,7 @@ $(B)/tests/vm-san/%: tests/vm/progs/%.c $(B)/lib/libdmacopy-san.a $(wildcard tes
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-san.a -pthread
 
-VM_SAN_PROGS := $(patsubst $(B)/tests/vm/%,$(B)/tests/vm-san/%,$(filter $(B)/tests/vm/ioatuser_%,$(VM_PROGS)))
+VM_SAN_PROGS := $(patsubst $(B)/tests/vm/%,$(B)/tests/vm-san/%,$(filter $(B)/tests/vm/ioatuser_% $(B)/tests/vm/dsauser_%,$(VM_PROGS)))
 
 vm-progs: $(VM_PROGS) $(VM_SAN_PROGS)
 

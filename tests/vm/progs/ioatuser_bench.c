@@ -95,8 +95,9 @@ static unsigned int reap(struct setup *s, struct dmacopy_completion *c, unsigned
 
 	if (got < (int)min)
 		die("wait: %d (%s)", got, got < 0 ? dmacopy_last_error() : "timeout");
+	/* slots is a power of two: a mask, not a division (as the DPDK peer's constant allows) */
 	for (i = 0; i < got; i++) {
-		size_t off = (size_t)(c[i].user_data % slots) * len;
+		size_t off = (size_t)(c[i].user_data & (slots - 1)) * len;
 
 		if (c[i].status)
 			die("copy failed: %d (%s)", c[i].status, dmacopy_op_error_str(c[i].error));
@@ -159,6 +160,8 @@ static void bench_bw(const char *spec, size_t size, unsigned int inflight_max, d
 		inflight_max = size <= 65536 ? 64 : size <= MiB ? 8 : 2;
 	if (inflight_max > 64)
 		inflight_max = 64;
+	while (inflight_max & (inflight_max - 1)) /* a power of two, for reap() */
+		inflight_max &= inflight_max - 1;
 	setup(&s, spec, size * inflight_max, inflight_max);
 	t0 = now_sec();
 	do {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Random verified copies and fills through one or more engines, one thread per engine:
+ * Random verified copies and fills through one or more engines, one thread per engine (-T: more
+ * threads per engine, each with a queue of its own on the shared engine):
  *
  *   ioatuser_copy [-n OPS] [-w OPS] [-W DESCS] [-m KINDS] [-D MIB] [-s SEED] [-q DEPTH] [-y N]
- *                 [-C N] SPEC...
+ *                 [-C N] [-T THREADS] SPEC...
  *
  *   -n OPS    random operations in all (default 10000), shared evenly by the engines: copies and
  *             fills (25%) of 1 B to 4 MiB (log-uniform), random source and destination offsets,
@@ -20,6 +21,8 @@
  *             dmacopy_memset, N of each (default 20)
  *   -C N      check the checker: after the first batch flip a destination byte (N = 1) or a
  *             guard byte (N = 2); the run must then fail
+ *   -T N      N threads per engine (default 1), each with its own queue, memory and share of the
+ *             operations, all at once on the one engine; -W then counts per thread
  *
  * Every destination has 64 guard bytes on each side, set with its own byte value before the
  * operation (the destination too, so an operation that never ran is seen), and is checked byte for
@@ -144,11 +147,11 @@ int main(int argc, char **argv)
 	const char *seed_arg = NULL;
 	unsigned int kinds = (1u << MEM_KINDS) - 1, depth = 1024, sync_calls = 20, corrupt = 0;
 	struct worker *w;
-	int opt, n, i;
+	int opt, n, i, threads = 1;
 	double t0;
 
 	test_name = "ioatuser_copy";
-	while ((opt = getopt(argc, argv, "n:w:W:m:D:s:q:y:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:W:m:D:s:q:y:C:T:")) != -1) {
 		switch (opt) {
 		case 'n':
 			total = strtoull(optarg, NULL, 0);
@@ -177,38 +180,53 @@ int main(int argc, char **argv)
 		case 'C':
 			corrupt = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'T':
+			threads = (int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			die("usage: ioatuser_copy [-n OPS] [-w OPS] [-W DESCS] [-m KINDS] [-D MIB] "
-			    "[-s SEED] [-q DEPTH] [-y N] [-C N] SPEC...");
+			    "[-s SEED] [-q DEPTH] [-y N] [-C N] [-T THREADS] SPEC...");
 		}
 	}
 	n = argc - optind;
 	if (n < 1)
 		die("no engine spec given");
+	if (threads < 1 || threads > 16)
+		die("-T takes 1 to 16 threads per engine");
 	seed = seed_from(seed_arg);
-	note("seed %#" PRIx64 ", %d engine(s), %" PRIu64 " random operations, %" PRIu64
-	     " small operations per engine, memory:%s%s%s",
-	     seed, n, total, wrap, kinds & 1 ? " anon" : "", kinds & 2 ? " huge" : "",
+	note("seed %#" PRIx64 ", %d engine(s), %d thread(s) each, %" PRIu64 " random operations, %" PRIu64
+	     " small operations per thread, memory:%s%s%s",
+	     seed, n, threads, total, wrap, kinds & 1 ? " anon" : "", kinds & 2 ? " huge" : "",
 	     kinds & 4 ? " dax" : "");
+	n *= threads; /* workers: threads consecutive ones per engine */
 	w = calloc((size_t)n, sizeof(*w));
 	if (!w)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
 		struct dmacopy_caps caps;
 
-		w[i].spec = argv[optind + i];
-		w[i].e = engine_open(w[i].spec);
+		w[i].spec = argv[optind + i / threads];
+		if (i % threads) {
+			w[i].e = w[i - 1].e;
+			snprintf(w[i].name, sizeof(w[i].name), "%s#%d", dmacopy_engine_name(w[i].e),
+				 i % threads);
+		} else {
+			w[i].e = engine_open(w[i].spec);
+			snprintf(w[i].name, sizeof(w[i].name), "%s%s", dmacopy_engine_name(w[i].e),
+				 threads > 1 ? "#0" : "");
+		}
 		caps = engine_caps(w[i].e);
-		snprintf(w[i].name, sizeof(w[i].name), "%s", dmacopy_engine_name(w[i].e));
 		if (strcmp(dmacopy_engine_kind(w[i].e), "ioat") && !strncmp(w[i].spec, "ioat", 4))
 			die("%s opened a '%s' engine", w[i].spec, dmacopy_engine_kind(w[i].e));
 		if (caps.max_queue_depth < depth)
 			die("%s: queue depth %u exceeds the engine's maximum %u", w[i].name, depth,
 			    caps.max_queue_depth);
-		note("%s: kind %s, caps %#x, %u channel(s), descriptor <= %u bytes, operation <= "
-		     "%" PRIu64 " bytes, queue depth <= %u",
-		     w[i].name, dmacopy_engine_kind(w[i].e), caps.flags, caps.channels,
-		     caps.hw_max_transfer, caps.max_transfer, caps.max_queue_depth);
+		if (!(i % threads))
+			note("%s: kind %s, caps %#x, %u channel(s), descriptor <= %u bytes, operation "
+			     "<= %" PRIu64 " bytes, queue depth <= %u",
+			     dmacopy_engine_name(w[i].e), dmacopy_engine_kind(w[i].e), caps.flags,
+			     caps.channels, caps.hw_max_transfer, caps.max_transfer,
+			     caps.max_queue_depth);
 		w[i].kinds = kinds;
 		w[i].dax_off = (dax_mib + 48 * (uint64_t)i) * MiB;
 		w[i].seed = seed + 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
@@ -241,12 +259,12 @@ int main(int argc, char **argv)
 			    w[i].descs, min_descs);
 		descs += w[i].descs;
 		ops += s->ops + w[i].wst.ops + w[i].sync_ok;
-		if (dmacopy_engine_close(w[i].e))
+		if (!(i % threads) && dmacopy_engine_close(w[i].e))
 			die("dmacopy_engine_close(%s): %s", w[i].name, dmacopy_last_error());
 	}
 	note("total: %" PRIu64 " operations verified, %" PRIu64 " descriptors, %d engine(s), "
 	     "%.2f s",
-	     ops, descs, n, now_sec() - t0);
+	     ops, descs, n / threads, now_sec() - t0);
 	free(w);
 	return 0;
 }
