@@ -541,7 +541,8 @@ struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, si
 
 /* ---- validation shared by queues and synchronous helpers ------------------------------------ */
 
-static int check_copy(const struct dmacopy_engine *e, const void *dst, const void *src, size_t len)
+static ALWAYS_INLINE int check_copy(const struct dmacopy_engine *e, const void *dst,
+				    const void *src, size_t len)
 {
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 
@@ -583,22 +584,13 @@ static int check_fill(const struct dmacopy_engine *e, const void *dst, size_t le
  * the same registration (its incarnation, compared in the same atomic step that takes the
  * reference, so a parked or reused object is never touched).
  */
-static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, unsigned int which,
-					       uintptr_t start, size_t len)
+/* queue_region_get() when the cached region does not do: the list under the lock. */
+static __attribute__((noinline)) struct dmacopy_region *
+queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start, size_t len)
 {
 	struct dmacopy_engine *e = q->engine;
-	struct dmacopy_region *r = q->last[which].region;
-	uint32_t gen = __atomic_load_n(&e->regions_gen, __ATOMIC_ACQUIRE);
+	struct dmacopy_region *r;
 
-	if (r && gen == q->last[which].gen && region_holds(r, start, len)) {
-		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
-
-		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
-			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1, true,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return r;
-		}
-	}
 	pthread_mutex_lock(&e->lock);
 	r = region_find_locked(e, start, len);
 	if (r) {
@@ -612,8 +604,32 @@ static struct dmacopy_region *queue_region_get(struct dmacopy_queue *q, unsigned
 	return r;
 }
 
+/*
+ * The region holding [start, start + len) with an in-flight reference taken, or NULL: the one the
+ * queue's previous operation used for this side (which: 0 destination, 1 source) while no region
+ * was unregistered since, without the lock; else a lookup. Inlined into the enqueue path.
+ */
+static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queue *q,
+							      unsigned int which, uintptr_t start,
+							      size_t len)
+{
+	struct dmacopy_region *r = q->last[which].region;
+	uint32_t gen = __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE);
+
+	if (r && gen == q->last[which].gen && region_holds(r, start, len)) {
+		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
+
+		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
+			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1, true,
+							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return r;
+		}
+	}
+	return queue_region_lookup(q, which, start, len);
+}
+
 /* Regions of a queued operation, with their in-flight references taken. */
-static int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
+static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
 {
 	if (!(q->engine->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) || !op->len)
 		return 0;
@@ -759,7 +775,7 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 	return 0;
 }
 
-static int enqueue(struct dmacopy_queue *q, struct queue_op *op)
+static ALWAYS_INLINE int enqueue(struct dmacopy_queue *q, struct queue_op *op)
 {
 	int ret;
 

@@ -553,7 +553,7 @@ static uint32_t dsa_slots_free(const struct vchan *c)
 	return slots_free(to_cdev(c));
 }
 
-static int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
+static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
 		 uint32_t flags, vchan_done_fn fn, void *arg)
 {
 	uint32_t n = dsa_descs_needed((const struct vchan *)d, len);
@@ -675,7 +675,7 @@ static int status_of(uint8_t st, unsigned int *error)
 }
 
 /* Retire the slot at tail with status/error; runs the done function at an operation's end. */
-static int retire_one(struct dsa_dev *d, int status, unsigned int error)
+static ALWAYS_INLINE int retire_one(struct dsa_dev *d, int status, unsigned int error)
 {
 	struct slot *s = &d->slots[d->tail & d->mask];
 

@@ -487,12 +487,21 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 		int ret;
 
 		x->done = 0;
-		if (op->len && dst_readonly(op->dst_region))
+		if (!op->len) {
+			ret = build_op(ve, op->kind, NULL, NULL, NULL, NULL, 0, 0, flags, x);
+		} else if (region_of(op->dst_region)->readonly) {
 			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
 					op->dst);
-		else
+		} else if (op->kind == OP_COPY && flat(op->dst_region) && flat(op->src_region)) {
+			/* The common case, inline: one piece; the channel checks the room. */
+			ret = ve->drv->build_copy(ve->chan,
+						  (uintptr_t)op->dst + region_of(op->dst_region)->delta,
+						  (uintptr_t)op->src + region_of(op->src_region)->delta,
+						  op->len, flags, op_done, x);
+		} else {
 			ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
 				       op->pattern, op->len, flags, x);
+		}
 		if (ret == -ENOMEM)
 			break;
 		if (ret)

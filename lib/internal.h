@@ -14,6 +14,8 @@
 #include "dmacopy.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* For the few small functions of the per-operation path that -O2 would leave as calls. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u

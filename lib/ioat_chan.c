@@ -233,7 +233,7 @@ uint32_t ioat_ops_outstanding(const struct ioat_chan *c)
 	return c->outstanding;
 }
 
-static int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t src, uint64_t len,
+static ALWAYS_INLINE int build_one(struct ioat_chan *c, uint32_t op, uint64_t dst, uint64_t src, uint64_t len,
 		     uint32_t flags, ioat_done_fn fn, void *arg)
 {
 	uint32_t n, ctl_op = op << IOAT_DESC_OP_SHIFT;
