@@ -584,6 +584,18 @@ static int check_fill(const struct dmacopy_engine *e, const void *dst, size_t le
  * the same registration (its incarnation, compared in the same atomic step that takes the
  * reference, so a parked or reused object is never touched).
  */
+/* References queue_region_get() takes ahead, beyond the one the operation needs. */
+#define REGION_CREDIT 63u
+
+/* Give back the references taken ahead on the cached region of side which. */
+static void queue_credit_return(struct dmacopy_queue *q, unsigned int which)
+{
+	if (q->last[which].credit) {
+		region_put(q->last[which].region, q->last[which].credit);
+		q->last[which].credit = 0;
+	}
+}
+
 /* queue_region_get() when the cached region does not do: the list under the lock. */
 static __attribute__((noinline)) struct dmacopy_region *
 queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start, size_t len)
@@ -591,14 +603,16 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 	struct dmacopy_engine *e = q->engine;
 	struct dmacopy_region *r;
 
+	queue_credit_return(q, which);
 	pthread_mutex_lock(&e->lock);
 	r = region_find_locked(e, start, len);
 	if (r) {
-		uint64_t busy = __atomic_fetch_add(&r->busy, 1, __ATOMIC_RELAXED);
+		uint64_t busy = __atomic_fetch_add(&r->busy, 1 + REGION_CREDIT, __ATOMIC_RELAXED);
 
 		q->last[which].region = r;
 		q->last[which].gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
 		q->last[which].incarnation = REGION_INCARNATION(busy);
+		q->last[which].credit = REGION_CREDIT;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
@@ -606,23 +620,34 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 
 /*
  * The region holding [start, start + len) with an in-flight reference taken, or NULL: the one the
- * queue's previous operation used for this side (which: 0 destination, 1 source) while no region
- * was unregistered since, without the lock; else a lookup. Inlined into the enqueue path.
+ * queue's previous operation used for this side (which: 0 destination, 1 source), else a lookup.
+ * While the queue holds references taken ahead on the cached region, the region cannot be
+ * unregistered and one of them is used, with no atomic operation; else, if no region was
+ * unregistered since the lookup, a compare-and-swap on the region's incarnation takes one for
+ * the operation and REGION_CREDIT ahead. Inlined into the enqueue path.
  */
 static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queue *q,
 							      unsigned int which, uintptr_t start,
 							      size_t len)
 {
 	struct dmacopy_region *r = q->last[which].region;
-	uint32_t gen = __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE);
+	uint32_t gen;
 
-	if (r && gen == q->last[which].gen && region_holds(r, start, len)) {
+	if (q->last[which].credit && region_holds(r, start, len)) {
+		q->last[which].credit--;
+		return r;
+	}
+	gen = __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE);
+	if (r && !q->last[which].credit && gen == q->last[which].gen &&
+	    region_holds(r, start, len)) {
 		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
 
 		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
-			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1, true,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1 + REGION_CREDIT,
+							true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+				q->last[which].credit = REGION_CREDIT;
 				return r;
+			}
 		}
 	}
 	return queue_region_lookup(q, which, start, len);
@@ -642,6 +667,8 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 		if (!op->src_region) {
 			__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 			op->dst_region = NULL;
+			/* no operation of the run uses it now: nothing taken ahead may stay */
+			queue_credit_return(q, 0);
 			return lib_error(-EFAULT,
 				    "source [%p, +%zu) is not inside a registered region", op->src,
 				    op->len);
@@ -751,6 +778,8 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 		return ret;
 	e = q->engine;
 	/* Drop what was never submitted, then let the engine finish what it holds. */
+	queue_credit_return(q, 0);
+	queue_credit_return(q, 1);
 	for (uint32_t i = q->sq_submitted; i != q->sq_tail; i++)
 		queue_op_release(&q->ops[i & q->mask]);
 	q->sq_tail = q->sq_submitted;
@@ -775,18 +804,31 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 	return 0;
 }
 
-static ALWAYS_INLINE int enqueue(struct dmacopy_queue *q, struct queue_op *op)
+/*
+ * The free slot at the queue's tail for an operation with these flags, or NULL with *ret set.
+ * The caller writes the operation there and calls enqueue_commit().
+ */
+static ALWAYS_INLINE struct queue_op *enqueue_slot(struct dmacopy_queue *q, unsigned int flags,
+						    int *ret)
 {
-	int ret;
+	if (flags & ~(unsigned int)DMACOPY_OP_FENCE) {
+		*ret = lib_error(-EINVAL, "unknown operation flags %#x", flags);
+		return NULL;
+	}
+	if (q->sq_tail - q->cq_head >= q->depth) {
+		*ret = lib_error(-ENOSPC, "queue of depth %u is full", q->depth);
+		return NULL;
+	}
+	return &q->ops[q->sq_tail & q->mask];
+}
 
-	if (op->flags & ~(unsigned int)DMACOPY_OP_FENCE)
-		return lib_error(-EINVAL, "unknown operation flags %#x", op->flags);
-	if (q->sq_tail - q->cq_head >= q->depth)
-		return lib_error(-ENOSPC, "queue of depth %u is full", q->depth);
-	ret = queue_lookup_regions(q, op);
+/* Take the regions of the operation written in the tail slot and make it part of the queue. */
+static ALWAYS_INLINE int enqueue_commit(struct dmacopy_queue *q, struct queue_op *op)
+{
+	int ret = queue_lookup_regions(q, op);
+
 	if (ret)
 		return ret;
-	q->ops[q->sq_tail & q->mask] = *op;
 	q->sq_tail++;
 	return 0;
 }
@@ -794,7 +836,7 @@ static ALWAYS_INLINE int enqueue(struct dmacopy_queue *q, struct queue_op *op)
 int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
 			 uint64_t user_data, unsigned int flags)
 {
-	struct queue_op op;
+	struct queue_op *op;
 	int ret = queue_check(q);
 
 	if (ret)
@@ -802,15 +844,18 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 	ret = check_copy(q->engine, dst, src, len);
 	if (ret)
 		return ret;
-	op = (struct queue_op){ .dst = dst, .src = src, .len = len, .user_data = user_data,
-				.flags = flags, .kind = OP_COPY };
-	return enqueue(q, &op);
+	op = enqueue_slot(q, flags, &ret);
+	if (!op)
+		return ret;
+	*op = (struct queue_op){ .dst = dst, .src = src, .len = len, .user_data = user_data,
+				 .flags = flags, .kind = OP_COPY };
+	return enqueue_commit(q, op);
 }
 
 int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, size_t len,
 			 uint64_t user_data, unsigned int flags)
 {
-	struct queue_op op;
+	struct queue_op *op;
 	int ret = queue_check(q);
 
 	if (ret)
@@ -818,9 +863,12 @@ int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, s
 	ret = check_fill(q->engine, dst, len);
 	if (ret)
 		return ret;
-	op = (struct queue_op){ .dst = dst, .pattern = pattern, .len = len,
-				.user_data = user_data, .flags = flags, .kind = OP_FILL };
-	return enqueue(q, &op);
+	op = enqueue_slot(q, flags, &ret);
+	if (!op)
+		return ret;
+	*op = (struct queue_op){ .dst = dst, .pattern = pattern, .len = len,
+				 .user_data = user_data, .flags = flags, .kind = OP_FILL };
+	return enqueue_commit(q, op);
 }
 
 int dmacopy_submit(struct dmacopy_queue *q)
@@ -831,6 +879,9 @@ int dmacopy_submit(struct dmacopy_queue *q)
 	if (ret)
 		return ret;
 	n = q->sq_tail - q->sq_submitted;
+	/* The submitted operations hold their own references: none taken ahead may stay. */
+	queue_credit_return(q, 0);
+	queue_credit_return(q, 1);
 	if (!n)
 		return 0;
 	ret = q->engine->ops->submit(q);

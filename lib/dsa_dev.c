@@ -691,8 +691,7 @@ static ALWAYS_INLINE int retire_one(struct dsa_dev *d, int status, unsigned int 
 	d->op_status = 0;
 	d->op_error = 0;
 	d->outstanding--;
-	if (s->fn)
-		s->fn(s->arg, status, error);
+	vchan_complete(s->fn, s->arg, status, error);
 	return 1;
 }
 

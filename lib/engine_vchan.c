@@ -48,13 +48,9 @@ struct vchan_region {
 	uint64_t delta;
 };
 
-struct vchan_queue;
-
+/* An operation's end, per queue slot (vchan_status_done() fills it in the driver). */
 struct op_ctx {
-	struct vchan_queue *qp;
-	int32_t status;
-	uint16_t error;
-	uint8_t done;
+	struct vchan_status st;
 };
 
 struct vchan_queue {
@@ -62,14 +58,11 @@ struct vchan_queue {
 	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
 };
 
-static void op_done(void *arg, int status, unsigned int error)
+void vchan_status_done(void *arg, int status, unsigned int error)
 {
-	struct op_ctx *x = arg;
-
-	x->status = status;
-	x->error = (uint16_t)error;
-	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+	vchan_complete(vchan_status_done, arg, status, error);
 }
+
 
 /* ---- discovery and open ---------------------------------------------------------------------- */
 
@@ -398,21 +391,21 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 	int ret = 0;
 
 	if (!len)
-		return drv->build_copy(c, 0, 0, 0, flags, op_done, arg);
+		return drv->build_copy(c, 0, 0, 0, flags, vchan_status_done, arg);
 	if (flat(rd) && (kind == OP_FILL || flat(rs))) {
 		/* The common case, one piece (with an IOMMU): the channel checks the room. */
 		da = (uintptr_t)dst + region_of(rd)->delta;
 		if (kind == OP_FILL)
-			return drv->build_fill(c, da, pattern, len, flags, op_done, arg);
+			return drv->build_fill(c, da, pattern, len, flags, vchan_status_done, arg);
 		return drv->build_copy(c, da, (uintptr_t)src + region_of(rs)->delta, len, flags,
-				       op_done, arg);
+				       vchan_status_done, arg);
 	}
 	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
 	if (n == len) {
 		/* One piece after all (physically contiguous memory): the channel checks the room. */
 		if (kind == OP_FILL)
-			return drv->build_fill(c, da, pattern, len, flags, op_done, arg);
-		return drv->build_copy(c, da, sa, len, flags, op_done, arg);
+			return drv->build_fill(c, da, pattern, len, flags, vchan_status_done, arg);
+		return drv->build_copy(c, da, sa, len, flags, vchan_status_done, arg);
 	}
 	/* Count first: a partly built operation cannot be taken back. */
 	for (off = 0; off < len; off += n) {
@@ -434,9 +427,9 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 			f |= VCHAN_OPF_MORE;
 		if (kind == OP_FILL)
 			ret = drv->build_fill(c, da, vchan_fill_pattern_at(pattern, off), n, f,
-					      op_done, arg);
+					      vchan_status_done, arg);
 		else
-			ret = drv->build_copy(c, da, sa, n, f, op_done, arg);
+			ret = drv->build_copy(c, da, sa, n, f, vchan_status_done, arg);
 	}
 	return ret;
 }
@@ -459,8 +452,6 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 		free(qp);
 		return lib_error(-ENOMEM, "cannot allocate the queue");
 	}
-	for (uint32_t i = 0; i < q->depth; i++)
-		qp->ctx[i].qp = qp;
 	qp->hw_next = q->sq_submitted;
 	q->engine_priv = qp;
 	return 0;
@@ -486,7 +477,7 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
 		int ret;
 
-		x->done = 0;
+		x->st.done = 0;
 		if (!op->len) {
 			ret = build_op(ve, op->kind, NULL, NULL, NULL, NULL, 0, 0, flags, x);
 		} else if (region_of(op->dst_region)->readonly) {
@@ -497,7 +488,7 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 			ret = ve->drv->build_copy(ve->chan,
 						  (uintptr_t)op->dst + region_of(op->dst_region)->delta,
 						  (uintptr_t)op->src + region_of(op->src_region)->delta,
-						  op->len, flags, op_done, x);
+						  op->len, flags, vchan_status_done, x);
 		} else {
 			ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
 				       op->pattern, op->len, flags, x);
@@ -505,7 +496,7 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 		if (ret == -ENOMEM)
 			break;
 		if (ret)
-			op_done(x, ret, ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+			vchan_status_done(x, ret, ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
 						       : DMACOPY_OP_CHANNEL_ERROR);
 		qp->hw_next++;
 	}
@@ -527,7 +518,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		const struct queue_op *op = &q->ops[i];
 		struct op_ctx *x = &qp->ctx[i];
 
-		if (!__atomic_load_n(&x->done, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&x->st.done, __ATOMIC_ACQUIRE))
 			break;
 		if (op->dst_region != rd) {
 			region_put(rd, nd);
@@ -541,7 +532,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		}
 		nd++;
 		ns++;
-		queue_post(q, op, x->status, x->error);
+		queue_post(q, op, x->st.status, x->st.error);
 		n++;
 	}
 	region_put(rd, nd);
@@ -627,15 +618,15 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 	pthread_mutex_unlock(&ve->lock);
 	if (ret)
 		return ret;
-	while (!__atomic_load_n(&x.done, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&x.st.done, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&ve->lock);
 		ve->drv->process_events(ve->chan);
 		pthread_mutex_unlock(&ve->lock);
 	}
-	if (x.status)
-		return lib_error(x.status, "the %s operation failed: %s (%s)", ve->drv->name,
-				 strerror(-x.status),
-				 dmacopy_op_error_str(x.error));
+	if (x.st.status)
+		return lib_error(x.st.status, "the %s operation failed: %s (%s)", ve->drv->name,
+				 strerror(-x.st.status),
+				 dmacopy_op_error_str(x.st.error));
 	return 0;
 }
 

@@ -82,12 +82,16 @@ struct dmacopy_queue {
 	uint32_t cq_head;
 	/*
 	 * The regions the last operation's destination ([0]) and source ([1]) were in, each valid
-	 * while engine->regions_gen is its gen and the region's incarnation is what it was.
+	 * while engine->regions_gen is its gen and the region's incarnation is what it was. credit:
+	 * in-flight references on it taken ahead for the next operations (a run of enqueues costs
+	 * one atomic operation, not one each); they exist only while an operation of this queue that
+	 * uses the region is enqueued, and go back at dmacopy_submit() (see queue_region_get()).
 	 */
 	struct {
 		struct dmacopy_region *region;
 		uint32_t gen;
 		uint32_t incarnation;
+		uint32_t credit;
 	} last[2];
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;

@@ -339,8 +339,7 @@ static int retire(struct ioat_chan *c, uint32_t n, int status, unsigned int erro
 		c->st.ops++;
 		if (status)
 			c->st.errors++;
-		if (s->fn)
-			s->fn(s->arg, status, error);
+		vchan_complete(s->fn, s->arg, status, error);
 	}
 	return ops;
 }

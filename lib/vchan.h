@@ -25,6 +25,33 @@ struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
  */
 typedef void (*vchan_done_fn)(void *arg, int status, unsigned int error);
 
+/* Where vchan_status_done() leaves an operation's end. */
+struct vchan_status {
+	int32_t status;
+	uint16_t error;
+	uint8_t done; /* set last (release) */
+};
+
+/*
+ * A done function for arg = a struct vchan_status. The drivers recognise it and store the status
+ * inline (vchan_complete()), without an indirect call per operation.
+ */
+void vchan_status_done(void *arg, int status, unsigned int error);
+
+/* Tell an operation's owner that it ended: what the drivers call at the end of an operation. */
+static inline void vchan_complete(vchan_done_fn fn, void *arg, int status, unsigned int error)
+{
+	if (fn == vchan_status_done) {
+		struct vchan_status *st = arg;
+
+		st->status = status;
+		st->error = (uint16_t)error;
+		__atomic_store_n(&st->done, 1, __ATOMIC_RELEASE);
+	} else if (fn) {
+		fn(arg, status, error);
+	}
+}
+
 /* Start only after every earlier operation of the channel is done. */
 #define VCHAN_OPF_FENCE 0x1u
 /*
