@@ -29,6 +29,15 @@
 
 #define DMACOPY_DEV "/dev/dmacopy"
 
+/* The module's per-operation error codes pass through to completions unchanged. */
+_Static_assert((int)DMACOPY_ERR_NONE == (int)DMACOPY_OP_OK, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_READ_FAULT == (int)DMACOPY_OP_READ_FAULT, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_WRITE_FAULT == (int)DMACOPY_OP_WRITE_FAULT, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_ABORTED == (int)DMACOPY_OP_ABORTED, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_TIMEOUT == (int)DMACOPY_OP_TIMEOUT, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_CHANNEL == (int)DMACOPY_OP_CHANNEL_ERROR, "UAPI error codes");
+_Static_assert((int)DMACOPY_ERR_DEVICE_GONE == (int)DMACOPY_OP_DEVICE_GONE, "UAPI error codes");
+
 struct kernel_engine {
 	int fd;      /* registrations (and the synchronous queue without a channel) */
 	int sync_fd; /* the synchronous helpers' queue */
