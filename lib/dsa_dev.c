@@ -50,7 +50,6 @@
 #define RING_MAX 4096u /* descriptors in the ring */
 #define CMD_TIMEOUT_NS (1000 * 1000000LL)
 #define STALL_TIMEOUT_NS (10 * 1000000000LL)
-#define IDLE_POLLS 64 /* polls that find nothing new between two looks at the clock */
 #define SLOT_LAST 0x1u
 #define SLOT_FENCE 0x2u
 
@@ -135,8 +134,7 @@ struct dsa_dev {
 	uint32_t outstanding; /* operations built, not finished */
 	int op_status;        /* the first failure among the pieces of the retiring operation */
 	unsigned int op_error;
-	long long progress_ns; /* since when polls found nothing (0: the device moved since) */
-	uint32_t idle_polls;
+	struct vchan_watch watch;
 	bool dead;
 };
 
@@ -505,7 +503,7 @@ static int dsa_open(const char *bdf, struct vchan **out)
 		dev_free(d);
 		return ret;
 	}
-	d->progress_ns = 0;
+	vchan_moved(&d->watch);
 	*out = (struct vchan *)d;
 	return 0;
 }
@@ -535,12 +533,16 @@ static void movdir64b(void *portal, const void *desc)
 #endif
 }
 
-static uint32_t dsa_descs_needed(const struct vchan *c, uint64_t len)
+static uint32_t descs_needed(const struct dsa_dev *d, uint64_t len)
 {
-	const struct dsa_dev *d = to_cdev(c);
 	uint64_t n = len ? ((len - 1) >> d->max_xfer_shift) + 1 : 1;
 
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static uint32_t dsa_descs_needed(const struct vchan *c, uint64_t len)
+{
+	return descs_needed(to_cdev(c), len);
 }
 
 static uint32_t slots_free(const struct dsa_dev *d)
@@ -556,7 +558,7 @@ static uint32_t dsa_slots_free(const struct vchan *c)
 static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
 		 uint32_t flags, vchan_done_fn fn, void *arg)
 {
-	uint32_t n = dsa_descs_needed((const struct vchan *)d, len);
+	uint32_t n = descs_needed(d, len);
 	uint64_t max = 1ull << d->max_xfer_shift, off = 0;
 
 	if (d->dead)
@@ -632,7 +634,7 @@ static void flush(struct dsa_dev *d)
 			;
 		n = i;
 		if (d->tail == d->submitted)
-			d->progress_ns = 0;
+			vchan_moved(&d->watch);
 		u->start = d->submitted;
 		u->n = n;
 		if (n == 1) {
@@ -709,18 +711,13 @@ static int fail_all(struct dsa_dev *d, int status, unsigned int error)
 
 /*
  * Whether the device has made no progress for STALL_TIMEOUT_NS while work was outstanding. Called
- * on polls that found nothing; reads the clock only on every IDLE_POLLS-th of them.
+ * on polls that found nothing (the clock is read on few of them: vchan_idle()).
  */
 static bool stalled(struct dsa_dev *d)
 {
-	long long t;
+	long long t = vchan_idle(&d->watch);
 
-	if (++d->idle_polls % IDLE_POLLS)
-		return false;
-	t = mono_ns();
-	if (!d->progress_ns)
-		d->progress_ns = t;
-	return t - d->progress_ns > STALL_TIMEOUT_NS;
+	return t && t - d->watch.since > STALL_TIMEOUT_NS;
 }
 
 /* Report a failed descriptor's record in dmacopy_last_error(); its operation's status. */
@@ -780,7 +777,7 @@ static int process_events(struct dsa_dev *d)
 			break;
 		ops += retire_unit(d, u, st);
 		d->u_tail++;
-		d->progress_ns = 0;
+		vchan_moved(&d->watch);
 	}
 	if (d->tail != d->submitted && !ops && stalled(d)) {
 		uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);

@@ -392,17 +392,9 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 
 	if (!len)
 		return drv->build_copy(c, 0, 0, 0, flags, vchan_status_done, arg);
-	if (flat(rd) && (kind == OP_FILL || flat(rs))) {
-		/* The common case, one piece (with an IOMMU): the channel checks the room. */
-		da = (uintptr_t)dst + region_of(rd)->delta;
-		if (kind == OP_FILL)
-			return drv->build_fill(c, da, pattern, len, flags, vchan_status_done, arg);
-		return drv->build_copy(c, da, (uintptr_t)src + region_of(rs)->delta, len, flags,
-				       vchan_status_done, arg);
-	}
 	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
 	if (n == len) {
-		/* One piece after all (physically contiguous memory): the channel checks the room. */
+		/* One piece (always with an IOMMU): the channel checks the room. */
 		if (kind == OP_FILL)
 			return drv->build_fill(c, da, pattern, len, flags, vchan_status_done, arg);
 		return drv->build_copy(c, da, sa, len, flags, vchan_status_done, arg);
@@ -432,11 +424,6 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 			ret = drv->build_copy(c, da, sa, n, f, vchan_status_done, arg);
 	}
 	return ret;
-}
-
-static bool dst_readonly(const struct dmacopy_region *r)
-{
-	return ((const struct vchan_region *)r->engine_priv)->readonly;
 }
 
 /* ---- queues ---------------------------------------------------------------------------------- */
@@ -484,7 +471,10 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
 					op->dst);
 		} else if (op->kind == OP_COPY && flat(op->dst_region) && flat(op->src_region)) {
-			/* The common case, inline: one piece; the channel checks the room. */
+			/*
+			 * The common case, one piece with an IOMMU, built here on the
+			 * per-operation path; the channel checks the room.
+			 */
 			ret = ve->drv->build_copy(ve->chan,
 						  (uintptr_t)op->dst + region_of(op->dst_region)->delta,
 						  (uintptr_t)op->src + region_of(op->src_region)->delta,
@@ -599,7 +589,7 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 		rs = region_find(e, (uintptr_t)src, len);
 	if (!rd || (kind == OP_COPY && !rs))
 		return lib_error(-EFAULT, "memory not registered");
-	if (dst_readonly(rd))
+	if (region_of(rd)->readonly)
 		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
 	pthread_mutex_lock(&ve->lock);
 	for (;;) {

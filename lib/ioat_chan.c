@@ -48,7 +48,6 @@
 /* With work outstanding and no progress: look at CHANSTS after this, give up after that. */
 #define STALL_CHECK_NS (2 * 1000000LL)
 #define STALL_TIMEOUT_NS (10 * 1000000000LL)
-#define IDLE_POLLS 64 /* polls that find nothing new between two looks at the clock */
 
 /* Operations at least this long ask for a completion write-back of their own. */
 #define COMPL_EACH_MIN (64u * 1024)
@@ -90,17 +89,11 @@ struct ioat_chan {
 	uint64_t last_comp;	/* completion word as last seen */
 	uint64_t last_sts;	/* CHANSTS as last read by the stall check */
 	uint32_t outstanding;	/* operations built, not finished */
-	/*
-	 * When polls began to find nothing new (0: the device moved since; the clock is read only
-	 * on every IDLE_POLLS-th poll that finds nothing, never on the fast path).
-	 */
-	long long progress_ns;
+	struct vchan_watch watch; /* since when the device has not moved */
 	long long checked_ns;
-	uint32_t idle_polls;
 	bool dead;
 	struct ioat_chan_stats st;
 };
-
 
 static uint64_t chansts(const struct ioat_chan *c)
 {
@@ -179,7 +172,7 @@ static void chain_start(struct ioat_chan *c, uint32_t pos)
 	c->regs->chainaddr = desc_iova(c, pos);
 	if (c->flushed != pos)
 		doorbell(c);
-	c->progress_ns = 0;
+	vchan_moved(&c->watch);
 }
 
 /* The first start: a NULL descriptor, and the channel must report IDLE with its address. */
@@ -317,7 +310,7 @@ void ioat_flush(struct ioat_chan *c)
 		return;
 	c->ring[(upto - 1) & c->mask].ctl |= IOAT_DESC_COMPL_WRITE;
 	if (c->tail == c->flushed)
-		c->progress_ns = 0;
+		vchan_moved(&c->watch);
 	c->flushed = upto;
 	doorbell(c);
 }
@@ -426,7 +419,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 
 		if (n <= c->flushed - c->tail) {
 			ops = retire(c, n, 0, 0);
-			c->progress_ns = 0;
+			vchan_moved(&c->watch);
 		}
 	}
 	if (state_of(v) == IOAT_CHANSTS_HALTED) {
@@ -435,7 +428,7 @@ static int consume(struct ioat_chan *c, uint64_t v)
 		if (ret < 0)
 			return ret;
 		ops += ret;
-		c->progress_ns = 0;
+		vchan_moved(&c->watch);
 	}
 	return ops;
 }
@@ -447,12 +440,8 @@ static int check_stall(struct ioat_chan *c)
 	uint64_t v;
 	int ops;
 
-	if (++c->idle_polls % IDLE_POLLS)
-		return 0;
-	t = mono_ns();
-	if (!c->progress_ns)
-		c->progress_ns = t;
-	if (t - c->progress_ns < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
+	t = vchan_idle(&c->watch);
+	if (!t || t - c->watch.since < STALL_CHECK_NS || t - c->checked_ns < STALL_CHECK_NS)
 		return 0;
 	c->checked_ns = t;
 	v = chansts(c);
@@ -466,10 +455,10 @@ static int check_stall(struct ioat_chan *c)
 		return consume(c, v); /* e.g. a halt that did not write the word */
 	if ((v & IOAT_CHANSTS_ADDR_MASK) != (c->last_sts & IOAT_CHANSTS_ADDR_MASK)) {
 		c->last_sts = v; /* still moving: a long operation */
-		c->progress_ns = t;
+		c->watch.since = t;
 		return 0;
 	}
-	if (t - c->progress_ns <= STALL_TIMEOUT_NS)
+	if (t - c->watch.since <= STALL_TIMEOUT_NS)
 		return 0;
 	lib_error(-ETIMEDOUT, "I/OAT %s made no progress for %lld s (CHANSTS %#llx); outstanding "
 		  "operations failed, channel reset", c->bdf, STALL_TIMEOUT_NS / 1000000000LL,

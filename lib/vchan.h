@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "internal.h"
 #include "vfio.h"
 
 struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
@@ -112,6 +113,36 @@ struct vchan_driver {
 
 extern const struct vchan_driver ioat_vchan_driver;
 extern const struct vchan_driver dsa_vchan_driver;
+
+/*
+ * The stall watch of a polled channel, which never reads the clock on the fast path: the driver
+ * calls vchan_moved() when the device made progress and vchan_idle() on a poll that found
+ * nothing new.
+ */
+struct vchan_watch {
+	long long since; /* when polls began to find nothing (0: the device moved since) */
+	uint32_t polls;
+};
+
+#define VCHAN_IDLE_POLLS 64 /* polls that find nothing new between two looks at the clock */
+
+static inline void vchan_moved(struct vchan_watch *w)
+{
+	w->since = 0;
+}
+
+/* 0 between looks at the clock; else the time now, with w->since set. */
+static inline long long vchan_idle(struct vchan_watch *w)
+{
+	long long t;
+
+	if (++w->polls % VCHAN_IDLE_POLLS)
+		return 0;
+	t = mono_ns();
+	if (!w->since)
+		w->since = t;
+	return t;
+}
 
 /* The pattern for a fill piece that starts off bytes into an operation filling with pattern. */
 static inline uint64_t vchan_fill_pattern_at(uint64_t pattern, uint64_t off)

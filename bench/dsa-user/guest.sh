@@ -26,8 +26,7 @@ ko=$DMACOPY_KMOD/kmod/dmacopy.ko
 for f in "$bench" "$rte"; do [ -x "$f" ] || fail "$f is missing (make vm-progs bench-progs)"; done
 [ -f "$ko" ] || fail "$ko is missing (make kmods)"
 
-dpdk_setup || fail "no hugepages"
-echo 512 >/proc/sys/vm/nr_hugepages
+dpdk_setup 512 || fail "no hugepages"
 dsa_load 3
 "$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:05.0 00:06.0 00:07.0 00:09.0 ||
 	fail "dmacopy-bind bind"

@@ -2,8 +2,9 @@
 # Sourced by guest tests that run DPDK programs: hugepages for EAL, the options every run takes
 # (no files under /var/run, no telemetry socket), and DPDK's own dmadev test.
 
+# dpdk_setup [PAGES]: 2 MiB hugepages (default 256) mounted for EAL.
 dpdk_setup() {
-	echo 256 >/proc/sys/vm/nr_hugepages
+	echo "${1:-256}" >/proc/sys/vm/nr_hugepages
 	grep -q ' hugetlbfs ' /proc/mounts || {
 		mkdir -p /dev/hugepages && mount -t hugetlbfs none /dev/hugepages
 	} || return 1
