@@ -19,6 +19,7 @@
 #define DMACOPY_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
 #include <linux/dmaengine.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -26,6 +27,7 @@
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -45,6 +47,8 @@ extern unsigned int dmacopy_cq_entries;
 extern unsigned int dmacopy_max_chunk;
 extern unsigned int dmacopy_max_channels;
 extern unsigned int dmacopy_max_reg_mb;
+extern unsigned int dmacopy_max_queues;
+extern unsigned int dmacopy_session_cq_entries;
 extern bool dmacopy_longterm_pin;
 
 extern struct workqueue_struct *dmacopy_wq;
@@ -102,6 +106,7 @@ void dmacopy_chans_exit(void);
 void dmacopy_chans_rescan(bool force);
 void dmacopy_chans_maybe_rescan(void);
 unsigned int dmacopy_chans_count(void);
+unsigned int dmacopy_chans_bounced(void);
 struct dmacopy_chan *dmacopy_chan_pick(int node, u32 *rr);
 struct dmacopy_chan *dmacopy_chan_get_by_name(const char *name);
 void dmacopy_chan_put(struct dmacopy_chan *c);
@@ -132,6 +137,7 @@ struct dmacopy_map_ent {
 struct dmacopy_map {
 	struct dmacopy_map *next;	/* on a list of maps being torn down */
 	struct device *dev;
+	enum dma_data_direction dir;	/* DMA_TO_DEVICE for read-only registrations */
 	unsigned int nsegs;
 	struct dmacopy_map_ent ent[];
 };
@@ -151,6 +157,8 @@ struct dmacopy_reg {
 	bool readonly;
 	bool dax_watched;		/* on the device-dax unbind watch list */
 	unsigned long accounted;	/* pages counted in mm->pinned_vm */
+	struct user_struct *user;	/* charged user (locked_vm), NULL if none */
+	unsigned long user_charged;	/* pages charged to user->locked_vm */
 	u64 addr;			/* user address it was registered at */
 	u64 len;
 	unsigned int pgoff;		/* addr's offset in its first page */
@@ -182,10 +190,18 @@ void dmacopy_pin_status(struct seq_file *m);
 
 struct dmacopy_session {
 	struct kref ref;
-	struct mutex lock;		/* serialises register/unregister */
+	struct mutex lock;		/* serialises register/unregister; queue counts */
 	struct xarray regs;		/* handle -> struct dmacopy_reg */
-	struct mm_struct *mm;		/* registrations must come from it */
+	struct mm_struct *mm;		/* the opener's (mmgrab): the only one served */
+	unsigned int nqueues;		/* queues on it, under lock */
+	u32 cq_total;			/* their ring entries, under lock */
 };
+
+/* The session's state may only be changed from the process that opened it. */
+static inline bool dmacopy_session_owner(const struct dmacopy_session *s)
+{
+	return current->mm == s->mm;
+}
 
 struct dmacopy_queue {
 	struct kref ref;		/* the file (or legacy caller) + operations */

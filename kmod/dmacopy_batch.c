@@ -38,12 +38,16 @@ struct dmacopy_session *dmacopy_session_create(void)
 {
 	struct dmacopy_session *s;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!current->mm)
+		return NULL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return NULL;
 	kref_init(&s->ref);
 	mutex_init(&s->lock);
-	xa_init_flags(&s->regs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&s->regs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	mmgrab(current->mm);
+	s->mm = current->mm;
 	return s;
 }
 
@@ -56,6 +60,7 @@ static void session_release(struct kref *ref)
 	xa_for_each(&s->regs, handle, r)
 		dmacopy_reg_put(r);
 	xa_destroy(&s->regs);
+	mmdrop(s->mm);
 	kfree(s);
 }
 
@@ -67,9 +72,15 @@ void dmacopy_session_put(struct dmacopy_session *s)
 
 static void queue_free(struct dmacopy_queue *q)
 {
+	struct dmacopy_session *s = q->s;
+
 	if (q->bound)
 		dmacopy_chan_put(q->bound);
-	dmacopy_session_put(q->s);
+	mutex_lock(&s->lock);
+	s->nqueues--;
+	s->cq_total -= q->cq_size;
+	mutex_unlock(&s->lock);
+	dmacopy_session_put(s);
 	kvfree(q->cq);
 	kfree(q);
 }
@@ -101,26 +112,57 @@ static void queue_timeout_work(struct work_struct *work)
 	queue_expire(q);
 }
 
-/* A queue on session s (which it references) with a ring of cq_entries. */
+/* Count a queue of cq_size entries against the session's caps. */
+static int session_add_queue(struct dmacopy_session *s, u32 cq_size)
+{
+	int err = 0;
+
+	mutex_lock(&s->lock);
+	if (s->nqueues >= READ_ONCE(dmacopy_max_queues) ||
+	    s->cq_total + cq_size > READ_ONCE(dmacopy_session_cq_entries)) {
+		err = -ENOSPC;
+	} else {
+		s->nqueues++;
+		s->cq_total += cq_size;
+	}
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/*
+ * A queue on session s (which it references) with a ring of cq_entries. Its
+ * memory is charged to the caller's memory cgroup; a ring that does not fit
+ * there fails with -ENOMEM rather than waking the OOM killer.
+ */
 struct dmacopy_queue *dmacopy_queue_create(struct dmacopy_session *s, u32 cq_entries,
 					   struct dmacopy_chan *bound)
 {
 	struct dmacopy_queue *q;
+	u32 cq_size;
+	int err;
 
 	if (!cq_entries)
 		cq_entries = dmacopy_cq_entries;
 	if (cq_entries > DMACOPY_MAX_CQ)
 		return ERR_PTR(-EINVAL);
+	cq_size = roundup_pow_of_two(cq_entries);
+	err = session_add_queue(s, cq_size);
+	if (err)
+		return ERR_PTR(err);
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
-	if (!q)
-		return ERR_PTR(-ENOMEM);
-	q->cq_size = roundup_pow_of_two(cq_entries);
-	q->cq = kvcalloc(q->cq_size, sizeof(*q->cq), GFP_KERNEL);
-	if (!q->cq) {
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (q)
+		q->cq = kvcalloc(cq_size, sizeof(*q->cq),
+				 GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	if (!q || !q->cq) {
 		kfree(q);
+		mutex_lock(&s->lock);
+		s->nqueues--;
+		s->cq_total -= cq_size;
+		mutex_unlock(&s->lock);
 		return ERR_PTR(-ENOMEM);
 	}
+	q->cq_size = cq_size;
 	kref_init(&q->ref);
 	kref_get(&s->ref);
 	q->s = s;

@@ -26,11 +26,13 @@
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 #include "dmacopy.h"
 
@@ -211,21 +213,52 @@ void dmacopy_chan_limit(struct dmacopy_chan *c, size_t refused)
 }
 
 /*
- * Channels whose device cannot reach all memory would bounce every copy
- * through swiotlb; channels of a device being unbound, or being unregistered
- * themselves (dmaengine clears chan->dev->chan first), must not be taken.
+ * Whether dev's DMA would go through swiotlb bounce buffers: a registration
+ * is mapped once and used for many copies, so bounced DMA would read stale
+ * data and its writes would never reach the memory. Either the device cannot
+ * address all memory, or swiotlb=force (confidential guests) applies to it
+ * because no IOMMU translates its DMA.
+ */
+static bool dev_bounces(struct device *dev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+	bool translated = dom && dom->type != IOMMU_DOMAIN_IDENTITY &&
+			  dom->type != IOMMU_DOMAIN_BLOCKED;
+
+	return dma_addressing_limited(dev) || (!translated && is_swiotlb_force_bounce(dev));
+}
+
+/*
+ * Channels whose DMA would be bounced are not taken (counted in *param when
+ * given, for DMACOPY_IOC_INFO); neither are channels of a device being
+ * unbound, or being unregistered themselves (dmaengine clears chan->dev->chan
+ * first).
  */
 static bool chan_filter(struct dma_chan *chan, void *param)
 {
 	struct device *dev = chan->device->dev;
+	unsigned int *bounced = param;
 
 	if (!READ_ONCE(intf_on) || READ_ONCE(intf_closed)) {
 		if (!READ_ONCE(chan_intf.class))
 			WRITE_ONCE(chan_intf.class, chan->dev->device.class);
 		return false;
 	}
-	return dev && chan->dev->chan == chan && !dma_addressing_limited(dev) &&
-	       !dev_unbinding(dev);
+	if (!dev || chan->dev->chan != chan || dev_unbinding(dev))
+		return false;
+	if (dev_bounces(dev)) {
+		if (bounced)
+			(*bounced)++;
+		return false;
+	}
+	return true;
+}
+
+static unsigned int nr_bounced;		/* as last counted by a rescan */
+
+unsigned int dmacopy_chans_bounced(void)
+{
+	return READ_ONCE(nr_bounced);
 }
 
 /* Start watching the dma class once a candidate channel showed it. */
@@ -295,7 +328,7 @@ void dmacopy_chans_rescan(bool force)
 {
 	struct dma_chan *chan;
 	dma_cap_mask_t mask;
-	unsigned int held;
+	unsigned int held, bounced;
 	bool again;
 
 	chans_watch();
@@ -309,15 +342,23 @@ void dmacopy_chans_rescan(bool force)
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
 	while (held < dmacopy_max_channels) {
+		/* The last call, which takes none, saw every channel left once. */
+		bounced = 0;
 		mutex_lock(&take_lock);
-		chan = dma_request_channel(mask, chan_filter, NULL);
+		chan = dma_request_channel(mask, chan_filter, &bounced);
 		if (chan && chan_add(chan, false)) {
 			dma_release_channel(chan);
 			chan = NULL;
 		}
 		mutex_unlock(&take_lock);
-		if (!chan)
+		if (!chan) {
+			if (bounced && READ_ONCE(nr_bounced) != bounced)
+				dev_info(dmacopy_dev,
+					 "%u DMA channel(s) not used: their DMA would be bounced through swiotlb\n",
+					 bounced);
+			WRITE_ONCE(nr_bounced, bounced);
 			break;
+		}
 		held++;
 	}
 

@@ -27,6 +27,8 @@ unsigned int dmacopy_cq_entries = 1024;
 unsigned int dmacopy_max_chunk = SZ_2M;
 unsigned int dmacopy_max_channels = 16;
 unsigned int dmacopy_max_reg_mb = 65536;
+unsigned int dmacopy_max_queues = 64;
+unsigned int dmacopy_session_cq_entries = 262144;
 bool dmacopy_longterm_pin = true;
 
 struct workqueue_struct *dmacopy_wq;
@@ -85,6 +87,15 @@ MODULE_PARM_DESC(max_channels, "most DMA channels the module takes (1-256, defau
 static struct range_param max_reg_mb_range = { &dmacopy_max_reg_mb, 1, 1048576 };
 module_param_cb(max_reg_mb, &range_param_ops, &max_reg_mb_range, 0644);
 MODULE_PARM_DESC(max_reg_mb, "largest registration in MiB (1-1048576, default 65536)");
+
+static struct range_param max_queues_range = { &dmacopy_max_queues, 1, 4096 };
+module_param_cb(max_queues, &range_param_ops, &max_queues_range, 0644);
+MODULE_PARM_DESC(max_queues, "most queues of one /dev/dmacopy session (1-4096, default 64)");
+
+static struct range_param session_cq_range = { &dmacopy_session_cq_entries, 1, 1 << 24 };
+module_param_cb(session_cq_entries, &range_param_ops, &session_cq_range, 0644);
+MODULE_PARM_DESC(session_cq_entries,
+		 "most completion ring entries of one session's queues together (default 262144)");
 
 module_param_named(longterm_pin, dmacopy_longterm_pin, bool, 0644);
 MODULE_PARM_DESC(longterm_pin, "pin registrations with FOLL_LONGTERM (default Y)");
@@ -155,25 +166,31 @@ static long ioctl_register(struct dmacopy_queue *q, void __user *arg)
 	r = dmacopy_reg_create(a.addr, a.len, a.flags, false);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
+	a.numa_node = r->nid;
 
+	/*
+	 * Reserve a handle (a reserved entry looks empty to lookups), tell user
+	 * space, and only then publish the registration under it: nobody can
+	 * reach r before this ioctl is done with it, and a failure erases only
+	 * the reservation this call made.
+	 */
 	mutex_lock(&s->lock);
-	err = xa_alloc(&s->regs, &handle, r, XA_LIMIT(1, INT_MAX), GFP_KERNEL);
+	err = xa_alloc(&s->regs, &handle, NULL, XA_LIMIT(1, INT_MAX), GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&s->lock);
 	if (err) {
 		dmacopy_reg_put(r);
 		return err == -EBUSY ? -ENOSPC : err;
 	}
-
 	a.handle = handle;
-	a.numa_node = r->nid;
 	err = dmacopy_copy_arg_out(arg, usize, &a, sizeof(a));
-	if (err) {
-		mutex_lock(&s->lock);
-		r = xa_erase(&s->regs, handle);
-		mutex_unlock(&s->lock);
-		if (r)
-			dmacopy_reg_put(r);
-	}
+	mutex_lock(&s->lock);
+	if (err)
+		xa_release(&s->regs, handle);
+	else
+		err = xa_err(xa_store(&s->regs, handle, r, GFP_KERNEL_ACCOUNT));
+	mutex_unlock(&s->lock);
+	if (err)
+		dmacopy_reg_put(r);
 	return err;
 }
 
@@ -294,7 +311,7 @@ static long ioctl_submit(struct dmacopy_queue *q, void __user *arg)
 		}
 	}
 
-	ops = kvmalloc_array(a.count, sizeof(*ops), GFP_KERNEL);
+	ops = kvmalloc_array(a.count, sizeof(*ops), GFP_KERNEL_ACCOUNT);
 	if (!ops)
 		return -ENOMEM;
 	err = dmacopy_reserve(q, a.count);
@@ -447,6 +464,17 @@ static long dmacopy_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 
 	/* Match type, number and direction, not the size bits (see the UAPI). */
 	switch (DMACOPY_IOC_NOSIZE(cmd)) {
+	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_REGISTER):
+	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_UNREGISTER):
+	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_SUBMIT):
+	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_QUEUE_CREATE):
+		/* Another process's descriptor (fork, execve, SCM_RIGHTS). */
+		if (!dmacopy_session_owner(q->s))
+			return -EPERM;
+		break;
+	}
+
+	switch (DMACOPY_IOC_NOSIZE(cmd)) {
 	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_INFO):
 		return dmacopy_ioctl_info(q, uarg);
 	case DMACOPY_IOC_NOSIZE(DMACOPY_IOC_CHANNELS):
@@ -525,7 +553,7 @@ static int __init dmacopy_init(void)
 	BUILD_BUG_ON(sizeof(struct dmacopy_cqe) != 16);
 	BUILD_BUG_ON(sizeof(struct dmacopy_reap) != 40);
 
-	dmacopy_op_cache = KMEM_CACHE(dmacopy_op, 0);
+	dmacopy_op_cache = KMEM_CACHE(dmacopy_op, SLAB_ACCOUNT);
 	if (!dmacopy_op_cache)
 		return -ENOMEM;
 	dmacopy_wq = alloc_workqueue("dmacopy", 0, 0);

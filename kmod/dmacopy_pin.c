@@ -4,8 +4,17 @@
  *
  * A registration pins [addr, addr + len) of the caller's address space with
  * FOLL_PIN (FOLL_LONGTERM unless disabled or for the transient pins of
- * /dev/ioat-dma), counts the pages in mm->pinned_vm against RLIMIT_MEMLOCK
- * (unless CAP_IPC_LOCK), and splits them into physically contiguous segments.
+ * /dev/ioat-dma), charges the pages to the calling user's locked_vm checked
+ * against RLIMIT_MEMLOCK (unless CAP_IPC_LOCK; the limit thus holds across all
+ * of the user's processes, as for io_uring), shows them in the process's
+ * pinned_vm (VmPin), and splits them into physically contiguous segments.
+ *
+ * What may be pinned: anonymous, shared memory (tmpfs, memfd, SysV),
+ * hugetlbfs and device-dax mappings, and private mappings of files (writing
+ * them pins private copies). A writable registration of a shared mapping of
+ * any other file is refused: DMA into page cache pages behind the file
+ * system's back (no dirty tracking, no stable pages, writeback racing the
+ * copy) corrupts files; read-only registrations of such files are fine.
  * Each DMA device gets its own mapping of the segments, made on first use and
  * kept until the registration goes or the device's driver unbinds.
  *
@@ -20,13 +29,18 @@
  */
 #include <linux/capability.h>
 #include <linux/cdev.h>
+#include <linux/cred.h>
+#include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/magic.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -86,7 +100,7 @@ static void map_free(struct dmacopy_map *m, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		dma_unmap_page(m->dev, m->ent[i].addr, m->ent[i].len, DMA_BIDIRECTIONAL);
+		dma_unmap_page(m->dev, m->ent[i].addr, m->ent[i].len, m->dir);
 	kvfree(m);
 }
 
@@ -129,6 +143,10 @@ static void reg_release_backing(struct dmacopy_reg *r)
 		atomic64_sub(r->accounted, &r->mm->pinned_vm);
 		r->accounted = 0;
 	}
+	if (r->user_charged) {
+		atomic_long_sub(r->user_charged, &r->user->locked_vm);
+		r->user_charged = 0;
+	}
 	kvfree(r->pages);
 	r->pages = NULL;
 	kvfree(r->segs);
@@ -157,6 +175,8 @@ static void reg_free(struct dmacopy_reg *r)
 		put_device(r->dax_dev);
 	if (r->dax_file)
 		fput(r->dax_file);
+	if (r->user)
+		free_uid(r->user);
 	mmdrop(r->mm);
 	atomic_dec(&nregs);
 	kfree_rcu(r, rcu);
@@ -335,30 +355,62 @@ static void dax_nb_put(void)
 		fput(f);
 }
 
+/* Whether dev's driver is bound, after any unbind in progress ended. */
+static bool dax_still_bound(struct device *dev)
+{
+	bool bound;
+
+	device_lock(dev);
+	bound = READ_ONCE(dev->driver);
+	device_unlock(dev);
+	return bound;
+}
+
+/*
+ * Charge npages to the calling user against RLIMIT_MEMLOCK (unless
+ * CAP_IPC_LOCK) and show them in the process's pinned_vm.
+ */
 static int reg_account(struct dmacopy_reg *r, unsigned long npages)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	s64 total;
+	long cur, want;
 
-	total = atomic64_add_return(npages, &r->mm->pinned_vm);
-	if (total > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(npages, &r->mm->pinned_vm);
-		return -ENOMEM;
+	if (!capable(CAP_IPC_LOCK)) {
+		r->user = get_uid(current_user());
+		cur = atomic_long_read(&r->user->locked_vm);
+		do {
+			if (check_add_overflow(cur, (long)npages, &want) || want > limit)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&r->user->locked_vm, &cur, want));
+		r->user_charged = npages;
 	}
+	atomic64_add(npages, &r->mm->pinned_vm);
 	r->accounted = npages;
 	return 0;
 }
 
+/* Shared memory (tmpfs, memfd, SysV shm, shared anonymous) or hugetlbfs. */
+static bool vma_is_memory_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+
+	if (is_vm_hugetlb_page(vma))
+		return true;
+	return mapping && mapping->host && mapping->host->i_sb->s_magic == TMPFS_MAGIC;
+}
+
 /*
- * Check that [start, end) is mapped, not I/O memory nor file-system DAX, and
- * find the one device-dax device it may map. Called with mmap_lock held.
+ * Check that [start, end) is mapped, not I/O memory, file-system DAX or (if
+ * writable) a shared mapping of an ordinary file, and that if it maps
+ * device-dax it maps one device-dax device only. Called with mmap_lock held.
  */
-static int walk_vmas(unsigned long start, unsigned long end, struct file **dax_file,
-		     struct device **dax_dev)
+static int walk_vmas(unsigned long start, unsigned long end, bool writable,
+		     struct file **dax_file, struct device **dax_dev)
 {
 	struct vm_area_struct *vma;
 	struct device *dev;
 	unsigned long a = start;
+	bool other = false;
 
 	*dax_file = NULL;
 	*dax_dev = NULL;
@@ -374,11 +426,23 @@ static int walk_vmas(unsigned long start, unsigned long end, struct file **dax_f
 				return -EINVAL;
 			*dax_dev = dev;
 			*dax_file = vma->vm_file;
-		} else if (vma_is_fsdax(vma)) {
-			return -EOPNOTSUPP;
+		} else {
+			if (vma_is_fsdax(vma))
+				return -EOPNOTSUPP;
+			if (writable && vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+			    !vma_is_memory_file(vma))
+				return -EOPNOTSUPP;
+			other = true;
 		}
 		a = vma->vm_end;
 	}
+	/*
+	 * Device-dax memory only: pinning it can then never wait on a fault
+	 * that user space serves (userfaultfd, FUSE), which would hold up the
+	 * device's unbind behind backing_lock.
+	 */
+	if (*dax_dev && other)
+		return -EINVAL;
 	return 0;
 }
 
@@ -444,7 +508,7 @@ static int reg_build_segs(struct dmacopy_reg *r)
 {
 	unsigned int n = reg_segments(r, NULL);
 
-	r->segs = kvmalloc_array(n, sizeof(*r->segs), GFP_KERNEL | __GFP_NOWARN);
+	r->segs = kvmalloc_array(n, sizeof(*r->segs), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!r->segs)
 		return -ENOMEM;
 	r->nsegs = reg_segments(r, r->segs);
@@ -465,7 +529,7 @@ static int reg_pin(struct dmacopy_reg *r, unsigned long start, unsigned long npa
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	/* The mappings may have changed since they were first looked at. */
-	err = walk_vmas(start, start + (npages << PAGE_SHIFT), &dax_file, &dax_dev);
+	err = walk_vmas(start, start + (npages << PAGE_SHIFT), !r->readonly, &dax_file, &dax_dev);
 	if (!err && dax_dev != r->dax_dev)
 		err = -EAGAIN;
 	while (!err && done < npages) {
@@ -503,7 +567,7 @@ struct dmacopy_reg *dmacopy_reg_create(u64 addr, u64 len, u32 flags, bool legacy
 	start = addr & PAGE_MASK;
 	npages = (PAGE_ALIGN(addr + len) - start) >> PAGE_SHIFT;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&r->ref);
@@ -529,7 +593,7 @@ struct dmacopy_reg *dmacopy_reg_create(u64 addr, u64 len, u32 flags, bool legacy
 		if (err)
 			goto out_put;
 	}
-	r->pages = kvmalloc_array(npages, sizeof(*r->pages), GFP_KERNEL | __GFP_NOWARN);
+	r->pages = kvmalloc_array(npages, sizeof(*r->pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!r->pages) {
 		err = -ENOMEM;
 		goto out_put;
@@ -540,7 +604,8 @@ struct dmacopy_reg *dmacopy_reg_create(u64 addr, u64 len, u32 flags, bool legacy
 		err = -EINTR;
 		goto out_put;
 	}
-	err = walk_vmas(start, start + (npages << PAGE_SHIFT), &r->dax_file, &r->dax_dev);
+	err = walk_vmas(start, start + (npages << PAGE_SHIFT), !r->readonly, &r->dax_file,
+			&r->dax_dev);
 	if (!err && r->dax_dev) {
 		get_file(r->dax_file);
 		get_device(r->dax_dev);
@@ -558,12 +623,22 @@ struct dmacopy_reg *dmacopy_reg_create(u64 addr, u64 len, u32 flags, bool legacy
 		r->dax_watched = true;
 	}
 
-	mutex_lock(&r->backing_lock);
 	if (r->dax_watched) {
 		mutex_lock(&dax_list_lock);
 		list_add_tail(&r->dax_node, &dax_regs);
 		mutex_unlock(&dax_list_lock);
+		/*
+		 * The unbind notifier sees r from now on. An unbind that began
+		 * before (its notifier call may have missed r) holds the device
+		 * lock until the driver is gone: wait for it, then refuse.
+		 */
+		if (!dax_still_bound(r->dax_dev)) {
+			err = -ENODEV;
+			goto out_put;
+		}
 	}
+
+	mutex_lock(&r->backing_lock);
 	if (!r->readonly)
 		gup_flags |= FOLL_WRITE;
 	if (!legacy && dmacopy_longterm_pin)
@@ -623,13 +698,14 @@ struct dmacopy_map *dmacopy_reg_map(struct dmacopy_reg *r, struct dmacopy_dmadev
 	m = rcu_dereference_protected(r->maps[dd->id], lockdep_is_held(&r->backing_lock));
 	if (m || !r->npages)
 		goto out;
-	m = kvzalloc(struct_size(m, ent, r->nsegs), GFP_KERNEL);
+	m = kvzalloc(struct_size(m, ent, r->nsegs), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		goto out;
 	m->dev = dd->dev;
+	m->dir = r->readonly ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
 	for (i = 0; i < r->nsegs; i++) {
 		seg = &r->segs[i];
-		a = dma_map_page(dd->dev, r->pages[seg->page], 0, seg->len, DMA_BIDIRECTIONAL);
+		a = dma_map_page(dd->dev, r->pages[seg->page], 0, seg->len, m->dir);
 		if (dma_mapping_error(dd->dev, a)) {
 			dev_dbg(dmacopy_dev, "mapping %llu bytes for %s failed\n", seg->len,
 				dev_name(dd->dev));

@@ -37,6 +37,8 @@ long dmacopy_ioctl_info(struct dmacopy_queue *q, void __user *arg)
 	a.max_op_len = a.max_reg_len;
 	a.max_chunk = READ_ONCE(dmacopy_max_chunk);
 	a.op_timeout_ms = READ_ONCE(dmacopy_op_timeout_ms);
+	a.nr_bounced = dmacopy_chans_bounced();
+	a.max_queues = READ_ONCE(dmacopy_max_queues);
 	return dmacopy_copy_arg_out(arg, usize, &a, sizeof(a));
 }
 

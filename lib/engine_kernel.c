@@ -49,6 +49,7 @@ struct kernel_engine {
 struct kernel_region {
 	uint32_t handle;
 	bool readonly;
+	bool file_pages; /* read-only because it maps an ordinary file shared */
 };
 
 /* An operation the kernel holds (or a fenced one waiting to be handed over). */
@@ -159,6 +160,14 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 		                ke->info.abi_version, DMACOPY_ABI_VERSION);
 		goto err;
 	}
+	if (!ke->info.nr_channels && ke->info.nr_bounced) {
+		ret = lib_error(-ENODEV,
+		                "dmacopy.ko has no DMA_MEMCPY channel: %u are not used because "
+		                "their DMA would be bounced through swiotlb (turn the IOMMU on: "
+		                "intel_iommu=on or amd_iommu=on)",
+		                ke->info.nr_bounced);
+		goto err;
+	}
 	if (!ke->info.nr_channels) {
 		ret = lib_error(-ENODEV,
 		                "dmacopy.ko has no DMA_MEMCPY channel (load a DMA engine driver: "
@@ -240,6 +249,17 @@ static void kernel_probe(const struct engine_ops *ops, struct dmacopy_engine_sta
 	ret = kernel_info(fd, &info);
 	nch = ret ? ret : kernel_channels(fd, ci, 64);
 	close(fd);
+	if (!ret && nch <= 0 && info.nr_bounced) {
+		snprintf(detail, sizeof(detail),
+		         "dmacopy.ko holds no DMA_MEMCPY channel: %u channel%s not used because "
+		         "their DMA would be bounced through swiotlb",
+		         info.nr_bounced, info.nr_bounced == 1 ? " is" : "s are");
+		snprintf(remedy, sizeof(remedy),
+		         "turn the IOMMU on (intel_iommu=on, amd_iommu=on) so the DMA engine "
+		         "reaches all memory without bounce buffers (and drop swiotlb=force)");
+		status_row(rows, max, n, "kernel", "kernel", -ENODEV, detail, remedy);
+		return;
+	}
 	if (ret || nch <= 0) {
 		snprintf(detail, sizeof(detail),
 		         "dmacopy.ko is loaded but holds no DMA_MEMCPY "
@@ -262,6 +282,28 @@ static void kernel_probe(const struct engine_ops *ops, struct dmacopy_engine_sta
 	}
 }
 
+/* Why a shared mapping of an ordinary file is registered read-only. */
+#define FILE_PAGES_WHY                                                                            \
+	" (a shared mapping of an ordinary file: dmacopy.ko does not let DMA write page-cache "  \
+	"pages behind the file system; use the cpu engine, or tmpfs, hugetlbfs or device-dax "  \
+	"memory)"
+
+/* What dmacopy.ko's refusal ret means, for the messages below. */
+static const char *kernel_why(long ret)
+{
+	switch (ret) {
+	case -EPERM:
+		return "this process did not open /dev/dmacopy (the engine was opened before "
+		       "fork() or the descriptor came through execve() or a socket): open the "
+		       "engine in the process that uses it";
+	case -ENOSPC:
+		return "the /dev/dmacopy session is at its queue limit (dmacopy.ko parameters "
+		       "max_queues and session_cq_entries): destroy queues or raise them";
+	default:
+		return strerror((int)-ret);
+	}
+}
+
 /* ---- regions ------------------------------------------------------------------------------ */
 
 static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
@@ -278,11 +320,19 @@ static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_regio
 	if (!kr)
 		return -ENOMEM;
 	ret = kioctl(ke->fd, DMACOPY_IOC_REGISTER, &reg);
-	if (ret == -EFAULT) {
-		/* Maybe read-only memory: usable as a source. */
+	if (ret == -EFAULT || ret == -EOPNOTSUPP) {
+		/*
+		 * Read-only memory, or a shared mapping of an ordinary file that
+		 * DMA may not write: still usable as a source.
+		 */
+		long first = ret;
+
 		reg.flags = DMACOPY_REG_READONLY;
 		ret = kioctl(ke->fd, DMACOPY_IOC_REGISTER, &reg);
 		kr->readonly = true;
+		kr->file_pages = first == -EOPNOTSUPP;
+		if (ret)
+			ret = first;
 	}
 	if (ret) {
 		free(kr);
@@ -297,10 +347,22 @@ static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_regio
 			                 "[%#lx, +%zu) is not entirely mapped memory that "
 			                 "can be pinned",
 			                 (unsigned long)r->start, r->len);
+		case -EOPNOTSUPP:
+			return lib_error((int)ret,
+			                 "[%#lx, +%zu) maps an ordinary file shared (or file-system "
+			                 "DAX): DMA into the page cache would corrupt the file; use "
+			                 "anonymous, shared (tmpfs, memfd), hugetlbfs or device-dax "
+			                 "memory, or register it read-only",
+			                 (unsigned long)r->start, r->len);
+		case -EINVAL:
+			return lib_error((int)ret,
+			                 "[%#lx, +%zu) mixes device-dax memory with other memory "
+			                 "or another device-dax device: register each part alone",
+			                 (unsigned long)r->start, r->len);
 		default:
 			return lib_error((int)ret,
 			                 "dmacopy.ko refused to register [%#lx, +%zu): %s",
-			                 (unsigned long)r->start, r->len, strerror((int)-ret));
+			                 (unsigned long)r->start, r->len, kernel_why(ret));
 		}
 	}
 	kr->handle = reg.handle;
@@ -351,7 +413,7 @@ static int kernel_queue_init(struct dmacopy_queue *q)
 	ret = kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
 	if (ret) {
 		lib_error((int)ret, "dmacopy.ko could not create a queue%s%s: %s",
-		          ke->channel[0] ? " on " : "", ke->channel, strerror((int)-ret));
+		          ke->channel[0] ? " on " : "", ke->channel, kernel_why(ret));
 		goto err;
 	}
 	kq->fd = c.fd;
@@ -459,7 +521,7 @@ static void hand_over(struct dmacopy_queue *q, const uint32_t *idx, uint32_t n)
 			n -= k + 1;
 			continue;
 		}
-		lib_error((int)ret, "DMACOPY_IOC_SUBMIT failed: %s", strerror((int)-ret));
+		lib_error((int)ret, "DMACOPY_IOC_SUBMIT failed: %s", kernel_why(ret));
 		for (k = 0; k < n; k++)
 			slot_complete(q, idx[k], (int)ret,
 			              ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
@@ -515,8 +577,8 @@ static int kernel_submit(struct dmacopy_queue *q)
 			continue;
 		}
 		if (kd && kd->readonly) {
-			lib_error(-EACCES, "destination %p is in memory registered read-only",
-			          op->dst);
+			lib_error(-EACCES, "destination %p is in memory registered read-only%s",
+			          op->dst, kd->file_pages ? FILE_PAGES_WHY : "");
 			slot_complete(q, i, -EACCES, DMACOPY_OP_CHANNEL_ERROR);
 			continue;
 		}
@@ -607,7 +669,8 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 	kd = rd->engine_priv;
 	ks = rs->engine_priv;
 	if (kd->readonly)
-		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
+		return lib_error(-EACCES, "destination %p is in memory registered read-only%s", dst,
+		                 kd->file_pages ? FILE_PAGES_WHY : "");
 	sqe.dst_handle = kd->handle;
 	sqe.dst_offset = (uintptr_t)dst - rd->start;
 	sqe.src_handle = ks->handle;

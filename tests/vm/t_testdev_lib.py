@@ -142,6 +142,29 @@ def config_write16(bdf, off, val):
         f.write(struct.pack("<H", val))
 
 
+def pcie_cap(bdf):
+    """Offset of the PCI Express capability in bdf's configuration space."""
+    off = config_read16(bdf, 0x34) & 0xfc
+    while off:
+        ident = config_read16(bdf, off)
+        if ident & 0xff == 0x10:
+            return off
+        off = (ident >> 8) & 0xfc
+    fail("%s has no PCI Express capability" % bdf)
+
+
+def ecam_base():
+    """Physical address of the ECAM (MMCONFIG) window, from /proc/iomem."""
+    with open("/proc/iomem") as f:
+        for line in f:
+            if "PCI ECAM" in line or "PCI MMCONFIG" in line:
+                return int(line.strip().split("-")[0], 16)
+    fail("no PCI ECAM/MMCONFIG window in /proc/iomem")
+
+
+MSI_WINDOW = 0xfee00000
+
+
 def set_command(bdf, set_bits=0, clear_bits=0):
     cmd = config_read16(bdf, PCI_COMMAND)
     config_write16(bdf, PCI_COMMAND, (cmd | set_bits) & ~clear_bits & 0xffff)

@@ -85,7 +85,14 @@ struct dmacopy_info {
 	__u64 max_reg_len;	/* out: largest registration in bytes */
 	__u32 max_chunk;	/* out: largest descriptor the module builds */
 	__u32 op_timeout_ms;	/* out: an operation not done by then fails (-ETIMEDOUT) */
-	__u64 reserved[4];
+	__u32 nr_bounced;	/* out: DMA channels not used: their device's DMA would be
+				 * bounced through swiotlb (no IOMMU and a DMA mask that
+				 * cannot reach all memory, or swiotlb=force)
+				 */
+	__u32 max_queues;	/* out: most queues of one session (the open file and the
+				 * queues created from it)
+				 */
+	__u64 reserved[3];
 };
 
 /* Channel flags in struct dmacopy_channel_info.flags. */
@@ -137,8 +144,17 @@ struct dmacopy_channels {
 
 /*
  * DMACOPY_IOC_REGISTER: pin [addr, addr + len) of the caller's memory (anonymous,
- * hugetlbfs, shared memory or a device-dax mapping) and return a handle. Counted
- * against RLIMIT_MEMLOCK unless CAP_IPC_LOCK.
+ * hugetlbfs, shared memory or a device-dax mapping) and return a handle. The
+ * pages are charged to the calling user (as io_uring does) and checked against
+ * RLIMIT_MEMLOCK unless CAP_IPC_LOCK. A writable registration of a shared
+ * mapping of an ordinary file (page cache) fails with -EOPNOTSUPP: DMA behind
+ * the file system's back corrupts files. A range mapping device-dax must map
+ * that one device-dax device only (-EINVAL).
+ *
+ * A /dev/dmacopy session belongs to the process (mm) that opened it: REGISTER,
+ * UNREGISTER, SUBMIT and QUEUE_CREATE from any other process (a child after
+ * fork(), a program after execve() of a descriptor without O_CLOEXEC, a
+ * receiver of the descriptor over a socket) fail with -EPERM.
  */
 struct dmacopy_register {
 	__u32 size;
@@ -215,7 +231,10 @@ struct dmacopy_reap {
 /*
  * DMACOPY_IOC_QUEUE_CREATE: a new file descriptor (close-on-exec) with its own
  * completion ring, sharing this descriptor's registrations. channel: "" for
- * any channel, else the name of the one channel this queue uses.
+ * any channel, else the name of the one channel this queue uses. Fails with
+ * -ENOSPC when the session already has max_queues queues (dmacopy_info) or its
+ * rings would hold more than the module's session_cq_entries completions in
+ * total; the rings are charged to the caller's memory cgroup.
  */
 struct dmacopy_queue_create {
 	__u32 size;

@@ -44,6 +44,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "sysemu/dma.h"
+#include "dmacopy-dma.h"
 #include "sysemu/runstate.h"
 #include "qemu/timer.h"
 #include "qom/object.h"
@@ -237,19 +238,19 @@ static void dsa_swerr(DSAState *s, uint8_t code, unsigned wq, const uint8_t *des
 
 static bool dsa_read(DSAState *s, uint64_t addr, void *buf, uint32_t len)
 {
-	return pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
+	return dmacopy_pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
 }
 
 static bool dsa_write(DSAState *s, uint64_t addr, const void *buf, uint32_t len)
 {
-	return pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
+	return dmacopy_pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
 }
 
 /*
  * The first page of [addr, addr + len) that cannot be accessed. Only
  * translations are checked: guest memory is neither read nor written (a write
  * probe that rewrote a byte could undo a vCPU's store to it). When every page
- * translates, the access failed elsewhere (MMIO that refused it): addr, so
+ * translates to RAM, the access failed elsewhere: addr, so
  * that bytes_completed never counts what may not have been done.
  */
 static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool write)
@@ -260,9 +261,7 @@ static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool wr
 	while (a < end) {
 		uint32_t n = MIN(end - a, DSA_PAGE_SIZE - (a & (DSA_PAGE_SIZE - 1)));
 
-		if (!dma_memory_valid(pci_get_address_space(pdev), a, 1,
-				      write ? DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE,
-				      MEMTXATTRS_UNSPECIFIED)) {
+		if (!dmacopy_dma_ram_len(pci_get_address_space(pdev), a, 1, write)) {
 			return a;
 		}
 		a += n;
@@ -281,6 +280,11 @@ static void *dsa_map(DSAState *s, uint64_t addr, dma_addr_t *len, bool write)
 	ram_addr_t off;
 	void *p;
 
+	/* Never map MMIO: reading it through the map would run its handlers. */
+	*len = dmacopy_dma_ram_len(pci_get_address_space(pdev), addr, *len, write);
+	if (!*len) {
+		return NULL;
+	}
 	p = pci_dma_map(pdev, addr, len, write ? DMA_DIRECTION_FROM_DEVICE :
 						 DMA_DIRECTION_TO_DEVICE);
 	if (p && !qemu_ram_block_from_host(p, false, &off)) {

@@ -38,6 +38,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "sysemu/dma.h"
+#include "dmacopy-dma.h"
 #include "sysemu/runstate.h"
 #include "qemu/timer.h"
 #include "qom/object.h"
@@ -192,14 +193,15 @@ static void ioat_rearm(IOATState *s)
 
 static void ioat_write_completion(IOATState *s, uint64_t value, bool *ok)
 {
+	uint8_t v[8];
 	MemTxResult r;
 
 	*ok = true;
 	if (!s->chancmp) {
 		return;
 	}
-	r = stq_le_pci_dma(PCI_DEVICE(s), s->chancmp & ~(uint64_t)7, value,
-			   MEMTXATTRS_UNSPECIFIED);
+	stq_le_p(v, value);
+	r = dmacopy_pci_dma_write(PCI_DEVICE(s), s->chancmp & ~(uint64_t)7, v, sizeof(v));
 	*ok = r == MEMTX_OK;
 }
 
@@ -277,14 +279,14 @@ static bool ioat_read_desc(IOATState *s, struct ioat_desc *d)
 	n = MIN(valid, IOAT_PREFETCH);
 	n = MIN(n, (4096 - (s->cur & 4095)) / IOAT_DESC_SIZE);
 	if (n > 1 &&
-	    pci_dma_read(PCI_DEVICE(s), s->cur, s->pf, n * IOAT_DESC_SIZE) == MEMTX_OK) {
+	    dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, s->pf, n * IOAT_DESC_SIZE) == MEMTX_OK) {
 		s->pf_addr = s->cur;
 		s->pf_count = n;
 		s->pf_next = 1;
 		memcpy(d, s->pf, IOAT_DESC_FETCH);
 		return true;
 	}
-	return pci_dma_read(PCI_DEVICE(s), s->cur, d, IOAT_DESC_FETCH) == MEMTX_OK;
+	return dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, d, IOAT_DESC_FETCH) == MEMTX_OK;
 }
 
 /* Fetch and check the descriptor at s->cur; false if the channel halted. */
@@ -365,13 +367,13 @@ static bool ioat_move(IOATState *s, uint32_t len)
 			i = MIN(done, len - done);
 			memcpy(s->bounce + done, s->bounce, i);
 		}
-	} else if (pci_dma_read(pdev, s->d_src + s->d_done, s->bounce, len) != MEMTX_OK) {
+	} else if (dmacopy_pci_dma_read(pdev, s->d_src + s->d_done, s->bounce, len) != MEMTX_OK) {
 		qemu_log_mask(LOG_GUEST_ERROR, "ioat: read of 0x%" PRIx64 "+%u failed\n",
 			      s->d_src + s->d_done, len);
 		ioat_halt(s, IOAT_CHANERR_READ_DATA);
 		return false;
 	}
-	if (pci_dma_write(pdev, dst, s->bounce, len) != MEMTX_OK) {
+	if (dmacopy_pci_dma_write(pdev, dst, s->bounce, len) != MEMTX_OK) {
 		qemu_log_mask(LOG_GUEST_ERROR, "ioat: write of 0x%" PRIx64 "+%u failed\n",
 			      dst, len);
 		ioat_halt(s, IOAT_CHANERR_WRITE_DATA);

@@ -6,9 +6,10 @@
  * device-initiated DMA ("aggressive mode"). The register interface is in
  * include/dmacopy/pcie_testdev_spec.h and docs/pcie-testdev.md.
  *
- * Transfers go through pci_dma_rw(), i.e. the bus-master address space: with
- * bus mastering off or an IOMMU that has no mapping they fail and STATUS
- * says which side failed. Work is split into chunks of at most chunk_size
+ * Transfers go through the bus-master address space: with bus mastering off
+ * or an IOMMU that has no mapping they fail and STATUS says which side
+ * failed; so do transfers aimed at anything but guest RAM (configuration
+ * space, a device's registers: see hw/dma/dmacopy-dma.h). Work is split into chunks of at most chunk_size
  * bytes: the first runs in the doorbell write, the rest from a timer, so a
  * large transfer never holds a vCPU for long. Aggressive mode copies on its
  * own from a timer, ignoring the bus-master enable bit but still going
@@ -33,6 +34,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "sysemu/dma.h"
+#include "../dma/dmacopy-dma.h"
 #include "trace/control.h"
 #include "dmacopy/pcie_testdev_spec.h"
 
@@ -219,13 +221,8 @@ static bool ptd_dma(PCIeTestDevState *s, bool rogue, uint64_t addr,
         uint64_t n = MIN(len - done, PTD_DMA_PAGE - (a & (PTD_DMA_PAGE - 1)));
         MemTxResult r;
 
-        if (rogue) {
-            r = dma_memory_rw(as, a, buf + done, n, dir,
-                              MEMTXATTRS_UNSPECIFIED);
-        } else {
-            r = pci_dma_rw(pdev, a, buf + done, n, dir,
-                           MEMTXATTRS_UNSPECIFIED);
-        }
+        /* Guest RAM only: never configuration space or a device's registers. */
+        r = dmacopy_dma_rw(OBJECT(pdev), as, a, buf + done, n, dir);
         if (r != MEMTX_OK) {
             *fault = a;
             ok = false;

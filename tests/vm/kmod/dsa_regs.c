@@ -58,6 +58,9 @@ MODULE_PARM_DESC(fail_every, "the device's fail-every property (injection checks
 static bool fail_write;
 module_param(fail_write, bool, 0444);
 MODULE_PARM_DESC(fail_write, "the device has fail-op=write");
+static ulong ecam;
+module_param(ecam, ulong, 0444);
+MODULE_PARM_DESC(ecam, "physical address of the PCI ECAM window (for the hostile-target checks)");
 static uint fuzz_ms = 4000;
 module_param(fuzz_ms, uint, 0444);
 MODULE_PARM_DESC(fuzz_ms, "milliseconds of random register writes and descriptors (0: skip)");
@@ -1608,6 +1611,57 @@ out:
 		dma_unmap_resource(t->dev, bar2, DSA_WQ_PORTALS_SIZE, DMA_BIDIRECTIONAL, 0);
 }
 
+/*
+ * Targets no root complex routes a memory request to: the device's own
+ * configuration space through ECAM (a write of 0 to its Command register
+ * would stop its bus mastering) and the MSI window. Each access is a page
+ * fault at that address and changes nothing.
+ */
+static void check_hostile_targets(struct dsa_test *t)
+{
+	const phys_addr_t msi = 0xfee00000;
+	struct dsa_completion *cr;
+	phys_addr_t cfg_phys;
+	dma_addr_t cfg, msiw;
+	u16 cmd, now;
+
+	if (!ecam) {
+		CHECK(t, false, "the ecam parameter is missing");
+		return;
+	}
+	cfg_phys = ecam + ((phys_addr_t)t->pdev->bus->number << 20) +
+		   ((phys_addr_t)t->pdev->devfn << 12);
+	cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	msiw = dma_map_resource(t->dev, msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(t->dev, cfg) || dma_mapping_error(t->dev, msiw)) {
+		CHECK(t, false, "dma_map_resource of ECAM or the MSI window failed");
+		goto out;
+	}
+	clear_errors(t);
+	pci_read_config_word(t->pdev, PCI_COMMAND, &cmd);
+	move_fault(t, DSA_OP_MEMFILL, 0, cfg + PCI_COMMAND, 2, &cr);
+	FAULT_EXPECT(t, cr, DSA_COMP_PAGE_FAULT_NOBOF | DSA_COMP_FAULT_WRITE, cfg + PCI_COMMAND, 0);
+	pci_read_config_word(t->pdev, PCI_COMMAND, &now);
+	CHECK(t, now == cmd, "the device wrote its own Command register: 0x%x -> 0x%x", cmd, now);
+	memset(t->dst, GUARD, 4096);
+	move_fault(t, DSA_OP_MEMMOVE, cfg, t->dst_dma, 256, &cr);
+	FAULT_EXPECT(t, cr, DSA_COMP_PAGE_FAULT_NOBOF, cfg, 0);
+	CHECK(t, all_are(t->dst, 4096, GUARD), "a copy from configuration space wrote");
+	move_fault(t, DSA_OP_MEMFILL, 0x4041, msiw, 4, &cr);
+	FAULT_EXPECT(t, cr, DSA_COMP_PAGE_FAULT_NOBOF | DSA_COMP_FAULT_WRITE, msiw, 0);
+	/* The device still works. */
+	memset(t->src, 0x3c, 4096);
+	memset(t->dst, 0, 4096);
+	move_fault(t, DSA_OP_MEMMOVE, t->src_dma, t->dst_dma, 4096, &cr);
+	CHECK(t, cr->status == DSA_COMP_SUCCESS && all_are(t->dst, 4096, 0x3c),
+	      "a copy after the hostile targets: status 0x%x", cr->status);
+out:
+	if (!dma_mapping_error(t->dev, cfg))
+		dma_unmap_resource(t->dev, cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, msiw))
+		dma_unmap_resource(t->dev, msiw, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+}
+
 static void check_iommu(struct dsa_test *t)
 {
 	struct iommu_domain *dom = iommu_get_domain_for_dev(t->dev);
@@ -1724,6 +1778,7 @@ static void check_iommu(struct dsa_test *t)
 
 	check_self_dma(t, false);
 	check_self_dma(t, true);
+	check_hostile_targets(t);
 
 	/* bus mastering off: every access fails, nothing is written */
 	pci_clear_master(t->pdev);

@@ -40,6 +40,10 @@ static uint huge_mb;
 module_param(huge_mb, uint, 0444);
 MODULE_PARM_DESC(huge_mb, "size of the one-descriptor copy check in MiB (0: skip)");
 
+static ulong ecam;
+module_param(ecam, ulong, 0444);
+MODULE_PARM_DESC(ecam, "physical address of the PCI ECAM window (for the hostile-target checks)");
+
 struct regs_test {
 	struct pci_dev *pdev;
 	struct device *dev;
@@ -332,6 +336,69 @@ static void check_errors(struct regs_test *t)
 }
 
 /* 65552 null descriptors around the ring: DMACOUNT wraps at 2^16. */
+/*
+ * One 4-byte copy from our source to dst (or from src to ours): the channel
+ * must halt with err, write nothing and leave the target alone.
+ */
+static void hostile_one(struct regs_test *t, const char *what, dma_addr_t src, dma_addr_t dst,
+			u32 err)
+{
+	reset_chan(t);
+	memset(t->dst, GUARD_BYTE, 64);
+	set_desc(t, 15, 4, copy_ctl(IOAT_DESC_COMPL_WRITE), src, dst);
+	start_chain(t, 15);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "%s: state %u", what, state(t));
+	CHECK(t, chanerr(t) == err, "%s: CHANERR 0x%x", what, chanerr(t));
+	CHECK(t, all_are(t->dst, 64, GUARD_BYTE), "%s: memory written", what);
+}
+
+/*
+ * Targets no root complex routes a memory request to: the device's own
+ * configuration space through ECAM (zeros written to its Command register
+ * would stop its bus mastering), its own registers and the MSI window.
+ */
+static void check_hostile(struct regs_test *t)
+{
+	phys_addr_t cfg_phys = ecam + ((phys_addr_t)t->pdev->bus->number << 20) +
+			       ((phys_addr_t)t->pdev->devfn << 12);
+	dma_addr_t cfg, msi, bar;
+	u16 cmd, now;
+
+	if (!ecam) {
+		CHECK(t, false, "the ecam parameter is missing");
+		return;
+	}
+	cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	msi = dma_map_resource(t->dev, 0xfee00000, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	bar = dma_map_resource(t->dev, pci_resource_start(t->pdev, 0), PAGE_SIZE,
+			       DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(t->dev, cfg) || dma_mapping_error(t->dev, msi) ||
+	    dma_mapping_error(t->dev, bar)) {
+		CHECK(t, false, "dma_map_resource failed");
+		goto out;
+	}
+	memset(t->src, 0, 64);
+	pci_read_config_word(t->pdev, PCI_COMMAND, &cmd);
+	hostile_one(t, "to its Command register (ECAM)", t->src_dma, cfg + PCI_COMMAND,
+		    IOAT_CHANERR_WRITE_DATA);
+	pci_read_config_word(t->pdev, PCI_COMMAND, &now);
+	CHECK(t, now == cmd, "Command register changed by DMA: 0x%x -> 0x%x", cmd, now);
+	hostile_one(t, "from configuration space", cfg, t->dst_dma, IOAT_CHANERR_READ_DATA);
+	hostile_one(t, "to the MSI window", t->src_dma, msi, IOAT_CHANERR_WRITE_DATA);
+	hostile_one(t, "to its own registers", t->src_dma, bar + 0x80, IOAT_CHANERR_WRITE_DATA);
+	hostile_one(t, "from its own registers", bar, t->dst_dma, IOAT_CHANERR_READ_DATA);
+	reset_chan(t);
+	pr_info("hostile targets: %s\n", t->failures ? "errors" : "ok");
+out:
+	if (!dma_mapping_error(t->dev, cfg))
+		dma_unmap_resource(t->dev, cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, msi))
+		dma_unmap_resource(t->dev, msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, bar))
+		dma_unmap_resource(t->dev, bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+}
+
 static void check_wrap(struct regs_test *t)
 {
 	unsigned int i, total = 0x10010;
@@ -584,6 +651,7 @@ static int regs_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	check_chain(t);
 	check_suspend(t);
 	check_errors(t);
+	check_hostile(t);
 	check_wrap(t);
 	check_attn(t);
 	check_big(t);
