@@ -162,9 +162,9 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 	}
 	if (!ke->info.nr_channels && ke->info.nr_bounced) {
 		ret = lib_error(-ENODEV,
-		                "dmacopy.ko has no DMA_MEMCPY channel: %u are not used because "
-		                "their DMA would be bounced through swiotlb (turn the IOMMU on: "
-		                "intel_iommu=on or amd_iommu=on)",
+		                "dmacopy.ko has no DMA_MEMCPY channel: it left %u unused because "
+		                "DMA through them would be bounced through swiotlb (turn the IOMMU "
+		                "on: intel_iommu=on or amd_iommu=on)",
 		                ke->info.nr_bounced);
 		goto err;
 	}
@@ -251,9 +251,9 @@ static void kernel_probe(const struct engine_ops *ops, struct dmacopy_engine_sta
 	close(fd);
 	if (!ret && nch <= 0 && info.nr_bounced) {
 		snprintf(detail, sizeof(detail),
-		         "dmacopy.ko holds no DMA_MEMCPY channel: %u channel%s not used because "
-		         "their DMA would be bounced through swiotlb",
-		         info.nr_bounced, info.nr_bounced == 1 ? " is" : "s are");
+		         "dmacopy.ko holds no DMA_MEMCPY channel: it left %u unused because DMA "
+		         "through them would be bounced through swiotlb",
+		         info.nr_bounced);
 		snprintf(remedy, sizeof(remedy),
 		         "turn the IOMMU on (intel_iommu=on, amd_iommu=on) so the DMA engine "
 		         "reaches all memory without bounce buffers (and drop swiotlb=force)");
