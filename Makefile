@@ -1,6 +1,6 @@
 # dmacopy top-level build.
 #
-#   make              library, CLI, pkg-config file
+#   make              library and CLI
 #   make check        install missing packages, build, unit tests (plain and ASan/UBSan), CLI tests,
 #                     install test, kernel modules, QEMU with the project's devices, guest tests
 #                     on both kernels
