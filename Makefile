@@ -2,13 +2,14 @@
 #
 #   make              library and CLI
 #   make check        install missing packages, build, unit tests (plain and ASan/UBSan), CLI tests,
-#                     install test, kernel modules, QEMU with the project's devices, guest tests
-#                     on both kernels
+#                     install test, Debian packages, kernel modules, QEMU with the project's
+#                     devices, guest tests on both kernels
 #   make demo         build and show dmacopy on this machine and in the emulated machine
 #   make bench        benchmarks (see bench/README.md)
 #   make install      PREFIX=/usr/local DESTDIR= (LIBDIR, INCLUDEDIR, ... below; see docs/packaging.md)
 #   make install-dkms the module's source for DKMS, in /usr/src/dmacopy-VERSION
 #   make check-install  install into temporary folders, build against them, uninstall
+#   make check-packages build the Debian packages, install, use and purge them (root)
 #
 # All output goes to build/.
 
@@ -55,7 +56,7 @@ VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
 .PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm kmods qemu kernels deps demo bench \
-	install uninstall install-dkms uninstall-dkms check-install clean format checkpatch FORCE
+	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch FORCE
 
 all: lib tools
 
@@ -178,6 +179,7 @@ check: deps
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) checkpatch
+	$(MAKE) check-packages
 	$(MAKE) check-vm
 
 checkpatch:
@@ -264,6 +266,11 @@ uninstall-dkms:
 
 check-install: all
 	tests/install/run
+
+# Builds the Debian packages in a copy of the tree, installs them here (root), builds and runs
+# programs against them, loads the DKMS-built module in a guest, purges them (docs/packaging.md).
+check-packages: kernels qemu
+	tests/packages/run
 
 FORCE:
 
