@@ -1,11 +1,15 @@
 # dmacopy top-level build.
 #
-#   make              library, CLI, pkg-config file
+#   make              library and CLI
 #   make check        install missing packages, build, unit tests (plain and ASan/UBSan), CLI tests,
-#                     kernel modules, QEMU with the project's devices, guest tests on both kernels
+#                     install test, Debian packages, kernel modules, QEMU with the project's
+#                     devices, guest tests on both kernels
 #   make demo         build and show dmacopy on this machine and in the emulated machine
 #   make bench        benchmarks (see bench/README.md)
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (LIBDIR, INCLUDEDIR, ... below; see docs/packaging.md)
+#   make install-dkms the module's source for DKMS, in /usr/src/dmacopy-VERSION
+#   make check-install  install into temporary folders, build against them, uninstall
+#   make check-packages build the Debian packages, install, use and purge them (root)
 #
 # All output goes to build/.
 
@@ -14,11 +18,17 @@ DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+DKMSDIR ?= /usr/src/dmacopy-$(VERSION)
 
 CC ?= cc
 B := build
-VERSION := 0.1.0
+# The library's version, from its one definition in include/dmacopy.h.
+VERSION := $(shell sed -n 's/^\#define DMACOPY_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/dmacopy.h | paste -sd.)
 SONAME := libdmacopy.so.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -26,6 +36,8 @@ BASE_CFLAGS := -std=gnu11 -g -pthread -Iinclude -Ilib $(WARN)
 OPT_CFLAGS := -O2 -fPIC
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 CFLAGS ?=
+CPPFLAGS ?=
+LDFLAGS ?=
 LDLIBS_LIB := -pthread
 
 LIB_SRCS := $(wildcard lib/*.c)
@@ -44,16 +56,16 @@ VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
 .PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm kmods qemu kernels deps demo bench \
-	install uninstall clean format checkpatch
+	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch FORCE
 
-all: lib tools $(B)/libdmacopy.pc
+all: lib tools
 
 lib: $(B)/lib/libdmacopy.a $(B)/lib/$(SONAME) $(B)/lib/libdmacopy-spdk.a
 tools: $(B)/bin/dmacopy
 
 $(B)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/san/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)
@@ -66,8 +78,8 @@ $(B)/lib/libdmacopy.a: $(LIB_OBJS)
 
 $(B)/lib/$(SONAME): $(LIB_OBJS) lib/libdmacopy.map
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libdmacopy.map \
-		-Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=lib/libdmacopy.map -Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 	ln -sf $(SONAME) $(B)/lib/libdmacopy.so
 
 # The SPDK-compatible I/OAT API (include/spdk/*.h): a static library used with libdmacopy.a.
@@ -81,14 +93,20 @@ $(B)/lib/libdmacopy-san.a: $(LIB_SAN_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/dmacopy: $(TOOL_OBJS) $(B)/lib/libdmacopy.a
-	@mkdir -p $(@D)
-	$(CC) -o $@ $(TOOL_OBJS) $(B)/lib/libdmacopy.a -pthread -lm
+# The CLI links the static library, so build/bin/dmacopy runs from the tree; CLI_LINK=shared links
+# it to libdmacopy.so.0 instead (the Debian package does: it then depends on libdmacopy0).
+CLI_LINK ?= static
+ifeq ($(CLI_LINK),shared)
+CLI_LIB := $(B)/lib/$(SONAME)
+CLI_LDLIBS := -L$(B)/lib -ldmacopy
+else
+CLI_LIB := $(B)/lib/libdmacopy.a
+CLI_LDLIBS := $(B)/lib/libdmacopy.a
+endif
 
-$(B)/libdmacopy.pc: lib/libdmacopy.pc.in Makefile
+$(B)/bin/dmacopy: $(TOOL_OBJS) $(CLI_LIB)
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(CLI_LDLIBS) -pthread -lm
 
 # ---- unit tests: each tests/unit/test_*.c is one cmocka program --------------------------------
 
@@ -159,7 +177,9 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-cli
+	$(MAKE) check-install
 	$(MAKE) checkpatch
+	$(MAKE) check-packages
 	$(MAKE) check-vm
 
 checkpatch:
@@ -174,28 +194,85 @@ bench: all
 	bench/run
 
 # ---- install -------------------------------------------------------------------------------------
+#
+# Everything dmacopy installs under INCLUDEDIR is in INCLUDEDIR/dmacopy.h and INCLUDEDIR/dmacopy/:
+# the SPDK-compatible headers in dmacopy/spdk/ (found through libdmacopy-spdk.pc's -I, so they never
+# meet a real SPDK's spdk/), the module's UAPI header in dmacopy/uapi/linux/ (never over the kernel's
+# linux/). The register layouts in include/dmacopy/*_spec.h are the project's own and not installed.
+# The .pc files are written here, from this install's folders, not at build time.
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man1
-	install -m 644 include/dmacopy.h $(DESTDIR)$(INCLUDEDIR)/
-	install -d $(DESTDIR)$(INCLUDEDIR)/spdk
-	install -m 644 $(wildcard include/spdk/*.h) $(DESTDIR)$(INCLUDEDIR)/spdk/
-	install -m 644 $(B)/lib/libdmacopy-spdk.a $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(B)/lib/libdmacopy.a $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(B)/lib/$(SONAME) $(DESTDIR)$(LIBDIR)/
+MAN_PAGES := $(wildcard docs/man/*.[1-8])
+SPDK_HEADERS := $(wildcard include/spdk/*.h)
+PC_FILES := libdmacopy.pc libdmacopy-spdk.pc
+# Where each folder of the install starts below DESTDIR, and its folders dmacopy alone owns.
+I := $(DESTDIR)$(INCLUDEDIR)
+INSTALLED := $(I)/dmacopy.h $(SPDK_HEADERS:include/spdk/%=$(I)/dmacopy/spdk/%) \
+	$(I)/dmacopy/uapi/linux/dmacopy.h \
+	$(addprefix $(DESTDIR)$(LIBDIR)/,libdmacopy.a libdmacopy-spdk.a $(SONAME) libdmacopy.so) \
+	$(PC_FILES:%=$(DESTDIR)$(PKGCONFIGDIR)/%) \
+	$(DESTDIR)$(BINDIR)/dmacopy $(DESTDIR)$(SBINDIR)/dmacopy-bind \
+	$(DESTDIR)$(UDEVRULESDIR)/99-dmacopy.rules \
+	$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+OWNED_DIRS := $(I)/dmacopy/uapi/linux $(I)/dmacopy/uapi $(I)/dmacopy/spdk $(I)/dmacopy
+
+# A .pc file for this install: folders below PREFIX are written relative to ${prefix}.
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+$(B)/install/%.pc: lib/%.pc.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+install: all $(PC_FILES:%=$(B)/install/%)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(UDEVRULESDIR) $(I)/dmacopy/spdk $(I)/dmacopy/uapi/linux \
+		$(sort $(dir $(filter $(DESTDIR)$(MANDIR)/%,$(INSTALLED))))
+	install -m 644 include/dmacopy.h $(I)/
+	install -m 644 $(SPDK_HEADERS) $(I)/dmacopy/spdk/
+	install -m 644 include/uapi/linux/dmacopy.h $(I)/dmacopy/uapi/linux/
+	install -m 644 $(B)/lib/libdmacopy.a $(B)/lib/libdmacopy-spdk.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(B)/lib/$(SONAME) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdmacopy.so
-	install -m 644 $(B)/libdmacopy.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(PC_FILES:%=$(B)/install/%) $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 755 $(B)/bin/dmacopy $(DESTDIR)$(BINDIR)/
-	install -m 644 $(wildcard docs/man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 755 scripts/dmacopy-bind $(DESTDIR)$(SBINDIR)/
+	install -m 644 kmod/99-dmacopy.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(foreach m,$(MAN_PAGES),install -m 644 $(m) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
 
+# Removes the files install wrote and the folders only dmacopy uses, nothing else.
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/dmacopy.h $(DESTDIR)$(LIBDIR)/libdmacopy.a \
-		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdmacopy.so \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/libdmacopy.pc $(DESTDIR)$(BINDIR)/dmacopy \
-		$(DESTDIR)$(LIBDIR)/libdmacopy-spdk.a \
-		$(patsubst include/%,$(DESTDIR)$(INCLUDEDIR)/%,$(wildcard include/spdk/*.h)) \
-		$(patsubst docs/man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard docs/man/*.1))
+	rm -f $(INSTALLED)
+	for d in $(OWNED_DIRS); do [ ! -d "$$d" ] || rmdir "$$d"; done
+
+# The module's source as DKMS wants it: DKMSDIR/dkms.conf, the module in DKMSDIR/kmod/ and the UAPI
+# header in DKMSDIR/include/uapi/linux/ (kmod/Kbuild's -I$(src)/../include). Only dmacopy.ko: the
+# test device's driver stays in the tree.
+DKMS_SOURCES := kmod/Kbuild $(filter-out kmod/pcie_testdev.c,$(wildcard kmod/*.c)) kmod/dmacopy.h \
+	include/uapi/linux/dmacopy.h
+DKMS_INSTALLED := $(DKMS_SOURCES:%=$(DESTDIR)$(DKMSDIR)/%) $(DESTDIR)$(DKMSDIR)/dkms.conf
+
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/include/uapi/linux
+	install -m 644 $(filter kmod/%,$(DKMS_SOURCES)) $(DESTDIR)$(DKMSDIR)/kmod/
+	install -m 644 include/uapi/linux/dmacopy.h $(DESTDIR)$(DKMSDIR)/include/uapi/linux/
+	sed 's|@VERSION@|$(VERSION)|g' kmod/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	chmod 644 $(DESTDIR)$(DKMSDIR)/dkms.conf
+
+uninstall-dkms:
+	rm -f $(DKMS_INSTALLED)
+	for d in kmod include/uapi/linux include/uapi include; do \
+		[ ! -d "$(DESTDIR)$(DKMSDIR)/$$d" ] || rmdir "$(DESTDIR)$(DKMSDIR)/$$d"; done
+	[ ! -d "$(DESTDIR)$(DKMSDIR)" ] || rmdir "$(DESTDIR)$(DKMSDIR)"
+
+check-install: all
+	tests/install/run
+
+# Builds the Debian packages in a copy of the tree, installs them here (root), builds and runs
+# programs against them, loads the DKMS-built module in a guest, purges them (docs/packaging.md).
+check-packages: kernels qemu
+	tests/packages/run
+
+FORCE:
 
 format:
 	clang-format -i $(LIB_SRCS) $(SPDK_SRCS) $(TOOL_SRCS) $(UNIT_SRCS) include/dmacopy.h lib/*.h \
