@@ -367,6 +367,13 @@ static int phys_layout(struct mapping *m)
 	ret = check_fixed_pages(m->va, m->len, !m->readonly);
 	if (ret)
 		return ret;
+	/*
+	 * Nothing pins these pages: after a fork() a write by either process would move the
+	 * writer to a copy while the device keeps using the old page. Not inherited, they stay.
+	 */
+	if (madvise((void *)m->va, m->len, MADV_DONTFORK))
+		return lib_error(-errno, "madvise(MADV_DONTFORK) of [%#lx, +%zu) failed: %s",
+		                 (unsigned long)m->va, m->len, strerror(errno));
 	for (size_t i = 0; i < pages; i++) {
 		volatile unsigned char *p = (volatile unsigned char *)(m->va + i * (size_t)ps);
 
@@ -679,6 +686,8 @@ int vfio_dma_unmap(void *vaddr, size_t len, uint64_t iova)
 	pthread_mutex_lock(&vlock);
 	for (unsigned int i = nmaps; i-- > 0;) {
 		if (maps[i].va == (uintptr_t)vaddr && maps[i].len == len && maps[i].iova == iova) {
+			if (physical())
+				madvise(vaddr, len, MADV_DOFORK); /* the memory may be gone already */
 			kunmap(&maps[i]);
 			free(maps[i].ext);
 			maps[i] = maps[--nmaps];

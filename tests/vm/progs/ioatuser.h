@@ -136,6 +136,39 @@ static inline void dbuf_map(struct dbuf *b, enum mem_kind kind, size_t len, uint
 	b->p = p;
 }
 
+/* Whether the mapping holding p has VmFlag flag (two letters) in /proc/self/smaps. */
+static inline bool vma_has_flag(const void *p, const char *flag)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)p;
+	bool in = false, found = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		die("cannot read /proc/self/smaps");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			char want[8];
+
+			snprintf(want, sizeof(want), " %s", flag);
+			found = strstr(line + 8, want) != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The physical-address layout (no IOMMU) keeps registered memory out of fork() children. */
+static inline bool phys_layout_expected(void)
+{
+	const char *v = getenv("DMACOPY_IOAT_PHYS_IOVA");
+
+	return v && !strcmp(v, "1");
+}
+
 static inline void dbuf_register(struct dmacopy_engine *e, struct dbuf *b)
 {
 	int ret = dmacopy_region_register(e, b->p, b->len, &b->reg);
@@ -144,6 +177,9 @@ static inline void dbuf_register(struct dmacopy_engine *e, struct dbuf *b)
 		die("dmacopy_region_register(%s, %s memory, %zu bytes): %d %s: %s",
 		    dmacopy_engine_name(e), mem_kind_name[b->kind], b->len, ret,
 		    dmacopy_strerror(ret), dmacopy_last_error());
+	if (phys_layout_expected() && !vma_has_flag(b->p, "dc"))
+		die("%s memory registered with physical addresses is not MADV_DONTFORK",
+		    mem_kind_name[b->kind]);
 }
 
 static inline void dbuf_release(struct dbuf *b)
@@ -156,6 +192,9 @@ static inline void dbuf_release(struct dbuf *b)
 			die("dmacopy_region_unregister(%s memory): %d %s", mem_kind_name[b->kind],
 			    ret, dmacopy_last_error());
 		b->reg = NULL;
+		if (phys_layout_expected() && vma_has_flag(b->p, "dc"))
+			die("%s memory still MADV_DONTFORK after unregistering",
+			    mem_kind_name[b->kind]);
 	}
 	munmap(b->p, b->len);
 	b->p = NULL;
