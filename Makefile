@@ -6,6 +6,7 @@
 #                     devices, guest tests on both kernels
 #   make demo         build and show dmacopy on this machine and in the emulated machine
 #   make bench        benchmarks (see bench/README.md)
+#   make fuzz         the fuzzing guest tests with FUZZ_SCALE (default 10) times make check's budgets
 #   make install      PREFIX=/usr/local DESTDIR= (LIBDIR, INCLUDEDIR, ... below; see docs/packaging.md)
 #   make install-dkms the module's source for DKMS, in /usr/src/dmacopy-VERSION
 #   make check-install  install into temporary folders, build against them, uninstall
@@ -55,7 +56,7 @@ UNIT_SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests-san/%)
 VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
-.PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm kmods qemu kernels deps demo bench \
+.PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm fuzz kmods qemu kernels deps demo bench \
 	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch FORCE
 
 all: lib tools
@@ -172,6 +173,12 @@ kmods: kernels
 
 check-vm: all vm-progs kmods qemu
 	tests/vm/check
+
+# The guest tests that fuzz (ioctls, device registers and descriptors), with longer budgets.
+FUZZ_SCALE ?= 10
+fuzz: all vm-progs kmods qemu
+	DMACOPY_FUZZ_SCALE=$(FUZZ_SCALE) tests/vm/check t_kmod_fuzz t_ioat_regs t_dsa_regs \
+		t_testdev_bad_input
 
 check: deps
 	$(MAKE) all

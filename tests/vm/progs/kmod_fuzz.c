@@ -7,7 +7,7 @@
  * Each process mixes well-formed, mutated and garbage requests of every kind
  * (request numbers with any direction and size, NULL/unmapped/short/garbage
  * arguments, registrations, batches, reaps, waits, reads, polls, extra queues,
- * legacy copies). Memory it may legitimately register or copy into is an
+ * legacy copies, children after fork() using the parent's descriptors). Memory it may legitimately register or copy into is an
  * anonymous arena and a device-dax arena, each between two guard zones that
  * nothing may change; legacy copies stay in the first 64 MiB of the device,
  * far from the device-dax arena. The guards are checked at the end, after all
@@ -340,11 +340,40 @@ static void fuzz_legacy(void)
 	}
 }
 
+/*
+ * A child after fork() throws a few random requests at the parent's
+ * descriptors: the state-changing ones must fail (EPERM, the session is the
+ * parent's), none may disturb the parent. The child's own arena copies are
+ * private; it exits without checking anything.
+ */
+static void fuzz_fork(void)
+{
+	void (*const child_actions[])(void) = {fuzz_register, fuzz_unregister, fuzz_submit,
+	                                       fuzz_reap,     fuzz_queue,      fuzz_read_poll};
+	pid_t pid;
+	int i, status;
+
+	if (rnd_below(&rs, 4))	/* forking is slow under emulation: a quarter of the draws */
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid) {
+		rs ^= (uint64_t)getpid() << 17;
+		for (i = 0; i < 16; i++)
+			child_actions[rnd_below(&rs, sizeof(child_actions) / sizeof(child_actions[0]))]();
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("a forked child died (status %#x)", status);
+}
+
 static void fuzzer(int id, double seconds, uint64_t seed)
 {
 	void (*const actions[])(void) = {
 	        fuzz_register,  fuzz_unregister, fuzz_submit, fuzz_submit,    fuzz_reap,  fuzz_reap,
-	        fuzz_raw_ioctl, fuzz_info,       fuzz_queue,  fuzz_read_poll, fuzz_legacy};
+	        fuzz_raw_ioctl, fuzz_info,       fuzz_queue,  fuzz_read_poll, fuzz_legacy, fuzz_fork};
 	const int nactions = sizeof(actions) / sizeof(actions[0]);
 	unsigned long total = 0;
 	double end = now_sec() + seconds;
@@ -377,9 +406,9 @@ static void fuzzer(int id, double seconds, uint64_t seed)
 	close(lfd);
 	area_check(&anon_area, "anonymous arena");
 	area_check(&dax_area, "device-dax arena");
-	note("process %d: %lu requests (%lu registrations, %lu submissions, %lu legacy), guards "
-	     "intact",
-	     id, total, counts[0], counts[2] + counts[3], counts[10]);
+	note("process %d: %lu requests (%lu registrations, %lu submissions, %lu legacy, %lu fork "
+	     "draws), guards intact",
+	     id, total, counts[0], counts[2] + counts[3], counts[10], counts[11]);
 	exit(0);
 }
 
