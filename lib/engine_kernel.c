@@ -692,15 +692,6 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 	return 0;
 }
 
-static int kernel_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
-{
-	(void)e;
-	(void)dst;
-	(void)pattern;
-	(void)len;
-	return lib_error(-ENOTSUP, "the kernel engine does not fill");
-}
-
 const struct engine_ops engine_kernel_ops = {
         .kind = "kernel",
         .cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
@@ -716,5 +707,4 @@ const struct engine_ops engine_kernel_ops = {
         .submit = kernel_submit,
         .progress = kernel_progress,
         .memcpy = kernel_memcpy,
-        .fill = kernel_fill,
 };

@@ -144,6 +144,12 @@ struct dmacopy_engine {
 	size_t inline_max;
 };
 
+/*
+ * Unit tests only: make ops openable by its kind name (never by "auto"); NULL removes it. Not
+ * exported by the shared library (libdmacopy.map); the tests link the static one.
+ */
+void lib_test_engine_kind(const struct engine_ops *ops);
+
 /* Engine kinds compiled into the library, in "auto" preference order (cpu last). */
 extern const struct engine_ops engine_kernel_ops;
 extern const struct engine_ops engine_dsa_ops;

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A test-only engine ("fake") for the core's unit tests, never part of the library: it needs
+ * registration, holds submitted operations until progress() and then completes them out of order
+ * (newest first within each run between fences), moves the data only at completion (so an
+ * operation that ran before one it was fenced behind would read stale data), and fails the
+ * operations the test chooses with the status and detail it chooses.
+ */
+#ifndef FAKE_ENGINE_H
+#define FAKE_ENGINE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* What the test controls and observes. */
+struct fake_ctl {
+	uint64_t fail_user_data; /* an operation with this user_data fails ... */
+	int fail_status;         /* ... with this status (0: nothing fails) */
+	unsigned int fail_error; /* ... and this enum dmacopy_op_error */
+	unsigned int max_per_progress; /* complete at most this many per progress() (0: no limit) */
+	unsigned int registered;       /* regions registered now */
+	unsigned long submitted, completed, progress_calls;
+};
+
+static struct fake_ctl fake;
+
+struct fake_queue {
+	uint32_t *slots; /* q->ops indices in flight, oldest first */
+	unsigned int n;
+};
+
+static int fake_open(struct dmacopy_engine *e, const char *arg,
+                     const struct dmacopy_engine_opts *opts)
+{
+	(void)opts;
+	if (arg)
+		return lib_error(-ENOENT, "the fake engine takes no argument");
+	e->priv = NULL;
+	return 0;
+}
+
+static void fake_close(struct dmacopy_engine *e)
+{
+	(void)e;
+}
+
+static void fake_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps)
+{
+	(void)e;
+	caps->channels = 1;
+	caps->max_transfer = SIZE_MAX;
+	caps->hw_max_transfer = UINT32_MAX;
+	caps->align = 1;
+	caps->max_queue_depth = DMACOPY_MAX_DEPTH;
+}
+
+static void fake_probe(const struct engine_ops *ops, struct dmacopy_engine_status *rows,
+                       unsigned int max, unsigned int *n)
+{
+	(void)ops;
+	(void)rows;
+	(void)max;
+	(void)n;
+}
+
+static int fake_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	(void)e;
+	(void)r;
+	fake.registered++;
+	return 0;
+}
+
+static void fake_region_unregister(struct dmacopy_engine *e, struct dmacopy_region *r)
+{
+	(void)e;
+	(void)r;
+	fake.registered--;
+}
+
+static int fake_queue_init(struct dmacopy_queue *q)
+{
+	struct fake_queue *fq = calloc(1, sizeof(*fq));
+
+	if (!fq || !(fq->slots = calloc(q->depth, sizeof(*fq->slots)))) {
+		free(fq);
+		return -ENOMEM;
+	}
+	q->engine_priv = fq;
+	return 0;
+}
+
+static void fake_queue_fini(struct dmacopy_queue *q)
+{
+	struct fake_queue *fq = q->engine_priv;
+
+	free(fq->slots);
+	free(fq);
+}
+
+static int fake_submit(struct dmacopy_queue *q)
+{
+	struct fake_queue *fq = q->engine_priv;
+
+	while (q->sq_submitted != q->sq_tail) {
+		fq->slots[fq->n++] = q->sq_submitted & q->mask;
+		q->sq_submitted++;
+		fake.submitted++;
+	}
+	return 0;
+}
+
+static void fake_run(struct dmacopy_queue *q, uint32_t slot)
+{
+	const struct queue_op *op = &q->ops[slot];
+
+	if (fake.fail_status && op->user_data == fake.fail_user_data) {
+		queue_complete(q, op, fake.fail_status, fake.fail_error);
+	} else {
+		if (op->kind == OP_COPY) {
+			memcpy(op->dst, op->src, op->len);
+		} else {
+			for (size_t i = 0; i < op->len; i++)
+				((uint8_t *)op->dst)[i] = (uint8_t)(op->pattern >> (8 * (i % 8)));
+		}
+		queue_complete(q, op, 0, DMACOPY_OP_OK);
+	}
+	fake.completed++;
+}
+
+/* The oldest run of operations up to the next fenced one, newest first. */
+static int fake_progress(struct dmacopy_queue *q, int timeout_ms)
+{
+	struct fake_queue *fq = q->engine_priv;
+	unsigned int run = 1, k;
+
+	(void)timeout_ms;
+	fake.progress_calls++;
+	if (!fq->n)
+		return 0;
+	while (run < fq->n && !(q->ops[fq->slots[run]].flags & DMACOPY_OP_FENCE))
+		run++;
+	if (fake.max_per_progress && run > fake.max_per_progress)
+		run = fake.max_per_progress;
+	for (k = run; k-- > 0;)
+		fake_run(q, fq->slots[k]);
+	memmove(fq->slots, fq->slots + run, (fq->n - run) * sizeof(*fq->slots));
+	fq->n -= run;
+	return 0;
+}
+
+static int fake_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+{
+	(void)e;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+static const struct engine_ops fake_engine_ops = {
+        .kind = "fake",
+        .cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_FILL | DMACOPY_CAP_NEEDS_REGISTER |
+                     DMACOPY_CAP_OUT_OF_ORDER,
+        .open = fake_open,
+        .close = fake_close,
+        .caps = fake_caps,
+        .probe = fake_probe,
+        .region_register = fake_region_register,
+        .region_unregister = fake_region_unregister,
+        .queue_init = fake_queue_init,
+        .queue_fini = fake_queue_fini,
+        .submit = fake_submit,
+        .progress = fake_progress,
+        .memcpy = fake_memcpy,
+};
+
+#endif /* FAKE_ENGINE_H */
