@@ -195,7 +195,8 @@ enum dmacopy_op_flags {
  * Enqueue a copy of len bytes from src to dst. Nothing moves before dmacopy_submit().
  * Returns 0 or -errno: -ENOSPC when the queue is full (submit, then reap completions),
  * -EINVAL for NULL pointers, overlapping ranges, unknown flags, or address overflow;
- * -E2BIG above caps.max_transfer; -EFAULT for unregistered memory on engines that need it.
+ * -E2BIG above caps.max_transfer; -EFAULT for unregistered memory on engines that need it;
+ * -EACCES when dst is in memory registered read-only (the engine could only read it).
  * len 0 is valid and completes with status 0.
  */
 int dmacopy_enqueue_copy(struct dmacopy_queue *queue, void *dst, const void *src, size_t len,

@@ -672,6 +672,15 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 	if (!op->dst_region)
 		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
 			    op->dst, op->len);
+	if (__builtin_expect(op->dst_region->readonly, 0)) {
+		const char *why = op->dst_region->readonly_why;
+
+		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
+		op->dst_region = NULL;
+		queue_credit_return(q, 0);
+		return lib_error(-EACCES, "destination %p is in memory registered read-only%s",
+				 op->dst, why ? why : "");
+	}
 	if (op->kind == OP_COPY) {
 		op->src_region = queue_region_get(q, 1, (uintptr_t)op->src, op->len);
 		if (!op->src_region) {
@@ -713,6 +722,11 @@ static int sync_lookup_regions(struct dmacopy_engine *e, struct queue_op *op)
 	if (op->kind == OP_COPY && !src)
 		return lib_error(-EFAULT, "source [%p, +%zu) is not inside a registered region",
 			    op->src, op->len);
+	if (d->readonly) {
+		queue_op_release(op);
+		return lib_error(-EACCES, "destination %p is in memory registered read-only%s",
+				 op->dst, d->readonly_why ? d->readonly_why : "");
+	}
 	return 0;
 }
 
@@ -996,6 +1010,12 @@ unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *q)
 /* ---- synchronous helpers -------------------------------------------------------------------- */
 
 #define SMALL_COPY_MAX 64
+/*
+ * Up to here the C library's memcpy does the inline copies: for these sizes its call costs less
+ * than cpu_copy()'s (bench/small: 1.5 vs 3.9 ns at 65-128 B on AVX2/AVX-512 machines), and above
+ * it cpu_copy() is as fast or faster (bench/small at 2-4 KiB).
+ */
+#define LIBC_COPY_MAX 2048
 
 struct bytes16 {
 	uint64_t q[2];
@@ -1076,6 +1096,8 @@ int dmacopy_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t 
 		if ((d >= s ? d - s : s - d) >= len && d < UINTPTR_MAX - len && s < UINTPTR_MAX - len) {
 			if (len <= SMALL_COPY_MAX)
 				copy_small(dst, src, len);
+			else if (len <= LIBC_COPY_MAX)
+				memcpy(dst, src, len);
 			else
 				cpu_copy(dst, src, len);
 			return 0;

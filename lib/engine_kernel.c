@@ -48,8 +48,6 @@ struct kernel_engine {
 
 struct kernel_region {
 	uint32_t handle;
-	bool readonly;
-	bool file_pages; /* read-only because it maps an ordinary file shared */
 };
 
 /* An operation the kernel holds (or a fenced one waiting to be handed over). */
@@ -329,8 +327,8 @@ static int kernel_region_register(struct dmacopy_engine *e, struct dmacopy_regio
 
 		reg.flags = DMACOPY_REG_READONLY;
 		ret = kioctl(ke->fd, DMACOPY_IOC_REGISTER, &reg);
-		kr->readonly = true;
-		kr->file_pages = first == -EOPNOTSUPP;
+		r->readonly = true;
+		r->readonly_why = first == -EOPNOTSUPP ? FILE_PAGES_WHY : NULL;
 		if (ret)
 			ret = first;
 	}
@@ -554,7 +552,6 @@ static int kernel_submit(struct dmacopy_queue *q)
 
 	while (q->sq_submitted != q->sq_tail) {
 		const struct queue_op *op = &q->ops[q->sq_submitted & q->mask];
-		const struct kernel_region *kd;
 		struct kernel_slot *s;
 
 		i = kq->free[--kq->nfree];
@@ -567,19 +564,12 @@ static int kernel_submit(struct dmacopy_queue *q)
 		                          .len = op->len,
 		                          .flags = op->flags};
 		q->sq_submitted++;
-		kd = s->dst ? s->dst->engine_priv : NULL;
 		if (!op->len) {
 			slot_complete(q, i, 0, DMACOPY_OP_OK);
 			continue;
 		}
 		if (op->kind != OP_COPY) {
 			slot_complete(q, i, -ENOTSUP, DMACOPY_OP_CHANNEL_ERROR);
-			continue;
-		}
-		if (kd && kd->readonly) {
-			lib_error(-EACCES, "destination %p is in memory registered read-only%s",
-			          op->dst, kd->file_pages ? FILE_PAGES_WHY : "");
-			slot_complete(q, i, -EACCES, DMACOPY_OP_CHANNEL_ERROR);
 			continue;
 		}
 		/* A fenced operation, and everything after it, waits for what came before. */
@@ -668,9 +658,6 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 		return lib_error(-EFAULT, "memory not registered");
 	kd = rd->engine_priv;
 	ks = rs->engine_priv;
-	if (kd->readonly)
-		return lib_error(-EACCES, "destination %p is in memory registered read-only%s", dst,
-		                 kd->file_pages ? FILE_PAGES_WHY : "");
 	sqe.dst_handle = kd->handle;
 	sqe.dst_offset = (uintptr_t)dst - rd->start;
 	sqe.src_handle = ks->handle;

@@ -38,7 +38,6 @@ struct vchan_engine {
 struct vchan_region {
 	void *map_va;   /* the page-aligned range mapped for it */
 	size_t map_len;
-	bool readonly;  /* pages the device may only read (a read-only mapping) */
 	uint64_t map_iova;
 	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
 	const struct vfio_dma_ext *ext;
@@ -304,7 +303,7 @@ static int vchan_region_register(struct dmacopy_engine *e, struct dmacopy_region
 		free(ir);
 		return ret;
 	}
-	ir->readonly = !writable;
+	r->readonly = !writable;
 	ir->map_va = (void *)first;
 	ir->map_iova = iova;
 	ir->map_len = end - first;
@@ -467,9 +466,6 @@ static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
 		x->st.done = 0;
 		if (!op->len) {
 			ret = build_op(ve, op->kind, NULL, NULL, NULL, NULL, 0, 0, flags, x);
-		} else if (region_of(op->dst_region)->readonly) {
-			ret = lib_error(-EACCES, "destination %p is in memory registered read-only",
-					op->dst);
 		} else if (op->kind == OP_COPY && flat(op->dst_region) && flat(op->src_region)) {
 			/*
 			 * The common case, one piece with an IOMMU, built here on the
@@ -589,8 +585,6 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 		rs = region_find(e, (uintptr_t)src, len);
 	if (!rd || (kind == OP_COPY && !rs))
 		return lib_error(-EFAULT, "memory not registered");
-	if (region_of(rd)->readonly)
-		return lib_error(-EACCES, "destination %p is in memory registered read-only", dst);
 	pthread_mutex_lock(&ve->lock);
 	for (;;) {
 		ret = build_op(ve, kind, rd, dst, rs, src, pattern, len, 0, &x);

@@ -62,6 +62,12 @@ struct dmacopy_region {
 	 * or reused object cannot take a reference on it (REGION_REFS()/REGION_INCARNATION()).
 	 */
 	uint64_t busy;
+	/*
+	 * Set by the engine at registration when the memory may only be read (then the core refuses
+	 * it as a destination, with readonly_why, a static string or NULL, added to the message).
+	 */
+	bool readonly;
+	const char *readonly_why;
 	void *engine_priv;
 	struct dmacopy_region *next;
 };

@@ -24,6 +24,7 @@ struct fake_ctl {
 	unsigned int fail_error; /* ... and this enum dmacopy_op_error */
 	unsigned int max_per_progress; /* complete at most this many per progress() (0: no limit) */
 	unsigned int registered;       /* regions registered now */
+	bool register_readonly;        /* the next registrations are read-only memory */
 	unsigned long submitted, completed, progress_calls;
 };
 
@@ -71,7 +72,10 @@ static void fake_probe(const struct engine_ops *ops, struct dmacopy_engine_statu
 static int fake_region_register(struct dmacopy_engine *e, struct dmacopy_region *r)
 {
 	(void)e;
-	(void)r;
+	if (fake.register_readonly) {
+		r->readonly = true;
+		r->readonly_why = " (the fake engine was told so)";
+	}
 	fake.registered++;
 	return 0;
 }

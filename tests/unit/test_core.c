@@ -2,7 +2,7 @@
 /*
  * The core's queue and region paths on the host, through a test-only engine (fake_engine.h)
  * that needs registration, completes out of order and fails chosen operations: registration
- * required (-EFAULT), out-of-order completions matched by user_data, fences,
+ * required (-EFAULT), read-only regions (-EACCES, checked once in the core), out-of-order completions matched by user_data, fences,
  * per-operation failures with their detail, -EBUSY on unregistering a region in flight, drain
  * at queue destruction, and optional engine ops left NULL (-ENOTSUP).
  */
@@ -189,6 +189,35 @@ static void test_unregister_busy(void **state)
 	free(b2);
 }
 
+static void test_readonly_region(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_completion c;
+	struct dmacopy_region *r2;
+	uint8_t *ro = aligned_alloc(4096, 8192);
+
+	assert_non_null(ro);
+	memset(ro, 0x42, 8192);
+	fake.register_readonly = true;
+	assert_int_equal(dmacopy_region_register(t->e, ro, 8192, &r2), 0);
+	fake.register_readonly = false;
+	/* refused by the core, for queues and synchronous calls alike, with the engine's reason */
+	assert_int_equal(dmacopy_enqueue_copy(t->q, ro, t->buf, 64, 1, 0), -EACCES);
+	assert_non_null(strstr(dmacopy_last_error(), "read-only (the fake engine was told so)"));
+	assert_int_equal(dmacopy_enqueue_fill(t->q, ro + 64, 0, 64, 2, 0), -EACCES);
+	assert_int_equal(dmacopy_memcpy(t->e, ro, t->buf, 64), -EACCES);
+	assert_int_equal(dmacopy_queue_pending(t->q), 0);
+	/* a source it may be; and the refusals left no reference behind */
+	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 60000, ro, 64, 3, 0), 0);
+	assert_int_equal(dmacopy_submit(t->q), 1);
+	wait_n(t->q, &c, 1);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(t->buf[60000], 0x42);
+	assert_int_equal(dmacopy_memcpy(t->e, t->buf + 61000, ro, 64), 0);
+	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	free(ro);
+}
+
 static void test_destroy_drains(void **state)
 {
 	struct env *t = *state;
@@ -235,6 +264,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_op_failure, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unregister_busy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_destroy_drains, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_null_ops, setup, teardown),
 	};
