@@ -1,15 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * DMA for dmacopy's device models: guest RAM only (see dmacopy-dma.h).
+ *
+ * Each piece is translated once (through the vIOMMU when there is one) and accessed through its
+ * host pointer; writes are then reported as address_space_unmap() does for a direct mapping
+ * (dirty tracking, translated code invalidated), which is why the region is referenced first.
  */
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "dmacopy-dma.h"
 
-/* Guest RAM, not a device's memory exposed as RAM (a passed-through BAR). */
-static bool region_is_memory(MemoryRegion *mr)
+/*
+ * The host address of up to *len bytes at addr in as, when they are guest RAM the access may use
+ * directly (RCU read lock held); *len is cut to what is contiguous. NULL for anything else.
+ */
+static uint8_t *ram_piece(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write,
+                          MemoryRegion **mrp)
 {
-    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
+    hwaddr xlat, plen = *len;
+    MemoryRegion *mr;
+
+    mr = address_space_translate(as, addr, &xlat, &plen, is_write, MEMTXATTRS_UNSPECIFIED);
+    if (!plen || !memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+        (is_write && !memory_access_is_direct(mr, true))) {
+        return NULL;
+    }
+    *len = plen;
+    *mrp = mr;
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
 }
 
 dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
@@ -19,18 +37,29 @@ dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len
 
     WITH_RCU_READ_LOCK_GUARD() {
         while (done < len) {
-            hwaddr xlat, plen = len - done;
+            dma_addr_t n = len - done;
             MemoryRegion *mr;
 
-            mr = address_space_translate(as, addr + done, &xlat, &plen, is_write,
-                                         MEMTXATTRS_UNSPECIFIED);
-            if (!region_is_memory(mr) || !plen) {
+            if (!ram_piece(as, addr + done, &n, is_write, &mr)) {
                 break;
             }
-            done += plen;
+            done += n;
         }
     }
     return done;
+}
+
+void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write)
+{
+    MemoryRegion *mr;
+    uint8_t *p;
+
+    RCU_READ_LOCK_GUARD();
+    p = ram_piece(as, addr, len, is_write, &mr);
+    if (p) {
+        memory_region_ref(mr); /* dropped by address_space_unmap() */
+    }
+    return p;
 }
 
 MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr, void *buf,
@@ -38,23 +67,26 @@ MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr, voi
 {
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
     MemTxResult r = MEMTX_OK;
-    uint8_t *p = buf;
+    uint8_t *b = buf;
 
     object_ref(owner);
+    dma_barrier(as, dir);
     while (len) {
-        /* Checked piece by piece, right before each is accessed. */
-        dma_addr_t n = dmacopy_dma_ram_len(as, addr, len, is_write);
+        dma_addr_t n = len;
+        uint8_t *p = dmacopy_dma_map(as, addr, &n, is_write);
 
-        if (!n) {
+        if (!p) {
             r = MEMTX_DECODE_ERROR;
             break;
         }
-        r = dma_memory_rw(as, addr, p, n, dir, MEMTXATTRS_UNSPECIFIED);
-        if (r != MEMTX_OK) {
-            break;
+        if (is_write) {
+            memcpy(p, b, n);
+        } else {
+            memcpy(b, p, n);
         }
+        address_space_unmap(as, p, n, is_write, is_write ? n : 0);
         addr += n;
-        p += n;
+        b += n;
         len -= n;
     }
     object_unref(owner);

@@ -26,6 +26,13 @@
 dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
                                bool is_write);
 
+/*
+ * A host pointer to up to *len bytes of guest RAM at addr (*len cut to what is contiguous), for
+ * a direct access released with address_space_unmap(as, p, *len, is_write, bytes written); NULL
+ * when addr is not guest RAM (nothing is read or mapped then).
+ */
+void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write);
+
 /* dma_memory_rw() restricted to guest RAM: MEMTX_DECODE_ERROR for anything else. */
 MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr, void *buf,
                            dma_addr_t len, DMADirection dir);

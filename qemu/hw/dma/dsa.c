@@ -276,23 +276,8 @@ static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool wr
  */
 static void *dsa_map(DSAState *s, uint64_t addr, dma_addr_t *len, bool write)
 {
-	PCIDevice *pdev = PCI_DEVICE(s);
-	ram_addr_t off;
-	void *p;
-
-	/* Never map MMIO: reading it through the map would run its handlers. */
-	*len = dmacopy_dma_ram_len(pci_get_address_space(pdev), addr, *len, write);
-	if (!*len) {
-		return NULL;
-	}
-	p = pci_dma_map(pdev, addr, len, write ? DMA_DIRECTION_FROM_DEVICE :
-						 DMA_DIRECTION_TO_DEVICE);
-	if (p && !qemu_ram_block_from_host(p, false, &off)) {
-		pci_dma_unmap(pdev, p, *len, write ? DMA_DIRECTION_FROM_DEVICE :
-					     DMA_DIRECTION_TO_DEVICE, 0);
-		p = NULL;
-	}
-	return p;
+	/* Guest RAM only, translated once; never MMIO (reading it would run its handlers). */
+	return dmacopy_dma_map(pci_get_address_space(PCI_DEVICE(s)), addr, len, write);
 }
 
 static void dsa_unmap(DSAState *s, void *p, dma_addr_t len, bool write, dma_addr_t used)
