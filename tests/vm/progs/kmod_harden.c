@@ -13,6 +13,8 @@
  *   kmod_harden queues           per-session caps on queues and ring entries
  *   kmod_harden cgroup           queue rings charged to the memory cgroup (run
  *                                inside one with a small memory.max)
+ *   kmod_harden daxrace SECONDS  register and unregister device-dax memory in a loop while
+ *                                the script unbinds the device (the unbind must not hang)
  *
  * /dev/dmacopy must be accessible to user nobody for memlock (the script does it).
  */
@@ -606,6 +608,47 @@ static int cgroup_cases(void)
 	return 0;
 }
 
+/*
+ * Registrations of /dev/dax0.0 memory, one after another, while the device is unbound under
+ * them: each either succeeds (and is unregistered at once) or fails with ENODEV/EFAULT once the
+ * device is going; the memory itself is never touched (after the unbind it would SIGBUS).
+ */
+static int daxrace_cases(double seconds)
+{
+	char *dax = dax_map(0, 4 << 20);
+	long ok = 0, gone = 0, other = 0, r;
+	double end = now_sec() + seconds;
+	int fd = dc_open();
+	uint32_t h;
+
+	while (now_sec() < end) {
+		r = dc_register(fd, dax + ((ok + gone) & 1) * (2 << 20), 2 << 20, 0, &h);
+		if (!r) {
+			ok++;
+			r = dc_unregister(fd, h);
+			if (r) {
+				EXPECT("unregister right after registering", r, 0);
+				break;
+			}
+		} else if (r == -ENODEV || r == -EFAULT) {
+			gone++;
+		} else {
+			other++;
+			EXPECT("register while the device may be going", r, -ENODEV);
+		}
+	}
+	close(fd);
+	note("%ld device-dax registrations, %ld refused as the device went, %ld other", ok, gone,
+	     other);
+	checks++;
+	if (!ok || !gone) {
+		failures++;
+		printf("FAIL  the unbind did not happen during the loop (%ld ok, %ld refused)\n", ok,
+		       gone);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -628,8 +671,11 @@ int main(int argc, char **argv)
 		queues_cases();
 	else if (!strcmp(mode, "cgroup"))
 		cgroup_cases();
+	else if (!strcmp(mode, "daxrace") && argc == 3)
+		daxrace_cases(atof(argv[2]));
 	else
-		die("usage: kmod_harden owner|memlock|files DIR|daxmix|register|queues|cgroup");
+		die("usage: kmod_harden owner|memlock|files DIR|daxmix|register|queues|cgroup|"
+		    "daxrace SECONDS");
 	printf("%s %s: %d checks, %d failed\n", test_name, mode, checks, failures);
 	return failures ? 1 : 0;
 }
