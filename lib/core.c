@@ -663,6 +663,13 @@ static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queu
 	return queue_region_lookup(q, which, start, len);
 }
 
+/* -EACCES for a destination in region r, which the engine registered read-only. */
+static __attribute__((cold)) int readonly_error(const void *dst, const struct dmacopy_region *r)
+{
+	return lib_error(-EACCES, "destination %p is in memory registered read-only%s", dst,
+			 r->readonly_why ? r->readonly_why : "");
+}
+
 /* Regions of a queued operation, with their in-flight references taken. */
 static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
 {
@@ -673,13 +680,12 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
 			    op->dst, op->len);
 	if (__builtin_expect(op->dst_region->readonly, 0)) {
-		const char *why = op->dst_region->readonly_why;
+		const struct dmacopy_region *r = op->dst_region;
 
 		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 		op->dst_region = NULL;
 		queue_credit_return(q, 0);
-		return lib_error(-EACCES, "destination %p is in memory registered read-only%s",
-				 op->dst, why ? why : "");
+		return readonly_error(op->dst, r);
 	}
 	if (op->kind == OP_COPY) {
 		op->src_region = queue_region_get(q, 1, (uintptr_t)op->src, op->len);
@@ -724,8 +730,7 @@ static int sync_lookup_regions(struct dmacopy_engine *e, struct queue_op *op)
 			    op->src, op->len);
 	if (d->readonly) {
 		queue_op_release(op);
-		return lib_error(-EACCES, "destination %p is in memory registered read-only%s",
-				 op->dst, d->readonly_why ? d->readonly_why : "");
+		return readonly_error(op->dst, d);
 	}
 	return 0;
 }
