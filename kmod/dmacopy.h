@@ -157,8 +157,7 @@ struct dmacopy_reg {
 	bool readonly;
 	bool dax_watched;		/* on the device-dax unbind watch list */
 	unsigned long accounted;	/* pages counted in mm->pinned_vm */
-	struct user_struct *user;	/* charged user (locked_vm), NULL if none */
-	unsigned long user_charged;	/* pages charged to user->locked_vm */
+	struct user_struct *user;	/* user charged r->accounted pages of locked_vm, or NULL */
 	u64 addr;			/* user address it was registered at */
 	u64 len;
 	unsigned int pgoff;		/* addr's offset in its first page */

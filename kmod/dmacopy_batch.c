@@ -70,16 +70,39 @@ void dmacopy_session_put(struct dmacopy_session *s)
 	kref_put(&s->ref, session_release);
 }
 
+/* Count a queue of cq_size entries against the session's caps. */
+static int session_add_queue(struct dmacopy_session *s, u32 cq_size)
+{
+	int err = 0;
+
+	mutex_lock(&s->lock);
+	if (s->nqueues >= READ_ONCE(dmacopy_max_queues) ||
+	    s->cq_total + cq_size > READ_ONCE(dmacopy_session_cq_entries)) {
+		err = -ENOSPC;
+	} else {
+		s->nqueues++;
+		s->cq_total += cq_size;
+	}
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+/* A queue of cq_size entries is gone: give its share of the caps back. */
+static void session_del_queue(struct dmacopy_session *s, u32 cq_size)
+{
+	mutex_lock(&s->lock);
+	s->nqueues--;
+	s->cq_total -= cq_size;
+	mutex_unlock(&s->lock);
+}
+
 static void queue_free(struct dmacopy_queue *q)
 {
 	struct dmacopy_session *s = q->s;
 
 	if (q->bound)
 		dmacopy_chan_put(q->bound);
-	mutex_lock(&s->lock);
-	s->nqueues--;
-	s->cq_total -= q->cq_size;
-	mutex_unlock(&s->lock);
+	session_del_queue(s, q->cq_size);
 	dmacopy_session_put(s);
 	kvfree(q->cq);
 	kfree(q);
@@ -112,23 +135,6 @@ static void queue_timeout_work(struct work_struct *work)
 	queue_expire(q);
 }
 
-/* Count a queue of cq_size entries against the session's caps. */
-static int session_add_queue(struct dmacopy_session *s, u32 cq_size)
-{
-	int err = 0;
-
-	mutex_lock(&s->lock);
-	if (s->nqueues >= READ_ONCE(dmacopy_max_queues) ||
-	    s->cq_total + cq_size > READ_ONCE(dmacopy_session_cq_entries)) {
-		err = -ENOSPC;
-	} else {
-		s->nqueues++;
-		s->cq_total += cq_size;
-	}
-	mutex_unlock(&s->lock);
-	return err;
-}
-
 /*
  * A queue on session s (which it references) with a ring of cq_entries. Its
  * memory is charged to the caller's memory cgroup; a ring that does not fit
@@ -156,10 +162,7 @@ struct dmacopy_queue *dmacopy_queue_create(struct dmacopy_session *s, u32 cq_ent
 				 GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!q || !q->cq) {
 		kfree(q);
-		mutex_lock(&s->lock);
-		s->nqueues--;
-		s->cq_total -= cq_size;
-		mutex_unlock(&s->lock);
+		session_del_queue(s, cq_size);
 		return ERR_PTR(-ENOMEM);
 	}
 	q->cq_size = cq_size;

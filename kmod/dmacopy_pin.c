@@ -141,12 +141,11 @@ static void reg_release_backing(struct dmacopy_reg *r)
 	}
 	if (r->accounted) {
 		atomic64_sub(r->accounted, &r->mm->pinned_vm);
+		if (r->user)
+			atomic_long_sub(r->accounted, &r->user->locked_vm);
 		r->accounted = 0;
 	}
-	if (r->user_charged) {
-		atomic_long_sub(r->user_charged, &r->user->locked_vm);
-		r->user_charged = 0;
-	}
+
 	kvfree(r->pages);
 	r->pages = NULL;
 	kvfree(r->segs);
@@ -373,16 +372,16 @@ static bool dax_still_bound(struct device *dev)
 static int reg_account(struct dmacopy_reg *r, unsigned long npages)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
 	long cur, want;
 
 	if (!capable(CAP_IPC_LOCK)) {
-		r->user = get_uid(current_user());
-		cur = atomic_long_read(&r->user->locked_vm);
+		cur = atomic_long_read(&user->locked_vm);
 		do {
 			if (check_add_overflow(cur, (long)npages, &want) || want > limit)
 				return -ENOMEM;
-		} while (!atomic_long_try_cmpxchg(&r->user->locked_vm, &cur, want));
-		r->user_charged = npages;
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, want));
+		r->user = get_uid(user);	/* charged: r->accounted pages */
 	}
 	atomic64_add(npages, &r->mm->pinned_vm);
 	r->accounted = npages;
