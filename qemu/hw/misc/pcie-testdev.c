@@ -9,12 +9,13 @@
  * Transfers go through the bus-master address space: with bus mastering off
  * or an IOMMU that has no mapping they fail and STATUS says which side
  * failed; so do transfers aimed at anything but guest RAM (configuration
- * space, a device's registers: see hw/dma/dmacopy-dma.h). Work is split into chunks of at most chunk_size
- * bytes: the first runs in the doorbell write, the rest from a timer, so a
- * large transfer never holds a vCPU for long. Aggressive mode copies on its
- * own from a timer, ignoring the bus-master enable bit but still going
- * through the IOMMU (pci_device_iommu_address_space()), as a rogue device
- * behind a real IOMMU would.
+ * space, a device's registers: see hw/dma/dmacopy-dma.h). Work is split into
+ * chunks of at most chunk_size bytes: the first runs in the doorbell write,
+ * the rest from a timer, so a large transfer never holds a vCPU for long.
+ * Aggressive mode copies on its own from a timer, ignoring the bus-master
+ * enable bit but still going through the IOMMU
+ * (pci_device_iommu_address_space()), as a rogue device behind a real IOMMU
+ * would.
  *
  * Nothing the guest writes can abort QEMU: every bad value ends in a STATUS
  * code or is ignored.
