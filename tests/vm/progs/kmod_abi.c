@@ -21,23 +21,7 @@
 #include <sys/wait.h>
 
 #include "kmod_util.h"
-
-static int failures, checks;
-
-static void expect_at(int line, const char *what, long got, long want)
-{
-	checks++;
-	if (got == want) {
-		printf("ok    %-58s %s\n", what, want < 0 ? strerror((int)-want) : "ok");
-		return;
-	}
-	failures++;
-	printf("FAIL  %-58s got %ld (%s), want %ld (%s) [line %d]\n", what, got,
-	       got < 0 ? strerror((int)-got) : "ok", want, want < 0 ? strerror((int)-want) : "ok",
-	       line);
-}
-
-#define EXPECT(what, got, want) expect_at(__LINE__, what, got, want)
+#include "kmod_check.h"
 
 /* The layouts are part of the ABI. */
 static_assert(sizeof(struct ioctl_dma_args) == 88, "reference ABI");
@@ -262,18 +246,6 @@ static void register_table(int fd)
 	       }),
 	       -EINVAL);
 	EXPECT("unregister the first handle", dc_unregister(fd, h), 0);
-}
-
-static void sqe_set(struct dmacopy_sqe *s, uint32_t dh, uint64_t doff, uint32_t sh, uint64_t soff,
-                    uint64_t len)
-{
-	memset(s, 0, sizeof(*s));
-	s->dst_handle = dh;
-	s->dst_offset = doff;
-	s->src_handle = sh;
-	s->src_offset = soff;
-	s->len = len;
-	s->user_data = 0x1000 + len;
 }
 
 static void submit_table(int fd, bool channels)

@@ -28,35 +28,7 @@
 #include <sys/wait.h>
 
 #include "kmod_util.h"
-
-static int failures, checks;
-
-static void expect_at(int line, const char *what, long got, long want)
-{
-	checks++;
-	if (got == want) {
-		printf("ok    %-60s %s\n", what, want < 0 ? strerror((int)-want) : "ok");
-		return;
-	}
-	failures++;
-	printf("FAIL  %-60s got %ld (%s), want %ld (%s) [line %d]\n", what, got,
-	       got < 0 ? strerror((int)-got) : "ok", want, want < 0 ? strerror((int)-want) : "ok",
-	       line);
-}
-
-#define EXPECT(what, got, want) expect_at(__LINE__, what, got, want)
-
-static void sqe_set(struct dmacopy_sqe *s, uint32_t dh, uint64_t doff, uint32_t sh, uint64_t soff,
-                    uint64_t len)
-{
-	memset(s, 0, sizeof(*s));
-	s->user_data = doff;
-	s->dst_handle = dh;
-	s->dst_offset = doff;
-	s->src_handle = sh;
-	s->src_offset = soff;
-	s->len = len;
-}
+#include "kmod_check.h"
 
 /* One copy within registration h ([0, 4K) -> [64K, 68K)), waited for and verified. */
 static long copy_verified(int fd, uint32_t h, unsigned char *buf)
