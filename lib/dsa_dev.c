@@ -115,6 +115,7 @@ struct dsa_dev {
 	uint32_t version;
 	uint32_t grpcfg_off, wqcfg_off, wqcfg_stride;
 	uint32_t max_xfer_shift, max_batch_shift;
+	uint64_t max_xfer; /* 1 << max_xfer_shift */
 
 	void *dma; /* descriptors, their completion records, the batches' records */
 	size_t dma_len;
@@ -351,6 +352,7 @@ static int identify(struct dsa_dev *d)
 				 d->max_xfer_shift);
 	d->wq_size = total > MAX_WQ_SLOTS ? MAX_WQ_SLOTS : total;
 	d->max_batch = d->max_batch_shift ? 1u << d->max_batch_shift : 1;
+	d->max_xfer = 1ull << d->max_xfer_shift;
 	for (d->ring_size = 64; d->ring_size < RING_MAX &&
 	     (d->ring_size < d->wq_size || d->ring_size / d->max_batch < d->wq_size);)
 		d->ring_size *= 2;
@@ -555,8 +557,10 @@ static uint32_t dsa_slots_free(const struct vchan *c)
 	return slots_free(to_cdev(c));
 }
 
-static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
-		 uint32_t flags, vchan_done_fn fn, void *arg)
+/* build() for what its fast path does not take: several pieces, no bytes, out of room, dead. */
+static __attribute__((noinline)) int build_slow(struct dsa_dev *d, uint8_t op, uint64_t dst,
+						uint64_t src, uint64_t len, uint32_t flags,
+						vchan_done_fn fn, void *arg)
 {
 	uint32_t n = descs_needed(d, len);
 	uint64_t max = 1ull << d->max_xfer_shift, off = 0;
@@ -594,10 +598,51 @@ static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint
 	return 0;
 }
 
-static int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
-			  uint32_t flags, vchan_done_fn fn, void *arg)
+/*
+ * Build one operation of len bytes (a MEMFILL's src is its pattern). The common case, one
+ * descriptor with room for it on a live device, is straight-line code: every field of the
+ * descriptor written once, no loop.
+ */
+static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint64_t src, uint64_t len,
+		 uint32_t flags, vchan_done_fn fn, void *arg)
+{
+	uint32_t pos = d->head & d->mask;
+	struct dsa_desc *desc = &d->descs[pos];
+	struct slot *s = &d->slots[pos];
+
+	if (__builtin_expect(len - 1 >= d->max_xfer || d->head - d->tail >= d->ring_size || d->dead,
+			     0))
+		return build_slow(d, op, dst, src, len, flags, fn, arg);
+	desc->pasid_priv = 0;
+	desc->flags_op = DSA_FLAG_CRAV | (uint32_t)op << 24;
+	desc->compl_addr = d->comp_iova + (uint64_t)pos * DSA_COMPL_SIZE;
+	desc->src = src;
+	desc->dst = dst;
+	desc->xfer_size = (uint32_t)len;
+	desc->int_handle = 0;
+	desc->reserved = 0;
+	desc->op_specific[0] = 0;
+	desc->op_specific[1] = 0;
+	desc->op_specific[2] = 0;
+	d->comps[pos].status = 0;
+	s->fn = fn;
+	s->arg = arg;
+	s->flags = (flags & VCHAN_OPF_MORE ? 0 : SLOT_LAST) |
+		   (flags & VCHAN_OPF_FENCE ? SLOT_FENCE : 0);
+	d->head++;
+	d->outstanding += !(flags & VCHAN_OPF_MORE);
+	return 0;
+}
+
+static ALWAYS_INLINE int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
+					 uint32_t flags, vchan_done_fn fn, void *arg)
 {
 	return build(to_dev(c), DSA_OP_MEMMOVE, dst, src, len, flags, fn, arg);
+}
+
+static void dsa_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
+{
+	vchan_push(c, q, ve, dsa_build_copy);
 }
 
 static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
@@ -741,8 +786,23 @@ static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 	if (u->n == 1)
 		return retire_one(d, failed(d, u->rec, st, &error), error);
 	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS) {
-		for (uint32_t i = 0; i < u->n; i++)
-			ops += retire_one(d, 0, 0);
+		if (__builtin_expect(d->op_status, 0)) {
+			/* It ends an operation whose earlier pieces failed. */
+			for (uint32_t i = 0; i < u->n; i++)
+				ops += retire_one(d, 0, 0);
+			return ops;
+		}
+		/* Everything succeeded: only the last pieces of operations have anything to do. */
+		for (uint32_t i = 0; i < u->n; i++) {
+			const struct slot *s = &d->slots[(d->tail + i) & d->mask];
+
+			if (s->flags & SLOT_LAST) {
+				ops++;
+				vchan_complete(s->fn, s->arg, 0, 0);
+			}
+		}
+		d->tail += u->n;
+		d->outstanding -= (uint32_t)ops;
 		return ops;
 	}
 	if ((st & DSA_COMP_STATUS_MASK) != DSA_COMP_BATCH_FAIL) {
@@ -849,6 +909,7 @@ const struct vchan_driver dsa_vchan_driver = {
 	.slots_free = dsa_slots_free,
 	.build_copy = dsa_build_copy,
 	.build_fill = dsa_build_fill,
+	.push = dsa_push,
 	.flush = dsa_flush,
 	.process_events = dsa_process_events,
 };

@@ -35,28 +35,6 @@ struct vchan_engine {
 	struct vchan_info info;
 };
 
-struct vchan_region {
-	void *map_va;   /* the page-aligned range mapped for it */
-	size_t map_len;
-	uint64_t map_iova;
-	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
-	const struct vfio_dma_ext *ext;
-	unsigned int next;
-	/* One extent (with an IOMMU): the device address of p is p + delta. */
-	bool flat;
-	uint64_t delta;
-};
-
-/* An operation's end, per queue slot (vchan_status_done() fills it in the driver). */
-struct op_ctx {
-	struct vchan_status st;
-};
-
-struct vchan_queue {
-	struct op_ctx *ctx;
-	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
-};
-
 void vchan_status_done(void *arg, int status, unsigned int error)
 {
 	vchan_complete(vchan_status_done, arg, status, error);
@@ -365,16 +343,6 @@ static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *d
 	return n;
 }
 
-static const struct vchan_region *region_of(const struct dmacopy_region *r)
-{
-	return r->engine_priv;
-}
-
-static bool flat(const struct dmacopy_region *r)
-{
-	return region_of(r)->flat;
-}
-
 /*
  * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
  * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
@@ -433,8 +401,8 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 
 	if (!qp)
 		return lib_error(-ENOMEM, "cannot allocate the queue");
-	qp->ctx = calloc(q->depth, sizeof(*qp->ctx));
-	if (!qp->ctx) {
+	qp->st = calloc(q->depth, sizeof(*qp->st));
+	if (!qp->st) {
 		free(qp);
 		return lib_error(-ENOMEM, "cannot allocate the queue");
 	}
@@ -447,45 +415,20 @@ static void vchan_queue_fini(struct dmacopy_queue *q)
 {
 	struct vchan_queue *qp = q->engine_priv;
 
-	free(qp->ctx);
+	free(qp->st);
 	free(qp);
 	q->engine_priv = NULL;
 }
 
-/* Build what waits, as far as the ring has room. Channel lock held. */
-static void push(struct dmacopy_queue *q, struct vchan_engine *ve)
+/*
+ * An operation the drivers' push fast path leaves (no bytes, not one flat copy): built here
+ * through the driver's per-operation calls. Returns what build_op() does.
+ */
+int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_t flags,
+		     struct vchan_status *st)
 {
-	struct vchan_queue *qp = q->engine_priv;
-
-	while (qp->hw_next != q->sq_submitted) {
-		const struct queue_op *op = &q->ops[qp->hw_next & q->mask];
-		struct op_ctx *x = &qp->ctx[qp->hw_next & q->mask];
-		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
-		int ret;
-
-		x->st.done = 0;
-		if (!op->len) {
-			ret = build_op(ve, op->kind, NULL, NULL, NULL, NULL, 0, 0, flags, x);
-		} else if (op->kind == OP_COPY && flat(op->dst_region) && flat(op->src_region)) {
-			/*
-			 * The common case, one piece with an IOMMU, built here on the
-			 * per-operation path; the channel checks the room.
-			 */
-			ret = ve->drv->build_copy(ve->chan,
-						  (uintptr_t)op->dst + region_of(op->dst_region)->delta,
-						  (uintptr_t)op->src + region_of(op->src_region)->delta,
-						  op->len, flags, vchan_status_done, x);
-		} else {
-			ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
-				       op->pattern, op->len, flags, x);
-		}
-		if (ret == -ENOMEM)
-			break;
-		if (ret)
-			vchan_status_done(x, ret, ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE
-						       : DMACOPY_OP_CHANNEL_ERROR);
-		qp->hw_next++;
-	}
+	return build_op(ve, op->kind, op->len ? op->dst_region : NULL, op->dst, op->src_region,
+			op->src, op->pattern, op->len, flags, st);
 }
 
 /*
@@ -502,9 +445,9 @@ static unsigned int harvest(struct dmacopy_queue *q)
 	while (q->cq_tail != qp->hw_next) {
 		uint32_t i = q->cq_tail & q->mask;
 		const struct queue_op *op = &q->ops[i];
-		struct op_ctx *x = &qp->ctx[i];
+		uint64_t w = __atomic_load_n(&qp->st[i].word, __ATOMIC_ACQUIRE);
 
-		if (!__atomic_load_n(&x->st.done, __ATOMIC_ACQUIRE))
+		if (!w)
 			break;
 		if (op->dst_region != rd) {
 			region_put(rd, nd);
@@ -518,7 +461,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		}
 		nd++;
 		ns++;
-		queue_post(q, op, x->st.status, x->st.error);
+		queue_post(q, op, vchan_st_status(w), vchan_st_error(w));
 		n++;
 	}
 	region_put(rd, nd);
@@ -532,7 +475,7 @@ static int vchan_submit(struct dmacopy_queue *q)
 
 	q->sq_submitted = q->sq_tail;
 	pthread_mutex_lock(&ve->lock);
-	push(q, ve);
+	ve->drv->push(ve->chan, q, ve);
 	ve->drv->flush(ve->chan);
 	pthread_mutex_unlock(&ve->lock);
 	return 0;
@@ -547,7 +490,7 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 	for (;;) {
 		pthread_mutex_lock(&ve->lock);
 		ve->drv->process_events(ve->chan);
-		push(q, ve);
+		ve->drv->push(ve->chan, q, ve);
 		ve->drv->flush(ve->chan);
 		pthread_mutex_unlock(&ve->lock);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
@@ -575,7 +518,8 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 {
 	struct vchan_engine *ve = e->priv;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
-	struct op_ctx x = { 0 };
+	struct vchan_status x = { 0 };
+	uint64_t w;
 	int ret;
 
 	if (!len)
@@ -602,15 +546,15 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 	pthread_mutex_unlock(&ve->lock);
 	if (ret)
 		return ret;
-	while (!__atomic_load_n(&x.st.done, __ATOMIC_ACQUIRE)) {
+	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE))) {
 		pthread_mutex_lock(&ve->lock);
 		ve->drv->process_events(ve->chan);
 		pthread_mutex_unlock(&ve->lock);
 	}
-	if (x.st.status)
-		return lib_error(x.st.status, "the %s operation failed: %s (%s)", ve->drv->name,
-				 strerror(-x.st.status),
-				 dmacopy_op_error_str(x.st.error));
+	if (vchan_st_status(w))
+		return lib_error(vchan_st_status(w), "the %s operation failed: %s (%s)",
+				 ve->drv->name, strerror(-vchan_st_status(w)),
+				 dmacopy_op_error_str(vchan_st_error(w)));
 	return 0;
 }
 

@@ -77,6 +77,8 @@ struct dmacopy_queue {
 	struct dmacopy_engine *engine;
 	uint32_t depth;
 	uint32_t mask;
+	uint64_t max_len; /* the engine's caps.max_transfer */
+	bool needs_reg;   /* the engine has DMACOPY_CAP_NEEDS_REGISTER */
 	/*
 	 * Free-running counters. Slots in use = sq_tail - cq_head <= depth:
 	 * [cq_head, cq_tail) completed, not reaped; [cq_tail.., sq_submitted) in flight (engine

@@ -714,10 +714,15 @@ static uint32_t v_slots_free(const struct vchan *c)
 	return ioat_ring_free((const struct ioat_chan *)c);
 }
 
-static int v_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len, uint32_t flags,
-			vchan_done_fn fn, void *arg)
+static ALWAYS_INLINE int v_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
+				       uint32_t flags, vchan_done_fn fn, void *arg)
 {
-	return ioat_build_copy((struct ioat_chan *)c, dst, src, len, flags, fn, arg);
+	return build_one((struct ioat_chan *)c, IOAT_OP_COPY, dst, src, len, flags, fn, arg);
+}
+
+static void v_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
+{
+	vchan_push(c, q, ve, v_build_copy);
 }
 
 static int v_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
@@ -752,6 +757,7 @@ const struct vchan_driver ioat_vchan_driver = {
 	.slots_free = v_slots_free,
 	.build_copy = v_build_copy,
 	.build_fill = v_build_fill,
+	.push = v_push,
 	.flush = v_flush,
 	.process_events = v_process_events,
 };

@@ -11,6 +11,7 @@
 #ifndef DMACOPY_VCHAN_H
 #define DMACOPY_VCHAN_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@
 #include "vfio.h"
 
 struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
+struct vchan_engine; /* the engine on a channel (lib/engine_vchan.c) */
 
 /*
  * Called once per operation when it is finished: status 0, or -EIO (error = DMACOPY_OP_READ_FAULT,
@@ -26,12 +28,16 @@ struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
  */
 typedef void (*vchan_done_fn)(void *arg, int status, unsigned int error);
 
-/* Where vchan_status_done() leaves an operation's end. */
+/*
+ * Where vchan_status_done() leaves an operation's end, in one word stored once (release):
+ * VCHAN_ST_DONE, the enum dmacopy_op_error in bits 47:32, the status in bits 31:0. 0 while the
+ * operation runs.
+ */
 struct vchan_status {
-	int32_t status;
-	uint16_t error;
-	uint8_t done; /* set last (release) */
+	uint64_t word;
 };
+
+#define VCHAN_ST_DONE (1ull << 48)
 
 /*
  * A done function for arg = a struct vchan_status. The drivers recognise it and store the status
@@ -39,15 +45,30 @@ struct vchan_status {
  */
 void vchan_status_done(void *arg, int status, unsigned int error);
 
+/* The word of an ended operation. */
+static inline uint64_t vchan_st_word(int status, unsigned int error)
+{
+	return VCHAN_ST_DONE | (uint64_t)(uint16_t)error << 32 | (uint32_t)status;
+}
+
+/* Its status and error. */
+static inline int vchan_st_status(uint64_t w)
+{
+	return (int)(int32_t)(uint32_t)w;
+}
+
+static inline unsigned int vchan_st_error(uint64_t w)
+{
+	return (unsigned int)(uint16_t)(w >> 32);
+}
+
 /* Tell an operation's owner that it ended: what the drivers call at the end of an operation. */
 static inline void vchan_complete(vchan_done_fn fn, void *arg, int status, unsigned int error)
 {
 	if (fn == vchan_status_done) {
 		struct vchan_status *st = arg;
 
-		st->status = status;
-		st->error = (uint16_t)error;
-		__atomic_store_n(&st->done, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&st->word, vchan_st_word(status, error), __ATOMIC_RELEASE);
 	} else if (fn) {
 		fn(arg, status, error);
 	}
@@ -61,6 +82,25 @@ static inline void vchan_complete(vchan_done_fn fn, void *arg, int status, unsig
  * The caller checks slots_free() for all pieces first.
  */
 #define VCHAN_OPF_MORE 0x2u
+
+/* A registered region as the device engines keep it (dmacopy_region.engine_priv). */
+struct vchan_region {
+	void *map_va; /* the page-aligned range mapped for it */
+	size_t map_len;
+	uint64_t map_iova;
+	/* Where the device finds it: one extent with an IOMMU, physical pieces without one. */
+	const struct vfio_dma_ext *ext;
+	unsigned int next;
+	/* One extent (with an IOMMU): the device address of p is p + delta. */
+	bool flat;
+	uint64_t delta;
+};
+
+/* A queue as the device engines keep it (dmacopy_queue.engine_priv). */
+struct vchan_queue {
+	struct vchan_status *st; /* per queue slot: its operation's end */
+	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
+};
 
 struct vchan_info {
 	char bdf[32];
@@ -102,6 +142,11 @@ struct vchan_driver {
 			  vchan_done_fn fn, void *arg);
 	int (*build_fill)(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
 			  uint32_t flags, vchan_done_fn fn, void *arg);
+	/*
+	 * Build the waiting operations of queue q ([hw_next, sq_submitted) of its vchan_queue) as
+	 * far as the ring has room: vchan_push() with the driver's inline builder.
+	 */
+	void (*push)(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve);
 	/* Start what is built, as far as fences allow. */
 	void (*flush)(struct vchan *c);
 	/*
@@ -150,6 +195,55 @@ static inline uint64_t vchan_fill_pattern_at(uint64_t pattern, uint64_t off)
 	unsigned int r = (unsigned int)(off % 8) * 8;
 
 	return r ? pattern >> r | pattern << (64 - r) : pattern;
+}
+
+/*
+ * An operation vchan_push() leaves to the engine layer (no bytes, a fill, memory without an
+ * IOMMU): built through the driver's per-operation calls. 0, -ENOMEM no room (nothing built),
+ * or another error for the operation.
+ */
+int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_t flags,
+		     struct vchan_status *st);
+
+/* The builder a driver gives vchan_push(): its build_copy, inlined. */
+typedef int (*vchan_build_fn)(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
+			      uint32_t flags, vchan_done_fn fn, void *arg);
+
+/*
+ * Build queue q's waiting operations in order while the ring has room; an operation that fails
+ * to build ends at once with its status. Instantiated by each driver with its own inline
+ * builder (the push entry of its table), so that the common case, one copy between memory the
+ * IOMMU maps flat, costs no call per operation. Channel lock held.
+ */
+static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,
+				     struct vchan_engine *ve, vchan_build_fn build)
+{
+	struct vchan_queue *qp = q->engine_priv;
+	uint32_t i = qp->hw_next, end = q->sq_submitted;
+
+	for (; i != end; i++) {
+		const struct queue_op *op = &q->ops[i & q->mask];
+		struct vchan_status *x = &qp->st[i & q->mask];
+		const struct vchan_region *rd = op->dst_region ? op->dst_region->engine_priv : NULL;
+		const struct vchan_region *rs = op->src_region ? op->src_region->engine_priv : NULL;
+		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
+		int ret;
+
+		x->word = 0;
+		if (__builtin_expect(op->kind == OP_COPY && op->len && rd && rs && rd->flat && rs->flat,
+				     1))
+			ret = build(c, (uintptr_t)op->dst + rd->delta, (uintptr_t)op->src + rs->delta,
+				    op->len, flags, vchan_status_done, x);
+		else
+			ret = vchan_build_slow(ve, op, flags, x);
+		if (__builtin_expect(ret, 0)) {
+			if (ret == -ENOMEM)
+				break;
+			vchan_status_done(x, ret,
+					  ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE : DMACOPY_OP_CHANNEL_ERROR);
+		}
+	}
+	qp->hw_next = i;
 }
 
 #endif /* DMACOPY_VCHAN_H */
