@@ -53,7 +53,7 @@
 #define SLOT_LAST 0x1u
 #define SLOT_FENCE 0x2u
 
-static const struct vfio_pci_id dsa_pci_ids[] = {
+static const struct pci_id_range dsa_pci_ids[] = {
 	{ 0x8086, { 0x0b25, 0x0b25 } }, /* Sapphire Rapids */
 };
 
