@@ -139,6 +139,22 @@ struct parked {
 	struct parked *next;
 };
 
+/*
+ * What parking relies on, for each handle struct: its magic where struct parked has it (a retired
+ * handle reads MAGIC_DEAD) and room for the link; and a region's busy past the link, so that its
+ * incarnation survives parking (obj_alloc()).
+ */
+#define PARKABLE(type)                                                                   \
+	_Static_assert(offsetof(type, magic) == offsetof(struct parked, magic) &&        \
+		       sizeof(((type *)0)->magic) == sizeof(uint32_t) &&                \
+		       sizeof(type) >= sizeof(struct parked),                           \
+		       #type " cannot be parked")
+PARKABLE(struct dmacopy_engine);
+PARKABLE(struct dmacopy_queue);
+PARKABLE(struct dmacopy_region);
+_Static_assert(offsetof(struct dmacopy_region, busy) >= sizeof(struct parked),
+	       "the parking link would overwrite a parked region's incarnation");
+
 enum { PARK_ENGINE, PARK_QUEUE, PARK_REGION, PARK_KINDS };
 
 static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
