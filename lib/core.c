@@ -239,6 +239,39 @@ void lib_test_engine_kind(const struct engine_ops *ops)
 	test_kind = ops;
 }
 
+/*
+ * What engine_kinds[] says to people, written once: the specs dmacopy_engine_open() takes
+ * ("auto, dsa[:PCI_ADDR], ...") and the kinds in auto's order ("dsa, ioat, kernel, cpu").
+ */
+static pthread_once_t kind_lists_once = PTHREAD_ONCE_INIT;
+static char spec_list[256], auto_order[64];
+
+static void kind_lists_init(void)
+{
+	size_t s = (size_t)snprintf(spec_list, sizeof(spec_list), "auto"), o = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(engine_kinds); i++) {
+		if (s < sizeof(spec_list))
+			s += (size_t)snprintf(spec_list + s, sizeof(spec_list) - s, ", %s",
+					      engine_kinds[i]->syntax);
+		if (o < sizeof(auto_order))
+			o += (size_t)snprintf(auto_order + o, sizeof(auto_order) - o, "%s%s",
+					      i ? ", " : "", engine_kinds[i]->kind);
+	}
+}
+
+const char *dmacopy_engine_specs(void)
+{
+	pthread_once(&kind_lists_once, kind_lists_init);
+	return spec_list;
+}
+
+static const char *engine_auto_order(void)
+{
+	pthread_once(&kind_lists_once, kind_lists_init);
+	return auto_order;
+}
+
 static const struct engine_ops *kind_lookup(const char *kind, size_t len)
 {
 	if (test_kind && strlen(test_kind->kind) == len && !memcmp(test_kind->kind, kind, len))
@@ -279,8 +312,8 @@ static int engine_open_auto(struct dmacopy_engine *e, const struct dmacopy_engin
 		ret = engine_try(e, ops, NULL, opts);
 		if (!ret) {
 			snprintf(e->selection, sizeof(e->selection),
-				 "auto: chose %s (order: dsa, ioat, kernel, cpu)\n%.1850s", e->name,
-				 reasons);
+				 "auto: chose %s (order: %s)\n%.1850s", e->name,
+				 engine_auto_order(), reasons);
 			return 0;
 		}
 		if (used < sizeof(reasons))
@@ -332,10 +365,8 @@ int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
 		klen = colon ? (size_t)(colon - spec) : strlen(spec);
 		ops = kind_lookup(spec, klen);
 		if (!ops) {
-			ret = lib_error(-EINVAL,
-				   "unknown engine '%.*s' in spec '%s'; use auto, cpu, kernel[:CHANNEL], "
-				   "dsa[:PCI_ADDR] or ioat:PCI_ADDR",
-				   (int)klen, spec, spec);
+			ret = lib_error(-EINVAL, "unknown engine '%.*s' in spec '%s'; use one of: %s",
+					(int)klen, spec, spec, dmacopy_engine_specs());
 		} else if (colon && !colon[1]) {
 			ret = lib_error(-EINVAL, "engine spec '%s' ends with ':'; name a channel or device, "
 					    "or drop the ':'", spec);

@@ -681,6 +681,7 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 
 const struct engine_ops engine_kernel_ops = {
         .kind = "kernel",
+        .syntax = "kernel[:CHANNEL]",
         .cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
                      DMACOPY_CAP_OUT_OF_ORDER,
         .open = kernel_open,

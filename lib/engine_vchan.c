@@ -624,9 +624,10 @@ static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, siz
 	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
 }
 
-#define VCHAN_ENGINE_OPS(kind_, drv_)                                                              \
+#define VCHAN_ENGINE_OPS(kind_, syntax_, drv_)                                                     \
 	{                                                                                          \
 		.kind = kind_,                                                                     \
+		.syntax = syntax_,                                                                 \
 		.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE, \
 		.driver = &(drv_),                                                                 \
 		.open = vchan_open,                                                                \
@@ -643,5 +644,7 @@ static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, siz
 		.fill = vchan_fill,                                                                \
 	}
 
-const struct engine_ops engine_ioat_ops = VCHAN_ENGINE_OPS("ioat", ioat_vchan_driver);
-const struct engine_ops engine_dsa_ops = VCHAN_ENGINE_OPS("dsa", dsa_vchan_driver);
+const struct engine_ops engine_ioat_ops =
+	VCHAN_ENGINE_OPS("ioat", "ioat:PCI_ADDR", ioat_vchan_driver);
+const struct engine_ops engine_dsa_ops =
+	VCHAN_ENGINE_OPS("dsa", "dsa[:PCI_ADDR]", dsa_vchan_driver);

@@ -32,7 +32,8 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "\n"
 	        "Run 'dmacopy COMMAND --help' for a command's options, 'man dmacopy' for more.\n"
-	        "Engines: auto, cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR (see 'dmacopy info').\n");
+	        "Engines: %s (see 'dmacopy info').\n",
+	        dmacopy_engine_specs());
 }
 
 static const struct cli_command *find_command(const char *name)
