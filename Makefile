@@ -211,8 +211,8 @@ bench: all
 # Everything dmacopy installs under INCLUDEDIR is in INCLUDEDIR/dmacopy.h and INCLUDEDIR/dmacopy/:
 # the SPDK-compatible headers in dmacopy/spdk/ (found through libdmacopy-spdk.pc's -I, so they never
 # meet a real SPDK's spdk/), the module's UAPI header in dmacopy/uapi/linux/ (never over the kernel's
-# linux/). The register layouts in include/dmacopy/*_spec.h and the PCI IDs in
-# include/dmacopy/pci_ids.h are the project's own and not installed.
+# linux/). The rest of include/dmacopy/ is the project's own and not installed: the register layouts
+# (*_spec.h), the PCI IDs (pci_ids.h) and the remedies shared by lib/ and tools/ (remedies.h).
 # The .pc files are written here, from this install's folders, not at build time.
 
 MAN_PAGES := $(wildcard docs/man/*.[1-8])
@@ -290,7 +290,8 @@ FORCE:
 
 format:
 	clang-format -i $(LIB_SRCS) $(SPDK_SRCS) $(TOOL_SRCS) $(UNIT_SRCS) include/dmacopy.h lib/*.h \
-		lib/spdk/*.h include/spdk/*.h include/dmacopy/pci_ids.h
+		lib/spdk/*.h include/spdk/*.h include/dmacopy/pci_ids.h \
+		include/dmacopy/remedies.h
 
 clean:
 	rm -rf $(B)

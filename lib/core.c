@@ -36,7 +36,8 @@ const char *dmacopy_version(void)
 
 /* ---- last error, per thread ------------------------------------------------------------------ */
 
-static __thread char last_error[256];
+/* Room for an engine's reason and its remedy (a dmacopy_probe() row's detail and remedy). */
+static __thread char last_error[512];
 
 int lib_error(int err, const char *fmt, ...)
 {

@@ -838,8 +838,7 @@ const struct vchan_driver dsa_vchan_driver = {
 	.kernel_driver = "idxd",
 	.example = "dsa:0000:00:06.0",
 	.absent = "no Intel DSA PCI function on this machine",
-	.absent_fix = "DSA exists on Intel Xeon platforms from Sapphire Rapids on; enable it in the "
-		      "firmware setup",
+	.absent_fix = REMEDY_DSA_ABSENT,
 	.scan = dsa_pci_scan,
 	.cpu_lacks = dsa_cpu_lacks,
 	.open = dsa_open,

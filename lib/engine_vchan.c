@@ -84,9 +84,7 @@ static void describe(const struct vchan_driver *drv, const struct vfio_pci_info 
 		*err = -ENXIO;
 		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is off)",
 			 hw, f->bdf, f->vendor, f->device, f->driver);
-		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
-			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
-			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
+		snprintf(remedy, rlen, REMEDY_VFIO_NO_IOMMU, f->bdf, f->bdf);
 	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
 	           (!vfio_has_cap(CAP_SYS_RAWIO_BIT) || !vfio_has_cap(CAP_SYS_ADMIN_BIT))) {
 		*err = -EPERM;
@@ -98,14 +96,13 @@ static void describe(const struct vchan_driver *drv, const struct vfio_pci_info 
 		*err = -ENXIO;
 		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
 			 "vfio-pci", hw, f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
-		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep %s and use the "
-			 "kernel engine)", f->bdf, drv->kernel_driver);
+		snprintf(remedy, rlen, REMEDY_VFIO_BIND " (or keep %s and use the kernel engine)",
+			 f->bdf, drv->kernel_driver);
 	} else if (!vfio_group_accessible(f->iommu_group)) {
 		*err = -EACCES;
 		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; no read/write access to %s",
 			 hw, f->bdf, f->iommu_group, path);
-		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
-			 f->bdf);
+		snprintf(remedy, rlen, REMEDY_VFIO_ACCESS, f->bdf);
 	} else if (find_holder && (holder = vfio_group_holder(f->iommu_group))) {
 		*err = -EBUSY;
 		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; in use by process %ld", hw,
