@@ -33,7 +33,10 @@ VERSION := $(shell sed -n 's/^\#define DMACOPY_VERSION_\(MAJOR\|MINOR\|PATCH\) \
 SONAME := libdmacopy.so.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS := -std=gnu11 -g -pthread -Iinclude -Ilib $(WARN)
+BASE_CFLAGS := -std=gnu11 -g -pthread -Iinclude $(WARN)
+# The library's private headers (lib/*.h): for its own objects and the white-box unit tests only;
+# the CLI and the guest programs use include/ alone.
+LIB_PRIV_CFLAGS := -Ilib
 OPT_CFLAGS := -O2 -fPIC
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 CFLAGS ?=
@@ -64,13 +67,15 @@ all: lib tools
 lib: $(B)/lib/libdmacopy.a $(B)/lib/$(SONAME) $(B)/lib/libdmacopy-spdk.a
 tools: $(B)/bin/dmacopy
 
+$(B)/obj/lib/%.o $(B)/san/lib/%.o: PRIV_CFLAGS := $(LIB_PRIV_CFLAGS)
+
 $(B)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(PRIV_CFLAGS) $(OPT_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/san/%.o: %.c $(wildcard include/*.h include/*/*.h lib/*.h tools/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(PRIV_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/lib/libdmacopy.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -113,12 +118,13 @@ $(B)/bin/dmacopy: $(TOOL_OBJS) $(CLI_LIB)
 
 $(B)/tests/%: tests/unit/%.c $(B)/lib/libdmacopy.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy.a -lcmocka -pthread
+	$(CC) $(BASE_CFLAGS) $(LIB_PRIV_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy.a -lcmocka \
+		-pthread
 
 $(B)/tests-san/%: tests/unit/%.c $(B)/lib/libdmacopy-san.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -o $@ $< $(B)/lib/libdmacopy-san.a -lcmocka \
-		-pthread
+	$(CC) $(BASE_CFLAGS) $(LIB_PRIV_CFLAGS) $(SAN_CFLAGS) $(CFLAGS) -o $@ $< \
+		$(B)/lib/libdmacopy-san.a -lcmocka -pthread
 
 # Programs the guest tests run (inside the guest, from the shared build tree).
 $(B)/tests/vm/%: tests/vm/progs/%.c $(B)/lib/libdmacopy.a $(wildcard tests/vm/progs/*.h)
@@ -205,7 +211,8 @@ bench: all
 # Everything dmacopy installs under INCLUDEDIR is in INCLUDEDIR/dmacopy.h and INCLUDEDIR/dmacopy/:
 # the SPDK-compatible headers in dmacopy/spdk/ (found through libdmacopy-spdk.pc's -I, so they never
 # meet a real SPDK's spdk/), the module's UAPI header in dmacopy/uapi/linux/ (never over the kernel's
-# linux/). The register layouts in include/dmacopy/*_spec.h are the project's own and not installed.
+# linux/). The rest of include/dmacopy/ is the project's own and not installed: the register layouts
+# (*_spec.h), the PCI IDs (pci_ids.h) and the remedies shared by lib/ and tools/ (remedies.h).
 # The .pc files are written here, from this install's folders, not at build time.
 
 MAN_PAGES := $(wildcard docs/man/*.[1-8])
@@ -283,7 +290,8 @@ FORCE:
 
 format:
 	clang-format -i $(LIB_SRCS) $(SPDK_SRCS) $(TOOL_SRCS) $(UNIT_SRCS) include/dmacopy.h lib/*.h \
-		lib/spdk/*.h include/spdk/*.h
+		lib/spdk/*.h include/spdk/*.h include/dmacopy/pci_ids.h \
+		include/dmacopy/remedies.h
 
 clean:
 	rm -rf $(B)

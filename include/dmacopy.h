@@ -2,16 +2,17 @@
 /*
  * dmacopy.h - copy and fill memory with a DMA engine, or with a fast CPU engine where none exists.
  *
- * One API over every engine:
+ * One API over every engine (dmacopy_engine_specs() lists the specs that open them):
  *
- *   "cpu"            multi-threaded, vectorised CPU copy (always available; the default without DMA
- *                    hardware, and the baseline every DMA engine is measured against)
- *   "kernel[:CHAN]"  any Linux dmaengine DMA_MEMCPY channel through dmacopy.ko (/dev/dmacopy)
- *   "dsa[:PCI_ADDR]" an Intel DSA work queue driven from user space through VFIO (MOVDIR64B, polled,
- *                    no syscall); no address: the first usable function
- *   "ioat:PCI_ADDR"  an Intel I/OAT channel driven from user space through VFIO (polled, no syscall)
- *   "auto"           the best available engine; dmacopy_engine_selection() says what it chose and why
- *                    each other engine was not usable
+ *   "cpu"               multi-threaded, vectorised CPU copy (always available; the default without
+ *                       DMA hardware, and the baseline every DMA engine is measured against)
+ *   "kernel[:CHANNEL]"  any Linux dmaengine DMA_MEMCPY channel through dmacopy.ko (/dev/dmacopy)
+ *   "dsa[:PCI_ADDR]"    an Intel DSA work queue driven from user space through VFIO (MOVDIR64B,
+ *                       polled, no syscall); no address: the first usable function
+ *   "ioat:PCI_ADDR"     an Intel I/OAT channel driven from user space through VFIO (polled, no
+ *                       syscall)
+ *   "auto"              the best available engine; dmacopy_engine_selection() says what it chose
+ *                       and why each other engine was not usable
  *
  * The model, as in DPDK's dmadev and liburing:
  *
@@ -74,9 +75,8 @@ struct dmacopy_engine_opts {
 };
 
 /**
- * Open an engine from a spec string: "auto", "cpu", "kernel", "kernel:CHANNEL" (e.g.
- * "kernel:dma0chan0"), "dsa", "dsa:PCI_ADDR", "ioat:PCI_ADDR" (e.g. "ioat:0000:00:04.0"). NULL means
- * "auto".
+ * Open an engine from a spec string, one of those dmacopy_engine_specs() lists (e.g. "cpu",
+ * "kernel:dma0chan0", "ioat:0000:00:04.0"). NULL means "auto".
  * The DMACOPY_ENGINE environment variable, when set, replaces "auto".
  *
  * Returns 0 and stores the engine in *engine, or a negative errno:
@@ -85,6 +85,13 @@ struct dmacopy_engine_opts {
  */
 int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
 			const struct dmacopy_engine_opts *opts);
+
+/**
+ * The specs dmacopy_engine_open() takes, as one line for messages and usage texts:
+ * "auto, dsa[:PCI_ADDR], ioat:PCI_ADDR, kernel[:CHANNEL], cpu" ("auto" first, then every engine
+ * kind this library has, in the order "auto" tries them). Thread-safe; the string is static.
+ */
+const char *dmacopy_engine_specs(void);
 
 /**
  * Close an engine: waits for every queue's in-flight operations, destroys remaining queues and

@@ -36,7 +36,8 @@ const char *dmacopy_version(void)
 
 /* ---- last error, per thread ------------------------------------------------------------------ */
 
-static __thread char last_error[256];
+/* Room for an engine's reason and its remedy (a dmacopy_probe() row's detail and remedy). */
+static __thread char last_error[512];
 
 int lib_error(int err, const char *fmt, ...)
 {
@@ -139,6 +140,22 @@ struct parked {
 	struct parked *next;
 };
 
+/*
+ * What parking relies on, for each handle struct: its magic where struct parked has it (a retired
+ * handle reads MAGIC_DEAD) and room for the link; and a region's busy past the link, so that its
+ * incarnation survives parking (obj_alloc()).
+ */
+#define PARKABLE(type)                                                                   \
+	_Static_assert(offsetof(type, magic) == offsetof(struct parked, magic) &&        \
+		       sizeof(((type *)0)->magic) == sizeof(uint32_t) &&                \
+		       sizeof(type) >= sizeof(struct parked),                           \
+		       #type " cannot be parked")
+PARKABLE(struct dmacopy_engine);
+PARKABLE(struct dmacopy_queue);
+PARKABLE(struct dmacopy_region);
+_Static_assert(offsetof(struct dmacopy_region, busy) >= sizeof(struct parked),
+	       "the parking link would overwrite a parked region's incarnation");
+
 enum { PARK_ENGINE, PARK_QUEUE, PARK_REGION, PARK_KINDS };
 
 static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -223,6 +240,39 @@ void lib_test_engine_kind(const struct engine_ops *ops)
 	test_kind = ops;
 }
 
+/*
+ * What engine_kinds[] says to people, written once: the specs dmacopy_engine_open() takes
+ * ("auto, dsa[:PCI_ADDR], ...") and the kinds in auto's order ("dsa, ioat, kernel, cpu").
+ */
+static pthread_once_t kind_lists_once = PTHREAD_ONCE_INIT;
+static char spec_list[256], auto_order[64];
+
+static void kind_lists_init(void)
+{
+	size_t s = (size_t)snprintf(spec_list, sizeof(spec_list), "auto"), o = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(engine_kinds); i++) {
+		if (s < sizeof(spec_list))
+			s += (size_t)snprintf(spec_list + s, sizeof(spec_list) - s, ", %s",
+					      engine_kinds[i]->syntax);
+		if (o < sizeof(auto_order))
+			o += (size_t)snprintf(auto_order + o, sizeof(auto_order) - o, "%s%s",
+					      i ? ", " : "", engine_kinds[i]->kind);
+	}
+}
+
+const char *dmacopy_engine_specs(void)
+{
+	pthread_once(&kind_lists_once, kind_lists_init);
+	return spec_list;
+}
+
+static const char *engine_auto_order(void)
+{
+	pthread_once(&kind_lists_once, kind_lists_init);
+	return auto_order;
+}
+
 static const struct engine_ops *kind_lookup(const char *kind, size_t len)
 {
 	if (test_kind && strlen(test_kind->kind) == len && !memcmp(test_kind->kind, kind, len))
@@ -263,8 +313,8 @@ static int engine_open_auto(struct dmacopy_engine *e, const struct dmacopy_engin
 		ret = engine_try(e, ops, NULL, opts);
 		if (!ret) {
 			snprintf(e->selection, sizeof(e->selection),
-				 "auto: chose %s (order: dsa, ioat, kernel, cpu)\n%.1850s", e->name,
-				 reasons);
+				 "auto: chose %s (order: %s)\n%.1850s", e->name,
+				 engine_auto_order(), reasons);
 			return 0;
 		}
 		if (used < sizeof(reasons))
@@ -316,10 +366,8 @@ int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
 		klen = colon ? (size_t)(colon - spec) : strlen(spec);
 		ops = kind_lookup(spec, klen);
 		if (!ops) {
-			ret = lib_error(-EINVAL,
-				   "unknown engine '%.*s' in spec '%s'; use auto, cpu, kernel[:CHANNEL], "
-				   "dsa[:PCI_ADDR] or ioat:PCI_ADDR",
-				   (int)klen, spec, spec);
+			ret = lib_error(-EINVAL, "unknown engine '%.*s' in spec '%s'; use one of: %s",
+					(int)klen, spec, spec, dmacopy_engine_specs());
 		} else if (colon && !colon[1]) {
 			ret = lib_error(-EINVAL, "engine spec '%s' ends with ':'; name a channel or device, "
 					    "or drop the ':'", spec);

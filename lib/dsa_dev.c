@@ -53,7 +53,7 @@
 #define SLOT_LAST 0x1u
 #define SLOT_FENCE 0x2u
 
-static const struct vfio_pci_id dsa_pci_ids[] = {
+static const struct pci_id_range dsa_pci_ids[] = {
 	{ 0x8086, { 0x0b25, 0x0b25 } }, /* Sapphire Rapids */
 };
 
@@ -898,8 +898,7 @@ const struct vchan_driver dsa_vchan_driver = {
 	.kernel_driver = "idxd",
 	.example = "dsa:0000:00:06.0",
 	.absent = "no Intel DSA PCI function on this machine",
-	.absent_fix = "DSA exists on Intel Xeon platforms from Sapphire Rapids on; enable it in the "
-		      "firmware setup",
+	.absent_fix = REMEDY_DSA_ABSENT,
 	.scan = dsa_pci_scan,
 	.cpu_lacks = dsa_cpu_lacks,
 	.open = dsa_open,

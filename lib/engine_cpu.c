@@ -146,6 +146,7 @@ static int cpu_fill_sync(struct dmacopy_engine *e, void *dst, uint64_t pattern, 
 
 const struct engine_ops engine_cpu_ops = {
 	.kind = "cpu",
+	.syntax = "cpu",
 	.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_FILL,
 	.open = cpu_open,
 	.close = cpu_close,

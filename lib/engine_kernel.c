@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "dmacopy/remedies.h"
 #include "internal.h"
 #include "uapi/linux/dmacopy.h"
 
@@ -109,22 +110,37 @@ static int kernel_dev_open(int *fd, char *detail, size_t dlen, char *remedy, siz
 		return 0;
 	if (errno == EACCES || errno == EPERM) {
 		snprintf(detail, dlen, "%s exists but this user cannot open it", DMACOPY_DEV);
-		snprintf(remedy, rlen,
-		         "add the user to the 'dmacopy' group (kmod/99-dmacopy.rules) "
-		         "or run as root");
+		snprintf(remedy, rlen, "%s", REMEDY_KMOD_ACCESS);
 		return -EACCES;
 	}
 	if (!access("/sys/module/dmacopy", F_OK)) {
 		snprintf(detail, dlen, "dmacopy.ko is loaded but %s is missing", DMACOPY_DEV);
-		snprintf(remedy, rlen,
-		         "create the node: install kmod/99-dmacopy.rules for udev, or "
-		         "mknod from /sys/class/misc/dmacopy/dev");
+		snprintf(remedy, rlen, "%s", REMEDY_KMOD_NODE);
 	} else {
 		snprintf(detail, dlen, "%s not found: dmacopy.ko is not loaded", DMACOPY_DEV);
-		snprintf(remedy, rlen,
-		         "build and load it: make kmods; sudo insmod "
-		         "build/kmod/$(uname -r)/kmod/dmacopy.ko (see "
-		         "docs/kernel-module.md)");
+		snprintf(remedy, rlen, "%s", REMEDY_KMOD_LOAD);
+	}
+	return -ENODEV;
+}
+
+/*
+ * -ENODEV, with why and what to do in detail/remedy, when the module (info) holds no DMA_MEMCPY
+ * channel (nch); else 0.
+ */
+static int kernel_no_channel(const struct dmacopy_info *info, unsigned int nch, char *detail,
+                             size_t dlen, char *remedy, size_t rlen)
+{
+	if (nch)
+		return 0;
+	if (info->nr_bounced) {
+		snprintf(detail, dlen,
+		         "dmacopy.ko holds no DMA_MEMCPY channel: it left %u unused because DMA "
+		         "through them would be bounced through swiotlb",
+		         info->nr_bounced);
+		snprintf(remedy, rlen, "%s", REMEDY_KMOD_BOUNCED);
+	} else {
+		snprintf(detail, dlen, "dmacopy.ko is loaded but holds no DMA_MEMCPY channel");
+		snprintf(remedy, rlen, "%s", REMEDY_KMOD_NO_CHANNEL);
 	}
 	return -ENODEV;
 }
@@ -158,19 +174,10 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 		                ke->info.abi_version, DMACOPY_ABI_VERSION);
 		goto err;
 	}
-	if (!ke->info.nr_channels && ke->info.nr_bounced) {
-		ret = lib_error(-ENODEV,
-		                "dmacopy.ko has no DMA_MEMCPY channel: it left %u unused because "
-		                "DMA through them would be bounced through swiotlb (turn the IOMMU "
-		                "on: intel_iommu=on or amd_iommu=on)",
-		                ke->info.nr_bounced);
-		goto err;
-	}
-	if (!ke->info.nr_channels) {
-		ret = lib_error(-ENODEV,
-		                "dmacopy.ko has no DMA_MEMCPY channel (load a DMA engine driver: "
-		                "ioatdma, idxd with a kernel work queue, ptdma; 'dmacopy info' "
-		                "says how)");
+	ret = kernel_no_channel(&ke->info, ke->info.nr_channels, detail, sizeof(detail), remedy,
+	                        sizeof(remedy));
+	if (ret) {
+		lib_error(ret, "%s; %s", detail, remedy);
 		goto err;
 	}
 	if (arg) {
@@ -245,27 +252,14 @@ static void kernel_probe(const struct engine_ops *ops, struct dmacopy_engine_sta
 		return;
 	}
 	ret = kernel_info(fd, &info);
-	nch = ret ? ret : kernel_channels(fd, ci, 64);
+	nch = ret ? 0 : kernel_channels(fd, ci, 64);
 	close(fd);
-	if (!ret && nch <= 0 && info.nr_bounced) {
-		snprintf(detail, sizeof(detail),
-		         "dmacopy.ko holds no DMA_MEMCPY channel: it left %u unused because DMA "
-		         "through them would be bounced through swiotlb",
-		         info.nr_bounced);
-		snprintf(remedy, sizeof(remedy),
-		         "turn the IOMMU on (intel_iommu=on, amd_iommu=on) so the DMA engine "
-		         "reaches all memory without bounce buffers (and drop swiotlb=force)");
-		status_row(rows, max, n, "kernel", "kernel", -ENODEV, detail, remedy);
-		return;
-	}
-	if (ret || nch <= 0) {
-		snprintf(detail, sizeof(detail),
-		         "dmacopy.ko is loaded but holds no DMA_MEMCPY "
-		         "channel");
-		snprintf(remedy, sizeof(remedy),
-		         "load a DMA engine driver (ioatdma, idxd with a "
-		         "kernel work queue, ptdma); see 'dmacopy info'");
-		status_row(rows, max, n, "kernel", "kernel", -ENODEV, detail, remedy);
+	if (ret)
+		memset(&info, 0, sizeof(info));
+	ret = kernel_no_channel(&info, nch > 0 ? (unsigned int)nch : 0, detail, sizeof(detail),
+	                        remedy, sizeof(remedy));
+	if (ret) {
+		status_row(rows, max, n, "kernel", "kernel", ret, detail, remedy);
 		return;
 	}
 	snprintf(detail, sizeof(detail), "dmacopy.ko with %d DMA_MEMCPY channel%s", nch,
@@ -681,6 +675,7 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 
 const struct engine_ops engine_kernel_ops = {
         .kind = "kernel",
+        .syntax = "kernel[:CHANNEL]",
         .cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE |
                      DMACOPY_CAP_OUT_OF_ORDER,
         .open = kernel_open,

@@ -62,9 +62,7 @@ static void describe(const struct vchan_driver *drv, const struct vfio_pci_info 
 		*err = -ENXIO;
 		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s; no IOMMU group (the IOMMU is off)",
 			 hw, f->bdf, f->vendor, f->device, f->driver);
-		snprintf(remedy, rlen, "enable VT-d in the firmware and boot with intel_iommu=on, "
-			 "then scripts/dmacopy-bind bind %s (or, unsafe, root only: "
-			 "scripts/dmacopy-bind --noiommu bind %s)", f->bdf, f->bdf);
+		snprintf(remedy, rlen, REMEDY_VFIO_NO_IOMMU, f->bdf, f->bdf);
 	} else if (noiommu && !strcmp(f->driver, "vfio-pci") &&
 	           (!vfio_has_cap(CAP_SYS_RAWIO_BIT) || !vfio_has_cap(CAP_SYS_ADMIN_BIT))) {
 		*err = -EPERM;
@@ -76,14 +74,13 @@ static void describe(const struct vchan_driver *drv, const struct vfio_pci_info 
 		*err = -ENXIO;
 		snprintf(detail, dlen, "%s %s (%04x:%04x) on %s, IOMMU group %d; not bound to "
 			 "vfio-pci", hw, f->bdf, f->vendor, f->device, f->driver, f->iommu_group);
-		snprintf(remedy, rlen, "scripts/dmacopy-bind bind %s (or keep %s and use the "
-			 "kernel engine)", f->bdf, drv->kernel_driver);
+		snprintf(remedy, rlen, REMEDY_VFIO_BIND " (or keep %s and use the kernel engine)",
+			 f->bdf, drv->kernel_driver);
 	} else if (!vfio_group_accessible(f->iommu_group)) {
 		*err = -EACCES;
 		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; no read/write access to %s",
 			 hw, f->bdf, f->iommu_group, path);
-		snprintf(remedy, rlen, "run as root or scripts/dmacopy-bind bind --user $USER %s",
-			 f->bdf);
+		snprintf(remedy, rlen, REMEDY_VFIO_ACCESS, f->bdf);
 	} else if (find_holder && (holder = vfio_group_holder(f->iommu_group))) {
 		*err = -EBUSY;
 		snprintf(detail, dlen, "%s %s on vfio-pci, IOMMU group %d; in use by process %ld", hw,
@@ -568,9 +565,10 @@ static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, siz
 	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
 }
 
-#define VCHAN_ENGINE_OPS(kind_, drv_)                                                              \
+#define VCHAN_ENGINE_OPS(kind_, syntax_, drv_)                                                     \
 	{                                                                                          \
 		.kind = kind_,                                                                     \
+		.syntax = syntax_,                                                                 \
 		.cap_flags = DMACOPY_CAP_COPY | DMACOPY_CAP_NEEDS_REGISTER | DMACOPY_CAP_HARDWARE, \
 		.driver = &(drv_),                                                                 \
 		.open = vchan_open,                                                                \
@@ -587,5 +585,7 @@ static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, siz
 		.fill = vchan_fill,                                                                \
 	}
 
-const struct engine_ops engine_ioat_ops = VCHAN_ENGINE_OPS("ioat", ioat_vchan_driver);
-const struct engine_ops engine_dsa_ops = VCHAN_ENGINE_OPS("dsa", dsa_vchan_driver);
+const struct engine_ops engine_ioat_ops =
+	VCHAN_ENGINE_OPS("ioat", "ioat:PCI_ADDR", ioat_vchan_driver);
+const struct engine_ops engine_dsa_ops =
+	VCHAN_ENGINE_OPS("dsa", "dsa[:PCI_ADDR]", dsa_vchan_driver);

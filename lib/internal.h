@@ -109,6 +109,8 @@ struct dmacopy_queue {
 
 struct engine_ops {
 	const char *kind;
+	/* The specs that open it, as usage texts and manuals write them: "kernel[:CHANNEL]". */
+	const char *syntax;
 	uint32_t cap_flags;
 	const void *driver; /* the engine's own data: the vchan_driver of the device engines */
 	/* Open the engine named by arg (the part after "kind:", or NULL). */

@@ -747,8 +747,7 @@ const struct vchan_driver ioat_vchan_driver = {
 	.kernel_driver = "ioatdma",
 	.example = "ioat:0000:00:04.0",
 	.absent = "no Intel I/OAT (QuickData) PCI function on this machine",
-	.absent_fix = "I/OAT exists on Intel Xeon platforms; enable 'Crystal Beach DMA' in the "
-		      "firmware setup",
+	.absent_fix = REMEDY_IOAT_ABSENT,
 	.scan = ioat_pci_scan,
 	.open = v_open,
 	.close = v_close,

@@ -21,7 +21,7 @@ struct ioat_chan;
 
 /* ---- discovery ------------------------------------------------------------------------------ */
 
-/* I/OAT functions for vfio_dev_open(): the IDs of ioat_ids.h, "I/OAT" in messages. */
+/* I/OAT functions for vfio_dev_open(): the IDs of dmacopy/pci_ids.h, "I/OAT" in messages. */
 extern const struct vfio_pci_driver ioat_pci_driver;
 
 /*

@@ -4,7 +4,7 @@
  * about VFIO (groups, devices, DMA mappings) is lib/vfio.c's, shared with the other drivers.
  */
 #include "ioat_drv.h"
-#include "ioat_ids.h"
+#include "dmacopy/pci_ids.h"
 
 const struct vfio_pci_driver ioat_pci_driver = {
         .name = "I/OAT",

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dmacopy/remedies.h"
 #include "internal.h"
 #include "vfio.h"
 
@@ -115,7 +116,7 @@ struct vchan_driver {
 	const char *kernel_driver; /* its kernel driver, which the kernel engine uses: "ioatdma" */
 	const char *example;       /* a spec for messages: "ioat:0000:00:04.0" */
 	const char *absent;        /* when the machine has none: what and how to get one */
-	const char *absent_fix;
+	const char *absent_fix;    /* REMEDY_*_ABSENT (dmacopy/remedies.h) */
 	/* The driver's PCI functions on this machine (any driver bound), sorted by address. */
 	unsigned int (*scan)(struct vfio_pci_info *out, unsigned int max);
 	/* NULL when this CPU can submit to the device, else why not (and *fix what to do). */

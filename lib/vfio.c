@@ -93,7 +93,7 @@ int vfio_pci_info_of(const char *bdf, struct vfio_pci_info *info)
 	return 0;
 }
 
-unsigned int vfio_pci_scan(const struct vfio_pci_id *ids, unsigned int nids,
+unsigned int vfio_pci_scan(const struct pci_id_range *ids, unsigned int nids,
                            struct vfio_pci_info *out, unsigned int max)
 {
 	struct dirent *de;
@@ -106,7 +106,7 @@ unsigned int vfio_pci_scan(const struct vfio_pci_id *ids, unsigned int nids,
 		struct vfio_pci_info info;
 
 		if (de->d_name[0] == '.' || vfio_pci_info_of(de->d_name, &info) ||
-		    !vfio_pci_id_match(ids, nids, info.vendor, info.device))
+		    !pci_id_match(ids, nids, info.vendor, info.device))
 			continue;
 		if (n < max)
 			out[n] = info;
@@ -984,7 +984,7 @@ int vfio_dev_open(struct vfio_dev *dev, const struct vfio_pci_driver *drv, const
 		                 "no PCI device %s (use the full address, e.g. 0000:00:04.0; see "
 		                 "dmacopy info)",
 		                 bdf);
-	if (!vfio_pci_id_match(drv->ids, drv->nids, info->vendor, info->device))
+	if (!pci_id_match(drv->ids, drv->nids, info->vendor, info->device))
 		return lib_error(-ENODEV, "PCI device %s (%04x:%04x) is not an %s function", bdf,
 		                 info->vendor, info->device, drv->family);
 	if (strcmp(info->driver, "vfio-pci"))

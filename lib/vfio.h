@@ -14,33 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dmacopy/pci_ids.h"
+
 /* ---- PCI functions --------------------------------------------------------------------------- */
-
-/* PCI functions a driver takes: device IDs first..last of a vendor ({0x8086, {0x0b25, 0x0b25}}). */
-struct vfio_pci_id {
-	uint16_t vendor;
-	struct {
-		uint16_t first, last;
-	} device;
-};
-
-/* Whether (vendor, device) is one of ids[0..n). */
-static inline bool vfio_pci_id_match(const struct vfio_pci_id *ids, unsigned int n,
-                                     unsigned int vendor, unsigned int device)
-{
-	for (unsigned int i = 0; i < n; i++) {
-		if (vendor == ids[i].vendor && device >= ids[i].device.first &&
-		    device <= ids[i].device.last)
-			return true;
-	}
-	return false;
-}
 
 /* A user-space driver: the functions it takes and how messages name them. */
 struct vfio_pci_driver {
 	const char *name;   /* "I/OAT": "I/OAT 0000:00:04.0 is bound to 'ioatdma', ..." */
 	const char *family; /* "Intel I/OAT": "... is not an Intel I/OAT function" */
-	const struct vfio_pci_id *ids;
+	const struct pci_id_range *ids;
 	unsigned int nids;
 };
 
@@ -60,7 +42,7 @@ int vfio_pci_info_of(const char *bdf, struct vfio_pci_info *info);
  * List the PCI functions of this machine that ids[0..nids) name (any driver), sorted by address.
  * Fills up to max entries and returns how many exist.
  */
-unsigned int vfio_pci_scan(const struct vfio_pci_id *ids, unsigned int nids,
+unsigned int vfio_pci_scan(const struct pci_id_range *ids, unsigned int nids,
                            struct vfio_pci_info *out, unsigned int max);
 
 /* ---- IOMMU groups ---------------------------------------------------------------------------- */

@@ -108,7 +108,7 @@ static void print_probe_remedy(const char *spec, const char *detail)
 
 int cli_engine_open(const char *cmd, const char *spec, struct dmacopy_engine **engine)
 {
-	const char *env = getenv("DMACOPY_ENGINE");
+	const char *env = getenv("DMACOPY_ENGINE"), *specs = dmacopy_engine_specs();
 	char detail[512], what[160];
 	int ret;
 
@@ -121,12 +121,9 @@ int cli_engine_open(const char *cmd, const char *spec, struct dmacopy_engine **e
 	else
 		snprintf(what, sizeof(what), "'%s'", spec ? spec : "auto");
 	if (ret == -EINVAL)
-		return cli_usage_error(cmd, "engine %s is not a valid engine spec%s%s", what,
-		                       detail[0] ? detail : "",
-		                       strstr(detail, "kernel[:")
-		                               ? ""
-		                               : "; use auto, cpu, "
-		                                 "kernel[:CHANNEL], dsa[:PCI_ADDR] or ioat:PCI_ADDR");
+		return cli_usage_error(cmd, "engine %s is not a valid engine spec%s%s%s", what,
+		                       detail, strstr(detail, specs) ? "" : "; use one of: ",
+		                       strstr(detail, specs) ? "" : specs);
 	cli_error(cmd, "cannot open engine %s: %s%s", what, dmacopy_strerror(ret), detail);
 	print_probe_remedy(spec ? spec : "auto", detail);
 	if (!strstr(dmacopy_strerror(ret), "dmacopy info"))

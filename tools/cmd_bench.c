@@ -14,35 +14,38 @@
 #include "cli.h"
 #include "sysinfo.h"
 
-static const char bench_usage[] =
-        "Usage: dmacopy bench [OPTIONS]\n"
-        "\n"
-        "Measure copy engines against glibc memcpy over a range of sizes. For each engine and "
-        "size:\n"
-        "GB/s, Mops/s, latency percentiles, CPU time per operation, and the crossover size from\n"
-        "which the engine beats memcpy.\n"
-        "\n"
-        "Options (LIST = comma-separated values; every combination is measured):\n"
-        "  -e, --engine LIST      engines: auto, cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR, and memcpy\n"
-        "                         (glibc memcpy in the same loop: the baseline); default "
-        "auto,memcpy\n"
-        "  -s, --sizes LIST       bytes per copy, K/M/G suffixes; default 64,4K,64K,1M,64M\n"
-        "  -m, --mode MODE        sync: one dmacopy_memcpy() at a time (default);\n"
-        "                         async: batches through a queue (default with --qd or --batch)\n"
-        "      --qd LIST          async: operations in flight per thread (default 32)\n"
-        "      --batch LIST       async: operations per submit (default 8)\n"
-        "  -t, --threads LIST     submitting threads, each with its own buffers and queue (default "
-        "1)\n"
-        "  -d, --duration SECS    run each point this long (default 1; e.g. 0.5, 200ms)\n"
-        "  -n, --iterations N     run each point for N operations per thread (with --duration:\n"
-        "                         whichever comes first)\n"
-        "      --cold             keep buffers out of cache for small sizes too\n"
-        "      --json             JSON output\n"
-        "      --csv              CSV output\n"
-        "  -q, --quiet            no progress line on stderr\n"
-        "  -h, --help             show this help\n"
-        "\n"
-        "Example: dmacopy bench --engine cpu,memcpy --sizes 64,4K,64K,1M,64M --json\n";
+static void bench_usage(void)
+{
+	printf("Usage: dmacopy bench [OPTIONS]\n"
+	       "\n"
+	       "Measure copy engines against glibc memcpy over a range of sizes. For each engine and "
+	       "size:\n"
+	       "GB/s, Mops/s, latency percentiles, CPU time per operation, and the crossover size from\n"
+	       "which the engine beats memcpy.\n"
+	       "\n"
+	       "Options (LIST = comma-separated values; every combination is measured):\n"
+	       "  -e, --engine LIST      engines: %s, and memcpy\n"
+	       "                         (glibc memcpy in the same loop: the baseline); default "
+	       "auto,memcpy\n"
+	       "  -s, --sizes LIST       bytes per copy, K/M/G suffixes; default 64,4K,64K,1M,64M\n"
+	       "  -m, --mode MODE        sync: one dmacopy_memcpy() at a time (default);\n"
+	       "                         async: batches through a queue (default with --qd or --batch)\n"
+	       "      --qd LIST          async: operations in flight per thread (default 32)\n"
+	       "      --batch LIST       async: operations per submit (default 8)\n"
+	       "  -t, --threads LIST     submitting threads, each with its own buffers and queue (default "
+	       "1)\n"
+	       "  -d, --duration SECS    run each point this long (default 1; e.g. 0.5, 200ms)\n"
+	       "  -n, --iterations N     run each point for N operations per thread (with --duration:\n"
+	       "                         whichever comes first)\n"
+	       "      --cold             keep buffers out of cache for small sizes too\n"
+	       "      --json             JSON output\n"
+	       "      --csv              CSV output\n"
+	       "  -q, --quiet            no progress line on stderr\n"
+	       "  -h, --help             show this help\n"
+	       "\n"
+	       "Example: dmacopy bench --engine cpu,memcpy --sizes 64,4K,64K,1M,64M --json\n",
+	       dmacopy_engine_specs());
+}
 
 enum bench_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
@@ -265,7 +268,7 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 			a->quiet = true;
 			break;
 		case 'h':
-			fputs(bench_usage, stdout);
+			bench_usage();
 			return CLI_HELP_SHOWN;
 		default:
 			return cli_option_error("bench", opt, argv);

@@ -15,27 +15,30 @@
 #include "cli.h"
 #include "mapfile.h"
 
-static const char copy_usage[] =
-        "Usage: dmacopy copy [OPTIONS] SRC[@OFFSET] DST[@OFFSET] LENGTH\n"
-        "\n"
-        "Copy LENGTH bytes from SRC at OFFSET to DST at OFFSET. SRC and DST are regular files or\n"
-        "device-dax nodes (/dev/daxX.Y); both are mapped with mmap(MAP_SHARED) and the engine\n"
-        "copies between the mappings. A regular DST is created or extended as needed. SRC and DST\n"
-        "may be the same file or device if the two ranges do not overlap.\n"
-        "\n"
-        "Sizes and offsets take an optional K, M, G or T suffix (powers of 1024), e.g. 32M.\n"
-        "A path that contains '@' needs an explicit offset: 'name@x@0'.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --engine SPEC  engine: auto (default), cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR\n"
-        "      --verify       compare DST with SRC after the copy; exit 1 on any difference\n"
-        "      --chunk SIZE   copies larger than SIZE go through a queue in SIZE pieces\n"
-        "                     (default 64M)\n"
-        "      --qd N         pieces in flight for such copies (default 4)\n"
-        "  -q, --quiet        print nothing on success\n"
-        "  -h, --help         show this help\n"
-        "\n"
-        "Example: dmacopy copy --verify /dev/dax0.0@0 /dev/dax0.0@32M 32M\n";
+static void copy_usage(void)
+{
+	printf("Usage: dmacopy copy [OPTIONS] SRC[@OFFSET] DST[@OFFSET] LENGTH\n"
+	       "\n"
+	       "Copy LENGTH bytes from SRC at OFFSET to DST at OFFSET. SRC and DST are regular files or\n"
+	       "device-dax nodes (/dev/daxX.Y); both are mapped with mmap(MAP_SHARED) and the engine\n"
+	       "copies between the mappings. A regular DST is created or extended as needed. SRC and DST\n"
+	       "may be the same file or device if the two ranges do not overlap.\n"
+	       "\n"
+	       "Sizes and offsets take an optional K, M, G or T suffix (powers of 1024), e.g. 32M.\n"
+	       "A path that contains '@' needs an explicit offset: 'name@x@0'.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -e, --engine SPEC  one of %s (default auto)\n"
+	       "      --verify       compare DST with SRC after the copy; exit 1 on any difference\n"
+	       "      --chunk SIZE   copies larger than SIZE go through a queue in SIZE pieces\n"
+	       "                     (default 64M)\n"
+	       "      --qd N         pieces in flight for such copies (default 4)\n"
+	       "  -q, --quiet        print nothing on success\n"
+	       "  -h, --help         show this help\n"
+	       "\n"
+	       "Example: dmacopy copy --verify /dev/dax0.0@0 /dev/dax0.0@32M 32M\n",
+	       dmacopy_engine_specs());
+}
 
 /* Longest wait for one completion of a queued copy before giving up. */
 #define WAIT_TIMEOUT_MS 30000
@@ -141,7 +144,7 @@ static int parse_args(int argc, char **argv, struct copy_args *a, char **src, ch
 			a->quiet = true;
 			break;
 		case 'h':
-			fputs(copy_usage, stdout);
+			copy_usage();
 			return CLI_HELP_SHOWN;
 		default:
 			return cli_option_error("copy", opt, argv);

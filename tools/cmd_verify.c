@@ -16,26 +16,29 @@
 #include "rng.h"
 #include "verify_buffers.h"
 
-static const char verify_usage[] =
-        "Usage: dmacopy verify [OPTIONS]\n"
-        "\n"
-        "Check that an engine copies and fills exactly the bytes asked for: random sizes and\n"
-        "offsets, guard bytes around every destination, source bytes marked so that over- and\n"
-        "under-copies, misplaced copies and writes to the source are recognised. Operations run\n"
-        "synchronously and in asynchronous batches. Every failure is printed with its iteration,\n"
-        "offset, expected and actual byte; the exit status is 1 if any operation failed.\n"
-        "\n"
-        "Options:\n"
-        "  -e, --engine SPEC      engine: auto (default), cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR\n"
-        "  -n, --iterations N     operations to check (default 1000)\n"
-        "      --seed N           seed of the random choices (default: time-based; printed)\n"
-        "      --max-size SIZE    largest operation, K/M/G suffixes (default 1M)\n"
-        "  -m, --mode MODE        sync, async or mixed (default mixed: both, chosen at random)\n"
-        "      --batch N          largest asynchronous batch (default 16)\n"
-        "      --no-fill          check copies only, even if the engine can fill\n"
-        "      --inject-error N   corrupt one byte after iteration N (to see a failure reported)\n"
-        "  -q, --quiet            print failures and the summary only\n"
-        "  -h, --help             show this help\n";
+static void verify_usage(void)
+{
+	printf("Usage: dmacopy verify [OPTIONS]\n"
+	       "\n"
+	       "Check that an engine copies and fills exactly the bytes asked for: random sizes and\n"
+	       "offsets, guard bytes around every destination, source bytes marked so that over- and\n"
+	       "under-copies, misplaced copies and writes to the source are recognised. Operations run\n"
+	       "synchronously and in asynchronous batches. Every failure is printed with its iteration,\n"
+	       "offset, expected and actual byte; the exit status is 1 if any operation failed.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -e, --engine SPEC      one of %s (default auto)\n"
+	       "  -n, --iterations N     operations to check (default 1000)\n"
+	       "      --seed N           seed of the random choices (default: time-based; printed)\n"
+	       "      --max-size SIZE    largest operation, K/M/G suffixes (default 1M)\n"
+	       "  -m, --mode MODE        sync, async or mixed (default mixed: both, chosen at random)\n"
+	       "      --batch N          largest asynchronous batch (default 16)\n"
+	       "      --no-fill          check copies only, even if the engine can fill\n"
+	       "      --inject-error N   corrupt one byte after iteration N (to see a failure reported)\n"
+	       "  -q, --quiet            print failures and the summary only\n"
+	       "  -h, --help             show this help\n",
+	       dmacopy_engine_specs());
+}
 
 #define GUARD_BYTES     4096
 #define MAX_REPORTED    20 /* failing operations printed in full */
@@ -171,7 +174,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			a->quiet = true;
 			break;
 		case 'h':
-			fputs(verify_usage, stdout);
+			verify_usage();
 			return CLI_HELP_SHOWN;
 		default:
 			return cli_option_error("verify", opt, argv);

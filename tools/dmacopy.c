@@ -32,7 +32,20 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "\n"
 	        "Run 'dmacopy COMMAND --help' for a command's options, 'man dmacopy' for more.\n"
-	        "Engines: auto, cpu, kernel[:CHANNEL], dsa[:PCI_ADDR], ioat:PCI_ADDR (see 'dmacopy info').\n");
+	        "Engines: %s (see 'dmacopy info').\n",
+	        dmacopy_engine_specs());
+}
+
+/* The commands' names for messages: "info, copy, bench, verify". */
+static const char *command_names(void)
+{
+	static char names[128];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands) && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+		                      commands[i].name);
+	return names;
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -66,16 +79,18 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (i == argc) {
-		fprintf(stderr, "dmacopy: no command given; use one of info, copy, bench, verify\n"
-		                "Try 'dmacopy --help' for more information.\n");
+		fprintf(stderr,
+		        "dmacopy: no command given; use one of %s\n"
+		        "Try 'dmacopy --help' for more information.\n",
+		        command_names());
 		return CLI_EXIT_USAGE;
 	}
 	cmd = find_command(argv[i]);
 	if (!cmd) {
 		fprintf(stderr,
-		        "dmacopy: '%s' is not a command; use one of info, copy, bench, verify\n"
+		        "dmacopy: '%s' is not a command; use one of %s\n"
 		        "Try 'dmacopy --help' for more information.\n",
-		        argv[i]);
+		        argv[i], command_names());
 		return CLI_EXIT_USAGE;
 	}
 	cli_getopt_reset();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dmacopy/remedies.h"
 #include "doctor.h"
 
 const char *check_state_name(enum check_state state)
@@ -50,8 +51,7 @@ static void check_module(const struct sysinfo *si, struct check *c)
 	}
 	c->state = CHECK_MISSING;
 	DETAIL(c, "not loaded (no /sys/module/dmacopy): the kernel engine needs it");
-	REMEDY(c, "build it with 'make kmods', then: sudo insmod "
-	          "build/kmod/$(uname -r)/kmod/dmacopy.ko");
+	REMEDY(c, REMEDY_KMOD_LOAD);
 }
 
 static void check_node(const struct sysinfo *si, struct check *c)
@@ -61,8 +61,7 @@ static void check_node(const struct sysinfo *si, struct check *c)
 		c->state = CHECK_MISSING;
 		if (si->dmacopy_module) {
 			DETAIL(c, "missing although dmacopy.ko is loaded");
-			REMEDY(c, "udev did not create the node: check /sys/class/misc/dmacopy/dev "
-			          "and the udev rules");
+			REMEDY(c, REMEDY_KMOD_NODE);
 		} else {
 			DETAIL(c, "missing (dmacopy.ko is not loaded)");
 			REMEDY(c, "load dmacopy.ko (see above)");
@@ -74,7 +73,7 @@ static void check_node(const struct sysinfo *si, struct check *c)
 	} else if (!si->dmacopy_node_accessible) {
 		c->state = CHECK_WARNING;
 		DETAIL(c, "present but this user cannot open it read-write");
-		REMEDY(c, "run as root, or grant a group access with a udev rule (GROUP=, MODE=)");
+		REMEDY(c, REMEDY_KMOD_ACCESS);
 	} else {
 		c->state = CHECK_OK;
 		DETAIL(c, "present and read-write for this user");
@@ -90,6 +89,15 @@ static size_t count_pci(const struct sysinfo *si, const char *family, const char
 		    (!driver || !strcmp(si->pci[i].driver, driver)))
 			n++;
 	return n;
+}
+
+/* An I/OAT function not on vfio-pci, for REMEDY_VFIO_BIND ("BDF" when there is none). */
+static const char *ioat_to_bind(const struct sysinfo *si)
+{
+	for (size_t i = 0; i < si->n_pci; i++)
+		if (!strcmp(si->pci[i].family, "I/OAT") && strcmp(si->pci[i].driver, "vfio-pci"))
+			return si->pci[i].bdf;
+	return "BDF";
 }
 
 static void check_channels(const struct sysinfo *si, struct check *c)
@@ -187,8 +195,7 @@ static void check_iommu(const struct sysinfo *si, struct check *c)
 	c->state = CHECK_MISSING;
 	DETAIL(c,
 	       "no IOMMU is active (/sys/class/iommu is empty); the ioat engine (VFIO) needs one");
-	REMEDY(c, "boot with intel_iommu=on (Intel) or amd_iommu=on (AMD); enable VT-d/AMD-Vi in "
-	          "the firmware setup");
+	REMEDY(c, REMEDY_IOMMU_ON);
 }
 
 static void check_vfio(const struct sysinfo *si, struct check *c)
@@ -208,7 +215,7 @@ static void check_vfio(const struct sysinfo *si, struct check *c)
 			c->state = CHECK_WARNING;
 			DETAIL(c, "/dev/vfio/%d (%s) is not read-write for this user",
 			       v->iommu_group, v->bdf);
-			REMEDY(c, "run as root, or: sudo chown $USER /dev/vfio/%d", v->iommu_group);
+			REMEDY(c, REMEDY_VFIO_ACCESS, v->bdf);
 			return;
 		}
 	}
@@ -218,13 +225,11 @@ static void check_vfio(const struct sysinfo *si, struct check *c)
 	} else if (si->vfio_pci_module) {
 		c->state = CHECK_MISSING;
 		DETAIL(c, "vfio-pci is loaded but no device is bound to it");
-		REMEDY(c, "bind an I/OAT function: echo vfio-pci | sudo tee "
-		          "/sys/bus/pci/devices/BDF/driver_override; echo BDF | sudo tee "
-		          "/sys/bus/pci/drivers_probe");
+		REMEDY(c, REMEDY_VFIO_BIND, ioat_to_bind(si));
 	} else {
 		c->state = CHECK_MISSING;
 		DETAIL(c, "vfio-pci is not loaded; the ioat engine needs it");
-		REMEDY(c, "sudo modprobe vfio-pci, then bind an I/OAT function to it");
+		REMEDY(c, REMEDY_VFIO_BIND, ioat_to_bind(si));
 	}
 }
 
@@ -239,8 +244,7 @@ static void check_ioat(const struct sysinfo *si, struct check *c)
 	if (!total) {
 		c->state = CHECK_MISSING;
 		DETAIL(c, "no Intel I/OAT (QuickData) PCI function");
-		REMEDY(c, "I/OAT exists on Intel Xeon platforms; enable it in the firmware setup "
-		          "('Crystal Beach DMA' / CBDMA)");
+		REMEDY(c, REMEDY_IOAT_ABSENT);
 		return;
 	}
 	DETAIL(c,
@@ -252,7 +256,8 @@ static void check_ioat(const struct sysinfo *si, struct check *c)
 		return;
 	}
 	c->state = CHECK_WARNING;
-	REMEDY(c, "sudo modprobe ioatdma (kernel engine) or bind to vfio-pci (ioat engine)");
+	REMEDY(c, "sudo modprobe ioatdma (kernel engine) or " REMEDY_VFIO_BIND " (ioat engine)",
+	       ioat_to_bind(si));
 }
 
 /* ---- Intel DSA (idxd) ---------------------------------------------------------------------- */
@@ -393,8 +398,7 @@ static void check_dsa_pci(const struct sysinfo *si, struct check *c)
 	if (!f) {
 		c->state = CHECK_MISSING;
 		DETAIL(c, "no Intel DSA PCI function (8086:0b25, 11fb, 1212)");
-		REMEDY(c, "DSA exists on Intel Xeon Sapphire Rapids and later; on such a machine, "
-		          "check that it is enabled in the firmware setup");
+		REMEDY(c, REMEDY_DSA_ABSENT);
 		return;
 	}
 	if (!strcmp(f->driver, "idxd")) {

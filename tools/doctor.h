@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The checks behind `dmacopy info`: each names a requirement of some engine, says whether this
- * machine meets it, and if not, how to fix it.
+ * machine meets it, and if not, how to fix it. Where a check and a row of dmacopy_probe() describe
+ * the same problem, both give the fix of include/dmacopy/remedies.h.
  */
 #ifndef DMACOPY_DOCTOR_H
 #define DMACOPY_DOCTOR_H

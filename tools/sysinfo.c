@@ -12,7 +12,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../lib/ioat_ids.h" /* the one list of I/OAT device IDs */
+#include "dmacopy/dsa_spec.h" /* DSA_PCI_DEVICE_*: the DSA functions idxd knows */
+#include "dmacopy/pci_ids.h"  /* the one list of I/OAT device IDs */
 #include "sysinfo.h"
 
 /* items with room for one more zeroed element at index n (NULL when out of memory). */
@@ -204,7 +205,8 @@ int dax_lookup_devt(const struct sysroot *root, dev_t rdev, struct dax_device_in
  * Debian's 6.12 adds Granite Rapids-D (11fb) and Diamond Rapids (1212). IAA (0cfe, 1216) shares
  * the driver but does not copy memory.
  */
-static const unsigned int dsa_device_ids[] = {0x0b25, 0x11fb, 0x1212};
+static const unsigned int dsa_device_ids[] = {DSA_PCI_DEVICE_SPR, DSA_PCI_DEVICE_GNRD,
+                                              DSA_PCI_DEVICE_DMR};
 
 static bool dsa_pci_device_id(unsigned int device)
 {

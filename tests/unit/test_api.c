@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,6 +343,64 @@ static void test_strerror_and_probe(void **state)
 	assert_int_equal(dmacopy_probe(rows, 1), n);
 }
 
+/* The kind a spec names: "kernel" of "kernel[:CHANNEL]", "ioat" of "ioat:PCI_ADDR". */
+static size_t spec_kind_len(const char *spec)
+{
+	return strcspn(spec, "[:, ");
+}
+
+/*
+ * dmacopy_engine_specs() is written from the engines' table: auto first, then one spec per kind
+ * in auto's order; every kind dmacopy_probe() reports is in it, and messages quote it.
+ */
+static void test_engine_specs(void **state)
+{
+	const char *specs = dmacopy_engine_specs(), *p;
+	struct dmacopy_engine_status rows[32];
+	struct dmacopy_engine *e = NULL;
+	char order[128] = "(order: ", *sel;
+	int n;
+
+	(void)state;
+	assert_ptr_equal(specs, dmacopy_engine_specs());
+	assert_int_equal(strncmp(specs, "auto, ", 6), 0);
+	for (p = specs + 6; *p;) {
+		size_t len = spec_kind_len(p);
+
+		assert_true(len > 0);
+		snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s%.*s",
+			 p == specs + 6 ? "" : ", ", (int)len, p);
+		p += strcspn(p, ",");
+		if (*p) {
+			assert_int_equal(p[1], ' ');
+			p += 2;
+		}
+	}
+	strcat(order, ")");
+
+	n = dmacopy_probe(rows, 32);
+	assert_true(n > 0 && n <= 32);
+	for (int i = 0; i < n; i++) {
+		char kind[sizeof(rows[i].kind) + 2];
+
+		snprintf(kind, sizeof(kind), ", %.15s", rows[i].kind);
+		p = strstr(specs, kind);
+		assert_non_null(p);
+		assert_int_equal(spec_kind_len(p + 2), strlen(rows[i].kind));
+	}
+
+	unsetenv("DMACOPY_ENGINE");
+	assert_int_equal(dmacopy_engine_open(&e, "auto", NULL), 0);
+	sel = strdup(dmacopy_engine_selection(e));
+	assert_non_null(sel);
+	assert_non_null(strstr(sel, order));
+	free(sel);
+	dmacopy_engine_close(e);
+
+	assert_int_equal(dmacopy_engine_open(&e, "bogus", NULL), -EINVAL);
+	assert_non_null(strstr(dmacopy_last_error(), specs));
+}
+
 struct thread_arg {
 	struct dmacopy_engine *e;
 	uint32_t seed;
@@ -410,7 +469,8 @@ int main(void)
 		cmocka_unit_test(test_closed_handles),	   cmocka_unit_test(test_memcpy_errors),
 		cmocka_unit_test(test_memcpy_sizes),	   cmocka_unit_test(test_fill_patterns),
 		cmocka_unit_test(test_queue_full_and_order), cmocka_unit_test(test_regions),
-		cmocka_unit_test(test_strerror_and_probe), cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_strerror_and_probe), cmocka_unit_test(test_engine_specs),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
