@@ -1109,60 +1109,6 @@ unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *q)
 
 /* ---- synchronous helpers -------------------------------------------------------------------- */
 
-#define SMALL_COPY_MAX 64
-/*
- * Up to here the C library's memcpy does the inline copies: for these sizes its call costs less
- * than cpu_copy()'s (bench/small: 1.5 vs 3.9 ns at 65-128 B on AVX2/AVX-512 machines), and above
- * it cpu_copy() is as fast or faster (bench/small at 2-4 KiB).
- */
-#define LIBC_COPY_MAX 2048
-
-struct bytes16 {
-	uint64_t q[2];
-};
-
-/* n <= 64 bytes without a loop: overlapping head and tail moves, as wide as n allows. */
-static inline void copy_small(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	if (n >= 16) {
-		struct bytes16 a, b, c, e;
-
-		__builtin_memcpy(&a, s, 16);
-		__builtin_memcpy(&b, s + n - 16, 16);
-		if (n > 32) {
-			__builtin_memcpy(&c, s + 16, 16);
-			__builtin_memcpy(&e, s + n - 32, 16);
-			__builtin_memcpy(d + 16, &c, 16);
-			__builtin_memcpy(d + n - 32, &e, 16);
-		}
-		__builtin_memcpy(d, &a, 16);
-		__builtin_memcpy(d + n - 16, &b, 16);
-	} else if (n >= 8) {
-		uint64_t a, b;
-
-		__builtin_memcpy(&a, s, 8);
-		__builtin_memcpy(&b, s + n - 8, 8);
-		__builtin_memcpy(d, &a, 8);
-		__builtin_memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4) {
-		uint32_t a, b;
-
-		__builtin_memcpy(&a, s, 4);
-		__builtin_memcpy(&b, s + n - 4, 4);
-		__builtin_memcpy(d, &a, 4);
-		__builtin_memcpy(d + n - 4, &b, 4);
-	} else if (n) {
-		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
-
-		d[0] = a;
-		d[n / 2] = b;
-		d[n - 1] = c;
-	}
-}
-
 /* Everything but the CPU engine's inline copies: full checks, then the engine. */
 static __attribute__((noinline)) int memcpy_checked(struct dmacopy_engine *e, void *dst,
 						    const void *src, size_t len)
@@ -1194,12 +1140,7 @@ int dmacopy_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t 
 		uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 
 		if ((d >= s ? d - s : s - d) >= len && d < UINTPTR_MAX - len && s < UINTPTR_MAX - len) {
-			if (len <= SMALL_COPY_MAX)
-				copy_small(dst, src, len);
-			else if (len <= LIBC_COPY_MAX)
-				memcpy(dst, src, len);
-			else
-				cpu_copy(dst, src, len);
+			cpu_copy_inline(dst, src, len);
 			return 0;
 		}
 	}

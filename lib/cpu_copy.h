@@ -26,6 +26,74 @@ size_t cpu_copy_nt_threshold(void);
 /* Copy n bytes; the ranges must not overlap. Any alignment, any n (0 included). */
 void cpu_copy(void *dst, const void *src, size_t n);
 
+#define CPU_SMALL_COPY_MAX 64
+/*
+ * Up to here the C library's memcpy does the inline copies: for these sizes its call costs less
+ * than cpu_copy()'s (bench/small: 1.5 vs 3.9 ns at 65-128 B on AVX2/AVX-512 machines), and above
+ * it cpu_copy() is as fast or faster (bench/small at 2-4 KiB).
+ */
+#define CPU_LIBC_COPY_MAX 2048
+
+struct cpu_bytes16 {
+	uint64_t q[2];
+};
+
+/* n <= 64 bytes without a loop: overlapping head and tail moves, as wide as n allows. */
+static inline void cpu_copy_small(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (n >= 16) {
+		struct cpu_bytes16 a, b, c, e;
+
+		__builtin_memcpy(&a, s, 16);
+		__builtin_memcpy(&b, s + n - 16, 16);
+		if (n > 32) {
+			__builtin_memcpy(&c, s + 16, 16);
+			__builtin_memcpy(&e, s + n - 32, 16);
+			__builtin_memcpy(d + 16, &c, 16);
+			__builtin_memcpy(d + n - 32, &e, 16);
+		}
+		__builtin_memcpy(d, &a, 16);
+		__builtin_memcpy(d + n - 16, &b, 16);
+	} else if (n >= 8) {
+		uint64_t a, b;
+
+		__builtin_memcpy(&a, s, 8);
+		__builtin_memcpy(&b, s + n - 8, 8);
+		__builtin_memcpy(d, &a, 8);
+		__builtin_memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		__builtin_memcpy(&a, s, 4);
+		__builtin_memcpy(&b, s + n - 4, 4);
+		__builtin_memcpy(d, &a, 4);
+		__builtin_memcpy(d + n - 4, &b, 4);
+	} else if (n) {
+		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	}
+}
+
+/*
+ * A single-thread copy of n bytes, small ones inline: what the CPU engine does for one operation
+ * below its parallel threshold (dmacopy_memcpy() and the CPU engine's queues).
+ */
+static inline void cpu_copy_inline(void *dst, const void *src, size_t n)
+{
+	if (n <= CPU_SMALL_COPY_MAX)
+		cpu_copy_small(dst, src, n);
+	else if (n <= CPU_LIBC_COPY_MAX)
+		__builtin_memcpy(dst, src, n);
+	else
+		cpu_copy(dst, src, n);
+}
+
 /* Fill n bytes at dst: byte i = byte (i % 8) of pattern stored little-endian. */
 void cpu_fill(void *dst, uint64_t pattern, size_t n);
 

@@ -107,21 +107,36 @@ static inline void cpu_do_fill(struct cpu_engine *ce, void *dst, uint64_t patter
 		cpu_fill(dst, pattern, len);
 }
 
+/*
+ * Run every submitted operation now, in order (which satisfies DMACOPY_OP_FENCE by construction),
+ * and post its completion. The engine needs no registration: operations hold no region
+ * references.
+ */
 static int cpu_submit(struct dmacopy_queue *q)
 {
 	struct cpu_engine *ce = q->engine->priv;
+	const struct queue_op *ops = q->ops;
+	struct dmacopy_completion *cqes = q->cqes;
+	const size_t par = ce->parallel_threshold;
+	const uint32_t mask = q->mask, end = q->sq_tail;
+	uint32_t i = q->sq_submitted, ct = q->cq_tail;
 
-	/* In-order execution satisfies DMACOPY_OP_FENCE by construction. */
-	while (q->sq_submitted != q->sq_tail) {
-		const struct queue_op *op = &q->ops[q->sq_submitted & q->mask];
+	for (; i != end; i++, ct++) {
+		const struct queue_op *op = &ops[i & mask];
+		struct dmacopy_completion *c = &cqes[ct & mask];
 
-		if (op->kind == OP_COPY)
-			cpu_do_copy(ce, op->dst, op->src, op->len);
-		else
+		if (op->kind == OP_COPY) {
+			if (op->len < par)
+				cpu_copy_inline(op->dst, op->src, op->len);
+			else
+				cpu_pool_copy(ce->pool, op->dst, op->src, op->len);
+		} else {
 			cpu_do_fill(ce, op->dst, op->pattern, op->len);
-		q->sq_submitted++;
-		queue_complete(q, op, 0, DMACOPY_OP_OK);
+		}
+		*c = (struct dmacopy_completion){ .user_data = op->user_data };
 	}
+	q->sq_submitted = end;
+	q->cq_tail = ct;
 	return 0;
 }
 
