@@ -3,6 +3,7 @@
 # engine kind, and runs with four functions of that kind at 05.0-08.0): see their headers.
 set -u
 fail_dmesg='vfio|dmar|ioat|idxd|dsa'
+# shellcheck source=vmtest.sh
 . "$(dirname "$0")/vmtest.sh"
 
 hold=$DMACOPY_BUILD/tests/vm/ioatuser_hold
