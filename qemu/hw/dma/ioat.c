@@ -842,7 +842,7 @@ static void ioat_realize(PCIDevice *pdev, Error **errp)
     }
 
     s->bounce = g_malloc(IOAT_BOUNCE_SIZE);
-    s->bh = qemu_bh_new(ioat_bh, s);
+    s->bh = qemu_bh_new_guarded(ioat_bh, s, &DEVICE(s)->mem_reentrancy_guard);
     s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ioat_bh, s);
     s->vmstate_change = qemu_add_vm_change_state_handler(ioat_vm_state_change, s);
     s->state = IOAT_CHANSTS_HALTED;
