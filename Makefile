@@ -60,7 +60,8 @@ VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
 .PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm fuzz kmods qemu kernels deps demo bench \
-	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch FORCE
+	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch \
+	checkpatch-qemu FORCE
 
 all: lib tools
 
@@ -192,11 +193,16 @@ check: deps
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) checkpatch
+	$(MAKE) checkpatch-qemu
 	$(MAKE) check-packages
 	$(MAKE) check-vm
 
 checkpatch:
 	scripts/checkpatch-all
+
+# The QEMU device models in QEMU's style, by QEMU's own checkpatch.pl (from the source make qemu uses).
+checkpatch-qemu: qemu
+	scripts/checkpatch-qemu
 
 # ---- demo and benchmarks -------------------------------------------------------------------------
 

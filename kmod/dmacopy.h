@@ -14,6 +14,18 @@
  * mapped (it becomes an orphan, holding a module reference) until the
  * engine's callback finally runs or the DMA device's driver is unbound: a
  * descriptor that may still run must never write into unpinned memory.
+ *
+ * Files, each using only those below it:
+ *
+ *   dmacopy_main.c     misc devices, /dev/dmacopy file operations, init/exit
+ *   dmacopy_stats.c    queries, statistics, debugfs
+ *   dmacopy_legacy.c   /dev/ioat-dma
+ *   dmacopy_batch.c    sessions, queues, operations
+ *   dmacopy_chan.c     channels and DMA devices; what the layers above must do
+ *                      when a device's driver is gone is passed to
+ *                      dmacopy_chans_init() by dmacopy_main.c
+ *   dmacopy_pin.c      registrations
+ *   dmacopy_common.c   module parameters, module-wide objects, ioctl helpers
  */
 #ifndef DMACOPY_INTERNAL_H
 #define DMACOPY_INTERNAL_H
@@ -40,7 +52,7 @@
 #define DMACOPY_MAX_DMADEVS	16	/* DMA devices mapped at once */
 #define DMACOPY_MAX_CQ		65536	/* largest completion ring */
 
-/* Module parameters (dmacopy_main.c). */
+/* Module parameters (dmacopy_common.c). */
 extern unsigned int dmacopy_op_timeout_ms;
 extern unsigned int dmacopy_max_batch;
 extern unsigned int dmacopy_cq_entries;
@@ -51,9 +63,15 @@ extern unsigned int dmacopy_max_queues;
 extern unsigned int dmacopy_session_cq_entries;
 extern bool dmacopy_longterm_pin;
 
+/* Module-wide objects (dmacopy_common.c), set up by dmacopy_main.c's init. */
 extern struct workqueue_struct *dmacopy_wq;
 extern struct kmem_cache *dmacopy_op_cache;
 extern struct device *dmacopy_dev;	/* for dev_dbg() and friends */
+
+/* Read a versioned ioctl argument: size field first, then the whole struct. */
+int dmacopy_copy_arg(void *karg, size_t ksize, size_t minsize, const void __user *uarg,
+		     u32 *usize);
+int dmacopy_copy_arg_out(void __user *uarg, u32 usize, const void *karg, size_t ksize);
 
 /* ---- DMA devices and channels (dmacopy_chan.c) ------------------------- */
 
@@ -101,7 +119,11 @@ struct dmacopy_chan {
 extern struct rw_semaphore dmacopy_chans_rwsem;
 extern struct list_head dmacopy_chans;
 
-int dmacopy_chans_init(void);
+/*
+ * release_orphans(dd): dd's driver is unbound and no callback can come any
+ * more; the operations still holding dd's channels must be released.
+ */
+int dmacopy_chans_init(void (*release_orphans)(struct dmacopy_dmadev *dd));
 void dmacopy_chans_exit(void);
 void dmacopy_chans_rescan(bool force);
 void dmacopy_chans_maybe_rescan(void);
@@ -280,11 +302,6 @@ void dmacopy_debugfs_init(void);
 void dmacopy_debugfs_exit(void);
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Read a versioned ioctl argument: size field first, then the whole struct. */
-int dmacopy_copy_arg(void *karg, size_t ksize, size_t minsize, const void __user *uarg,
-		     u32 *usize);
-int dmacopy_copy_arg_out(void __user *uarg, u32 usize, const void *karg, size_t ksize);
 
 /* pin_user_pages() lost its vmas argument in Linux 6.5 (Kbuild tests for it). */
 #ifdef DMACOPY_PIN_HAS_VMAS

@@ -45,6 +45,8 @@ static unsigned long last_rescan;
 static bool rescanned;			/* channels were asked for: watch for new ones */
 static u32 next_chan_id;
 static bool public_held;		/* dmaengine_get() taken, under rescan_lock */
+/* dmacopy_chans_init()'s argument: the operation layer's, which uses this file. */
+static void (*release_orphans)(struct dmacopy_dmadev *dd);
 
 static void rescan_work_fn(struct work_struct *work)
 {
@@ -579,7 +581,7 @@ static void dmadev_unbound(struct device *dev)
 
 	list_for_each_entry_safe(u, tmp, &done, node) {
 		if (u->dd) {
-			dmacopy_orphans_release_dev(u->dd);
+			release_orphans(u->dd);
 			dmadev_put(u->dd);
 		}
 		kfree(u);
@@ -665,9 +667,11 @@ static int dmadev_notify(struct notifier_block *nb, unsigned long action, void *
 static struct notifier_block pci_nb = { .notifier_call = dmadev_notify };
 static struct notifier_block platform_nb = { .notifier_call = dmadev_notify };
 
-int dmacopy_chans_init(void)
+int dmacopy_chans_init(void (*orphans_fn)(struct dmacopy_dmadev *dd))
 {
 	int err;
+
+	release_orphans = orphans_fn;
 
 	err = bus_register_notifier(&pci_bus_type, &pci_nb);
 	if (err)

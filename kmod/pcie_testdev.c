@@ -71,7 +71,6 @@ struct ptd_device {
 	int id;
 	char name[32];
 	struct miscdevice misc;
-	bool misc_registered;
 	int irq;
 	const char *irq_kind;
 
@@ -480,22 +479,39 @@ ATTRIBUTE_GROUPS(ptd);
 
 /* --- probe / remove ------------------------------------------------------- */
 
+/*
+ * Everything the binding owns is managed (pcim_*, dmam_*, devm_*), released
+ * in reverse order when probe fails or after ptd_remove(): stop the device
+ * (ptd_stop), free the interrupt and its vectors, the buffers, unmap and
+ * release BAR0, disable the device, free the id, drop the binding's
+ * reference. struct ptd_device itself is reference-counted, not devm
+ * memory: an open file may outlive the binding.
+ */
+
+static void ptd_put(void *data)
+{
+	struct ptd_device *ptd = data;
+
+	kref_put(&ptd->ref, ptd_release_ref);
+}
+
+static void ptd_free_id(void *data)
+{
+	struct ptd_device *ptd = data;
+
+	ida_free(&ptd_ida, ptd->id);
+}
+
 static int ptd_alloc_buf(struct ptd_device *ptd, struct ptd_buf *buf)
 {
 	/* Guard page, data (offset < PAGE_SIZE plus max_size), guard page. */
 	buf->len = ptd->max_size + 3 * PAGE_SIZE;
-	buf->cpu = dma_alloc_coherent(&ptd->pdev->dev, buf->len, &buf->dma,
-				      GFP_KERNEL);
+	buf->cpu = dmam_alloc_coherent(&ptd->pdev->dev, buf->len, &buf->dma,
+				       GFP_KERNEL);
 	return buf->cpu ? 0 : -ENOMEM;
 }
 
-static void ptd_free_buf(struct ptd_device *ptd, struct ptd_buf *buf)
-{
-	if (buf->cpu)
-		dma_free_coherent(&ptd->pdev->dev, buf->len, buf->cpu, buf->dma);
-	buf->cpu = NULL;
-}
-
+/* The vectors are released by pcim (the device was enabled with pcim_enable_device()). */
 static int ptd_setup_irq(struct ptd_device *ptd)
 {
 	struct pci_dev *pdev = ptd->pdev;
@@ -514,11 +530,9 @@ static int ptd_setup_irq(struct ptd_device *ptd)
 		flags = IRQF_SHARED;
 	}
 	ptd->irq = pci_irq_vector(pdev, 0);
-	ret = request_irq(ptd->irq, ptd_irq, flags, ptd->name, ptd);
-	if (ret) {
-		pci_free_irq_vectors(pdev);
+	ret = devm_request_irq(&pdev->dev, ptd->irq, ptd_irq, flags, ptd->name, ptd);
+	if (ret)
 		return ret;
-	}
 	writel(PCIE_TESTDEV_INT_ALL, ptd->regs + PCIE_TESTDEV_INT_ENABLE);
 	return 0;
 }
@@ -528,6 +542,15 @@ static void ptd_quiesce(struct ptd_device *ptd)
 	writel(0, ptd->regs + PCIE_TESTDEV_INT_ENABLE);
 	writel(PCIE_TESTDEV_DOORBELL_ABORT, ptd->regs + PCIE_TESTDEV_DOORBELL);
 	writel(PCIE_TESTDEV_INT_ALL, ptd->regs + PCIE_TESTDEV_INT_STATUS);
+}
+
+/* First to run on release: no DMA and no interrupt once the buffers and the IRQ go. */
+static void ptd_stop(void *data)
+{
+	struct ptd_device *ptd = data;
+
+	ptd_quiesce(ptd);
+	pci_clear_master(ptd->pdev);
 }
 
 static int ptd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -546,71 +569,71 @@ static int ptd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_completion(&ptd->done);
 	ptd->pdev = pdev;
 	strscpy(ptd->result, "no transfer yet\n", sizeof(ptd->result));
+	ret = devm_add_action_or_reset(dev, ptd_put, ptd);
+	if (ret)
+		return ret;
 
 	ptd->id = ida_alloc(&ptd_ida, GFP_KERNEL);
-	if (ptd->id < 0) {
-		ret = ptd->id;
-		goto err_free;
-	}
+	if (ptd->id < 0)
+		return ptd->id;
+	ret = devm_add_action_or_reset(dev, ptd_free_id, ptd);
+	if (ret)
+		return ret;
 	snprintf(ptd->name, sizeof(ptd->name), PTD_NODE_PREFIX "%d", ptd->id);
 
-	ret = pci_enable_device_mem(pdev);
+	ret = pcim_enable_device(pdev);
 	if (ret) {
 		dev_err(dev, "cannot enable device: %d\n", ret);
-		goto err_ida;
-	}
-	ret = pci_request_region(pdev, PCIE_TESTDEV_BAR_REGS, PTD_DRV_NAME);
-	if (ret) {
-		dev_err(dev, "cannot claim BAR%d: %d\n", PCIE_TESTDEV_BAR_REGS, ret);
-		goto err_disable;
+		return ret;
 	}
 	if (pci_resource_len(pdev, PCIE_TESTDEV_BAR_REGS) < PCIE_TESTDEV_REGS_SIZE) {
 		dev_err(dev, "BAR%d too small\n", PCIE_TESTDEV_BAR_REGS);
-		ret = -ENODEV;
-		goto err_release;
+		return -ENODEV;
 	}
-	ptd->regs = pci_iomap(pdev, PCIE_TESTDEV_BAR_REGS, PCIE_TESTDEV_REGS_SIZE);
-	if (!ptd->regs) {
-		ret = -ENOMEM;
-		goto err_release;
+	ret = pcim_iomap_regions(pdev, BIT(PCIE_TESTDEV_BAR_REGS), PTD_DRV_NAME);
+	if (ret) {
+		dev_err(dev, "cannot claim BAR%d: %d\n", PCIE_TESTDEV_BAR_REGS, ret);
+		return ret;
 	}
+	ptd->regs = pcim_iomap_table(pdev)[PCIE_TESTDEV_BAR_REGS];
 
 	magic = readl(ptd->regs + PCIE_TESTDEV_ID);
 	version = readl(ptd->regs + PCIE_TESTDEV_VERSION);
 	if (magic != PCIE_TESTDEV_ID_MAGIC ||
 	    (version >> 16) != (PCIE_TESTDEV_VERSION_1 >> 16)) {
 		dev_err(dev, "unexpected ID 0x%08x / version 0x%08x\n", magic, version);
-		ret = -ENODEV;
-		goto err_unmap;
+		return -ENODEV;
 	}
 
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret) {
 		dev_err(dev, "no usable DMA mask: %d\n", ret);
-		goto err_unmap;
+		return ret;
 	}
 	ptd_quiesce(ptd);
-	pci_set_master(pdev);
 
 	dev_max = readq(ptd->regs + PCIE_TESTDEV_MAX_SIZE);
 	ptd->max_size = min_t(u64, dev_max, PTD_DRV_MAX_SIZE);
 	if (!ptd->max_size) {
 		dev_err(dev, "device reports MAX_SIZE 0\n");
-		ret = -ENODEV;
-		goto err_master;
+		return -ENODEV;
 	}
 	ret = ptd_alloc_buf(ptd, &ptd->src);
 	if (ret)
-		goto err_master;
+		return ret;
 	ret = ptd_alloc_buf(ptd, &ptd->dst);
 	if (ret)
-		goto err_src;
+		return ret;
 
 	ret = ptd_setup_irq(ptd);
 	if (ret) {
 		dev_err(dev, "cannot set up an interrupt: %d\n", ret);
-		goto err_dst;
+		return ret;
 	}
+	pci_set_master(pdev);
+	ret = devm_add_action_or_reset(dev, ptd_stop, ptd);
+	if (ret)
+		return ret;
 	pci_set_drvdata(pdev, ptd);
 
 	if (probe_transfers) {
@@ -628,35 +651,12 @@ static int ptd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = misc_register(&ptd->misc);
 	if (ret) {
 		dev_err(dev, "cannot register /dev/%s: %d\n", ptd->name, ret);
-		goto err_irq;
+		return ret;
 	}
-	ptd->misc_registered = true;
 
 	dev_info(dev, "/dev/%s: %s interrupt, max transfer %llu bytes (device %llu)\n",
 		 ptd->name, ptd->irq_kind, ptd->max_size, dev_max);
 	return 0;
-
-err_irq:
-	ptd_quiesce(ptd);
-	free_irq(ptd->irq, ptd);
-	pci_free_irq_vectors(pdev);
-err_dst:
-	ptd_free_buf(ptd, &ptd->dst);
-err_src:
-	ptd_free_buf(ptd, &ptd->src);
-err_master:
-	pci_clear_master(pdev);
-err_unmap:
-	pci_iounmap(pdev, ptd->regs);
-err_release:
-	pci_release_region(pdev, PCIE_TESTDEV_BAR_REGS);
-err_disable:
-	pci_disable_device(pdev);
-err_ida:
-	ida_free(&ptd_ida, ptd->id);
-err_free:
-	kfree(ptd);
-	return ret;
 }
 
 static void ptd_remove(struct pci_dev *pdev)
@@ -664,12 +664,12 @@ static void ptd_remove(struct pci_dev *pdev)
 	struct ptd_device *ptd = pci_get_drvdata(pdev);
 
 	/* No new opens; open files keep ptd alive but see ->gone. */
-	if (ptd->misc_registered)
-		misc_deregister(&ptd->misc);
+	misc_deregister(&ptd->misc);
 
 	/*
 	 * Stop a transfer in flight (the device ends it with STATUS ABORTED and
 	 * its writer returns) until the lock is ours; writers then see ->gone.
+	 * The managed release (ptd_stop() first) follows.
 	 */
 	WRITE_ONCE(ptd->gone, true);
 	while (!mutex_trylock(&ptd->lock)) {
@@ -678,17 +678,6 @@ static void ptd_remove(struct pci_dev *pdev)
 	}
 	ptd_quiesce(ptd);
 	mutex_unlock(&ptd->lock);
-
-	free_irq(ptd->irq, ptd);
-	pci_free_irq_vectors(pdev);
-	pci_clear_master(pdev);
-	ptd_free_buf(ptd, &ptd->dst);
-	ptd_free_buf(ptd, &ptd->src);
-	pci_iounmap(pdev, ptd->regs);
-	pci_release_region(pdev, PCIE_TESTDEV_BAR_REGS);
-	pci_disable_device(pdev);
-	ida_free(&ptd_ida, ptd->id);
-	kref_put(&ptd->ref, ptd_release_ref);
 }
 
 static void ptd_shutdown(struct pci_dev *pdev)

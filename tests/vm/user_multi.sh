@@ -2,12 +2,13 @@
 # The body of t_ioatuser_multi and t_dsauser_multi (sourced; the test sets name and kind, the
 # engine kind, and runs with four functions of that kind at 05.0-08.0): see their headers.
 set -u
-fail() { echo "$name: FAIL: $*" >&2; dmesg | grep -iE 'vfio|dmar|ioat|idxd|dsa' | tail -20 >&2; exit 1; }
-note() { echo "$name: [${SECONDS}s] $*"; }
+fail_dmesg='vfio|dmar|ioat|idxd|dsa'
+# shellcheck source=vmtest.sh
+. "$(dirname "$0")/vmtest.sh"
 
 hold=$DMACOPY_BUILD/tests/vm/ioatuser_hold
 copy=$DMACOPY_BUILD/tests/vm/ioatuser_copy
-[ -x "$hold" ] && [ -x "$copy" ] || fail "test programs missing (make vm-progs)"
+require "make vm-progs" "$hold" "$copy"
 echo 96 >/proc/sys/vm/nr_hugepages
 "$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:05.0 00:06.0 00:07.0 00:08.0 || fail "dmacopy-bind bind"
 

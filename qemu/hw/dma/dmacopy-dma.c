@@ -2,25 +2,28 @@
 /*
  * DMA for dmacopy's device models: guest RAM only (see dmacopy-dma.h).
  *
- * Each piece is translated once (through the vIOMMU when there is one) and accessed through its
- * host pointer; writes are then reported as address_space_unmap() does for a direct mapping
- * (dirty tracking, translated code invalidated), which is why the region is referenced first.
+ * Each piece is translated once (through the vIOMMU when there is one) and
+ * accessed through its host pointer; writes are then reported as
+ * address_space_unmap() does for a direct mapping (dirty tracking, translated
+ * code invalidated), which is why the region is referenced first.
  */
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "dmacopy-dma.h"
 
 /*
- * The host address of up to *len bytes at addr in as, when they are guest RAM the access may use
- * directly (RCU read lock held); *len is cut to what is contiguous. NULL for anything else.
+ * The host address of up to *len bytes at addr in as, when they are guest RAM
+ * the access may use directly (RCU read lock held); *len is cut to what is
+ * contiguous. NULL for anything else.
  */
-static uint8_t *ram_piece(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write,
-                          MemoryRegion **mrp)
+static uint8_t *ram_piece(AddressSpace *as, dma_addr_t addr, dma_addr_t *len,
+                          bool is_write, MemoryRegion **mrp)
 {
     hwaddr xlat, plen = *len;
     MemoryRegion *mr;
 
-    mr = address_space_translate(as, addr, &xlat, &plen, is_write, MEMTXATTRS_UNSPECIFIED);
+    mr = address_space_translate(as, addr, &xlat, &plen, is_write,
+                                 MEMTXATTRS_UNSPECIFIED);
     if (!plen || !memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
         (is_write && !memory_access_is_direct(mr, true))) {
         return NULL;
@@ -30,8 +33,8 @@ static uint8_t *ram_piece(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bo
     return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
 }
 
-dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
-                               bool is_write)
+dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr,
+                               dma_addr_t len, bool is_write)
 {
     dma_addr_t done = 0;
 
@@ -49,7 +52,8 @@ dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len
     return done;
 }
 
-void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write)
+void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len,
+                      bool is_write)
 {
     MemoryRegion *mr;
     uint8_t *p;
@@ -62,8 +66,8 @@ void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool i
     return p;
 }
 
-MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr, void *buf,
-                           dma_addr_t len, DMADirection dir)
+MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr,
+                           void *buf, dma_addr_t len, DMADirection dir)
 {
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
     MemTxResult r = MEMTX_OK;

@@ -22,33 +22,38 @@
 #include "hw/pci/pci.h"
 #include "sysemu/dma.h"
 
-/* How many bytes from @addr on are guest RAM through @as (0 if @addr is not). */
-dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
-                               bool is_write);
+/* How many bytes from @addr on are guest RAM through @as (0 if it is not). */
+dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr,
+                               dma_addr_t len, bool is_write);
 
 /*
- * A host pointer to up to *len bytes of guest RAM at addr (*len cut to what is contiguous), for
- * a direct access released with address_space_unmap(as, p, *len, is_write, bytes written); NULL
- * when addr is not guest RAM (nothing is read or mapped then).
+ * A host pointer to up to *len bytes of guest RAM at addr (*len cut to what is
+ * contiguous), for a direct access released with address_space_unmap(as, p,
+ * *len, is_write, bytes written); NULL when addr is not guest RAM (nothing is
+ * read or mapped then).
  */
-void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len, bool is_write);
+void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len,
+                      bool is_write);
 
-/* dma_memory_rw() restricted to guest RAM: MEMTX_DECODE_ERROR for anything else. */
-MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr, void *buf,
-                           dma_addr_t len, DMADirection dir);
+/* dma_memory_rw() for guest RAM only: MEMTX_DECODE_ERROR for anything else. */
+MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr,
+                           void *buf, dma_addr_t len, DMADirection dir);
 
-static inline MemTxResult dmacopy_pci_dma_read(PCIDevice *pdev, dma_addr_t addr, void *buf,
+static inline MemTxResult dmacopy_pci_dma_read(PCIDevice *pdev,
+                                               dma_addr_t addr, void *buf,
                                                dma_addr_t len)
 {
-    return dmacopy_dma_rw(OBJECT(pdev), pci_get_address_space(pdev), addr, buf, len,
-                          DMA_DIRECTION_TO_DEVICE);
+    return dmacopy_dma_rw(OBJECT(pdev), pci_get_address_space(pdev), addr,
+                          buf, len, DMA_DIRECTION_TO_DEVICE);
 }
 
-static inline MemTxResult dmacopy_pci_dma_write(PCIDevice *pdev, dma_addr_t addr,
-                                                const void *buf, dma_addr_t len)
+static inline MemTxResult dmacopy_pci_dma_write(PCIDevice *pdev,
+                                                dma_addr_t addr,
+                                                const void *buf,
+                                                dma_addr_t len)
 {
-    return dmacopy_dma_rw(OBJECT(pdev), pci_get_address_space(pdev), addr, (void *)buf, len,
-                          DMA_DIRECTION_FROM_DEVICE);
+    return dmacopy_dma_rw(OBJECT(pdev), pci_get_address_space(pdev), addr,
+                          (void *)buf, len, DMA_DIRECTION_FROM_DEVICE);
 }
 
 #endif /* HW_DMA_DMACOPY_DMA_H */

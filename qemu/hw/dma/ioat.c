@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * dmacopy: an emulated Intel I/OAT (QuickData CB3.3) DMA engine, one channel
  * per PCI function, close enough to the hardware that Linux's ioatdma, DPDK's
@@ -48,100 +48,101 @@
 #define TYPE_IOAT "ioat"
 OBJECT_DECLARE_SIMPLE_TYPE(IOATState, IOAT)
 
-#define IOAT_VERSION		IOAT_VER_3_3
-#define IOAT_REGS_SIZE		IOAT_MSIX_TABLE_OFFSET	/* register window below the table */
-#define IOAT_CHAN0		IOAT_CHAN_OFFSET(0)
-#define IOAT_BOUNCE_SIZE	(64 * KiB)
-#define IOAT_DESC_FETCH		0x20	/* bytes of a descriptor the device reads */
-#define IOAT_PREFETCH		16	/* most valid descriptors read at once */
-#define IOAT_BUSY_NS		(500 * SCALE_US) /* longest run of back-to-back slices */
-#define IOAT_YIELD_NS		(50 * SCALE_US)	 /* then a pause, big lock released */
+#define IOAT_VERSION            IOAT_VER_3_3
+/* The register window, below the MSI-X table. */
+#define IOAT_REGS_SIZE          IOAT_MSIX_TABLE_OFFSET
+#define IOAT_CHAN0              IOAT_CHAN_OFFSET(0)
+#define IOAT_BOUNCE_SIZE        (64 * KiB)
+#define IOAT_DESC_FETCH         0x20    /* bytes of a descriptor the device reads */
+#define IOAT_PREFETCH           16      /* most valid descriptors read at once */
+#define IOAT_BUSY_NS            (500 * SCALE_US) /* longest run of back-to-back slices */
+#define IOAT_YIELD_NS           (50 * SCALE_US)  /* then a pause, big lock released */
 
 struct IOATState {
-	PCIDevice parent_obj;
+    PCIDevice parent_obj;
 
-	MemoryRegion bar;	/* BAR0 container: registers, MSI-X table and PBA */
-	MemoryRegion regs;
-	QEMUBH *bh;
-	QEMUTimer *yield_timer;
-	VMChangeStateEntry *vmstate_change;
-	int64_t busy_since;	/* host ns when back-to-back slices began, or 0 */
-	uint8_t *bounce;
-	/*
-	 * Descriptors already made valid, read ahead in one DMA read: the
-	 * ones at pf_addr + 64 * k for pf_next <= k < pf_count. Each is used
-	 * once, in order; anything else (a jump in the chain, a new chain,
-	 * reset, migration) drops the rest and reads afresh.
-	 */
-	uint8_t pf[IOAT_PREFETCH * IOAT_DESC_SIZE];
-	uint64_t pf_addr;
-	uint32_t pf_next;
-	uint32_t pf_count;
-	bool in_dma;		/* the bottom half is moving data */
+    MemoryRegion bar;       /* BAR0 container: registers, MSI-X table and PBA */
+    MemoryRegion regs;
+    QEMUBH *bh;
+    QEMUTimer *yield_timer;
+    VMChangeStateEntry *vmstate_change;
+    int64_t busy_since;     /* host ns when back-to-back slices began, or 0 */
+    uint8_t *bounce;
+    /*
+     * Descriptors already made valid, read ahead in one DMA read: the
+     * ones at pf_addr + 64 * k for pf_next <= k < pf_count. Each is used
+     * once, in order; anything else (a jump in the chain, a new chain,
+     * reset, migration) drops the rest and reads afresh.
+     */
+    uint8_t pf[IOAT_PREFETCH * IOAT_DESC_SIZE];
+    uint64_t pf_addr;
+    uint32_t pf_next;
+    uint32_t pf_count;
+    bool in_dma;            /* the bottom half is moving data */
 
-	/* properties */
-	uint8_t xfercap;
-	bool fill;
-	bool use_msix;
-	bool use_msi;
-	uint32_t slice_bytes;
-	uint32_t slice_descs;
-	uint32_t inline_bytes;	/* done in the doorbell write itself (0: never) */
-	uint32_t inline_descs;
-	uint64_t fail_nth;
-	uint64_t fail_every;
-	char *fail_op;
-	uint32_t fail_err;	/* CHANERR bit an injected fault sets */
+    /* properties */
+    uint8_t xfercap;
+    bool fill;
+    bool use_msix;
+    bool use_msi;
+    uint32_t slice_bytes;
+    uint32_t slice_descs;
+    uint32_t inline_bytes;  /* done in the doorbell write itself (0: never) */
+    uint32_t inline_descs;
+    uint64_t fail_nth;
+    uint64_t fail_every;
+    char *fail_op;
+    uint32_t fail_err;      /* CHANERR bit an injected fault sets */
 
-	/* global registers */
-	uint8_t genctrl;
-	uint8_t intrctrl;	/* MASTER_INT_EN | MSIX_VECTOR_CONTROL */
-	uint16_t intrdelay;
-	uint32_t attnstatus;
+    /* global registers */
+    uint8_t genctrl;
+    uint8_t intrctrl;       /* MASTER_INT_EN | MSIX_VECTOR_CONTROL */
+    uint16_t intrdelay;
+    uint32_t attnstatus;
 
-	/* channel 0 registers and state */
-	uint16_t chanctrl;
-	uint16_t dmacount;	/* doorbell: descriptors made valid since CHAINADDR */
-	uint16_t count;		/* descriptors completed since CHAINADDR */
-	uint8_t state;		/* IOAT_CHANSTS_* */
-	bool started;		/* the chain left ARMED */
-	uint64_t chainaddr;
-	uint64_t chancmp;
-	uint64_t completed;	/* address of the last completed descriptor */
-	uint64_t cur;		/* address of the descriptor in progress or next */
-	uint32_t chanerr;
-	uint32_t chanerr_mask;
-	uint32_t dcactrl;
+    /* channel 0 registers and state */
+    uint16_t chanctrl;
+    uint16_t dmacount;      /* doorbell: descriptors made valid since CHAINADDR */
+    uint16_t count;         /* descriptors completed since CHAINADDR */
+    uint8_t state;          /* IOAT_CHANSTS_* */
+    bool started;           /* the chain left ARMED */
+    uint64_t chainaddr;
+    uint64_t chancmp;
+    uint64_t completed;     /* address of the last completed descriptor */
+    uint64_t cur;           /* address of the descriptor in progress or next */
+    uint32_t chanerr;
+    uint32_t chanerr_mask;
+    uint32_t dcactrl;
 
-	/* descriptor in progress (fetched once, then worked on in slices) */
-	bool have_desc;
-	uint32_t d_size;
-	uint32_t d_ctl;
-	uint64_t d_src;
-	uint64_t d_dst;
-	uint64_t d_next;
-	uint32_t d_done;
+    /* descriptor in progress (fetched once, then worked on in slices) */
+    bool have_desc;
+    uint32_t d_size;
+    uint32_t d_ctl;
+    uint64_t d_src;
+    uint64_t d_dst;
+    uint64_t d_next;
+    uint32_t d_done;
 
-	/* interrupt state */
-	bool armed;		/* CHANCTRL.INT_REARM seen since the last signal */
-	bool pending;		/* an event not yet signalled */
-	bool intx;		/* INTx line level */
+    /* interrupt state */
+    bool armed;             /* CHANCTRL.INT_REARM seen since the last signal */
+    bool pending;           /* an event not yet signalled */
+    bool intx;              /* INTx line level */
 
-	/* counters (kept across resets) */
-	uint64_t stat_descs;
-	uint64_t stat_bytes;
-	uint64_t stat_errors;
-	uint64_t stat_injected;
-	uint64_t stat_irqs;
-	uint64_t data_descs;	/* COPY/FILL descriptors started, for fault injection */
+    /* counters (kept across resets) */
+    uint64_t stat_descs;
+    uint64_t stat_bytes;
+    uint64_t stat_errors;
+    uint64_t stat_injected;
+    uint64_t stat_irqs;
+    uint64_t data_descs;    /* COPY/FILL descriptors started, for fault injection */
 };
 
 static const char *const ioat_state_name[] = {
-	[IOAT_CHANSTS_ACTIVE] = "active",
-	[IOAT_CHANSTS_IDLE] = "idle",
-	[IOAT_CHANSTS_SUSPENDED] = "suspended",
-	[IOAT_CHANSTS_HALTED] = "halted",
-	[IOAT_CHANSTS_ARMED] = "armed",
+    [IOAT_CHANSTS_ACTIVE] = "active",
+    [IOAT_CHANSTS_IDLE] = "idle",
+    [IOAT_CHANSTS_SUSPENDED] = "suspended",
+    [IOAT_CHANSTS_HALTED] = "halted",
+    [IOAT_CHANSTS_ARMED] = "armed",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -149,43 +150,43 @@ static const char *const ioat_state_name[] = {
 
 static void ioat_set_intx(IOATState *s, bool level)
 {
-	s->intx = level;
-	pci_set_irq(PCI_DEVICE(s), level);
+    s->intx = level;
+    pci_set_irq(PCI_DEVICE(s), level);
 }
 
 static void ioat_signal(IOATState *s)
 {
-	PCIDevice *pdev = PCI_DEVICE(s);
+    PCIDevice *pdev = PCI_DEVICE(s);
 
-	s->armed = false;
-	s->pending = false;
-	s->attnstatus |= 1;	/* the MSI/INTx handler looks for it */
-	s->stat_irqs++;
-	if (msix_enabled(pdev)) {
-		msix_notify(pdev, 0);
-	} else if (msi_enabled(pdev)) {
-		msi_notify(pdev, 0);
-	} else {
-		ioat_set_intx(s, true);
-	}
+    s->armed = false;
+    s->pending = false;
+    s->attnstatus |= 1;     /* the MSI/INTx handler looks for it */
+    s->stat_irqs++;
+    if (msix_enabled(pdev)) {
+        msix_notify(pdev, 0);
+    } else if (msi_enabled(pdev)) {
+        msi_notify(pdev, 0);
+    } else {
+        ioat_set_intx(s, true);
+    }
 }
 
 /* A completed descriptor with int_en, or an error with ERR_INT_EN. */
 static void ioat_event(IOATState *s)
 {
-	s->pending = true;
-	s->attnstatus |= 1;
-	if (s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-		ioat_signal(s);
-	}
+    s->pending = true;
+    s->attnstatus |= 1;
+    if (s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+        ioat_signal(s);
+    }
 }
 
 static void ioat_rearm(IOATState *s)
 {
-	s->armed = true;
-	if (s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-		ioat_signal(s);
-	}
+    s->armed = true;
+    if (s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+        ioat_signal(s);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -193,70 +194,70 @@ static void ioat_rearm(IOATState *s)
 
 static void ioat_write_completion(IOATState *s, uint64_t value, bool *ok)
 {
-	uint8_t v[8];
-	MemTxResult r;
+    uint8_t v[8];
+    MemTxResult r;
 
-	*ok = true;
-	if (!s->chancmp) {
-		return;
-	}
-	stq_le_p(v, value);
-	r = dmacopy_pci_dma_write(PCI_DEVICE(s), s->chancmp & ~(uint64_t)7, v, sizeof(v));
-	*ok = r == MEMTX_OK;
+    *ok = true;
+    if (!s->chancmp) {
+        return;
+    }
+    stq_le_p(v, value);
+    r = dmacopy_pci_dma_write(PCI_DEVICE(s), s->chancmp & ~(uint64_t)7, v, sizeof(v));
+    *ok = r == MEMTX_OK;
 }
 
 static void ioat_halt(IOATState *s, uint32_t err)
 {
-	bool ok;
+    bool ok;
 
-	s->chanerr |= err;
-	s->state = IOAT_CHANSTS_HALTED;
-	s->have_desc = false;
-	s->stat_errors++;
-	if (s->chanctrl & IOAT_CHANCTRL_ERR_COMPLETION_EN) {
-		ioat_write_completion(s, (s->completed & IOAT_CHANSTS_ADDR_MASK) |
-				      IOAT_CHANSTS_HALTED, &ok);
-	}
-	if ((s->chanctrl & IOAT_CHANCTRL_ERR_INT_EN) && !(err & s->chanerr_mask)) {
-		ioat_event(s);
-	}
+    s->chanerr |= err;
+    s->state = IOAT_CHANSTS_HALTED;
+    s->have_desc = false;
+    s->stat_errors++;
+    if (s->chanctrl & IOAT_CHANCTRL_ERR_COMPLETION_EN) {
+        ioat_write_completion(s, (s->completed & IOAT_CHANSTS_ADDR_MASK) |
+                              IOAT_CHANSTS_HALTED, &ok);
+    }
+    if ((s->chanctrl & IOAT_CHANCTRL_ERR_INT_EN) && !(err & s->chanerr_mask)) {
+        ioat_event(s);
+    }
 }
 
 static void ioat_finish_desc(IOATState *s)
 {
-	bool ok;
+    bool ok;
 
-	s->completed = s->cur;
-	s->cur = s->d_next;
-	s->count++;
-	s->have_desc = false;
-	s->stat_descs++;
-	if (s->count == s->dmacount) {
-		s->state = IOAT_CHANSTS_IDLE;
-	}
-	if (s->d_ctl & IOAT_DESC_COMPL_WRITE) {
-		ioat_write_completion(s, (s->completed & IOAT_CHANSTS_ADDR_MASK) | s->state, &ok);
-		if (!ok) {
-			qemu_log_mask(LOG_GUEST_ERROR, "ioat: completion write to 0x%" PRIx64
-				      " failed\n", s->chancmp);
-			ioat_halt(s, IOAT_CHANERR_COMPLETION_ADDR);
-			return;
-		}
-	}
-	if (s->d_ctl & IOAT_DESC_INT_EN) {
-		ioat_event(s);
-	}
+    s->completed = s->cur;
+    s->cur = s->d_next;
+    s->count++;
+    s->have_desc = false;
+    s->stat_descs++;
+    if (s->count == s->dmacount) {
+        s->state = IOAT_CHANSTS_IDLE;
+    }
+    if (s->d_ctl & IOAT_DESC_COMPL_WRITE) {
+        ioat_write_completion(s, (s->completed & IOAT_CHANSTS_ADDR_MASK) | s->state, &ok);
+        if (!ok) {
+            qemu_log_mask(LOG_GUEST_ERROR, "ioat: completion write to 0x%" PRIx64
+                          " failed\n", s->chancmp);
+            ioat_halt(s, IOAT_CHANERR_COMPLETION_ADDR);
+            return;
+        }
+    }
+    if (s->d_ctl & IOAT_DESC_INT_EN) {
+        ioat_event(s);
+    }
 }
 
 static bool ioat_inject_fault(IOATState *s)
 {
-	uint64_t n = ++s->data_descs;
+    uint64_t n = ++s->data_descs;
 
-	if ((s->fail_nth && n == s->fail_nth) || (s->fail_every && n % s->fail_every == 0)) {
-		s->stat_injected++;
-		return true;
-	}
-	return false;
+    if ((s->fail_nth && n == s->fail_nth) || (s->fail_every && n % s->fail_every == 0)) {
+        s->stat_injected++;
+        return true;
+    }
+    return false;
 }
 
 /*
@@ -266,197 +267,202 @@ static bool ioat_inject_fault(IOATState *s)
  */
 static bool ioat_read_desc(IOATState *s, struct ioat_desc *d)
 {
-	uint32_t valid = (uint16_t)(s->dmacount - s->count);
-	uint32_t n;
+    uint32_t valid = (uint16_t)(s->dmacount - s->count);
+    uint32_t n;
 
-	if (s->pf_next < s->pf_count &&
-	    s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE) {
-		memcpy(d, s->pf + s->pf_next * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
-		s->pf_next++;
-		return true;
-	}
-	s->pf_count = 0;
-	n = MIN(valid, IOAT_PREFETCH);
-	n = MIN(n, (4096 - (s->cur & 4095)) / IOAT_DESC_SIZE);
-	if (n > 1 &&
-	    dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, s->pf, n * IOAT_DESC_SIZE) == MEMTX_OK) {
-		s->pf_addr = s->cur;
-		s->pf_count = n;
-		s->pf_next = 1;
-		memcpy(d, s->pf, IOAT_DESC_FETCH);
-		return true;
-	}
-	return dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, d, IOAT_DESC_FETCH) == MEMTX_OK;
+    if (s->pf_next < s->pf_count &&
+        s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE) {
+        memcpy(d, s->pf + s->pf_next * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
+        s->pf_next++;
+        return true;
+    }
+    s->pf_count = 0;
+    n = MIN(valid, IOAT_PREFETCH);
+    n = MIN(n, (4096 - (s->cur & 4095)) / IOAT_DESC_SIZE);
+    if (n > 1 &&
+        dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, s->pf,
+                             n * IOAT_DESC_SIZE) == MEMTX_OK) {
+        s->pf_addr = s->cur;
+        s->pf_count = n;
+        s->pf_next = 1;
+        memcpy(d, s->pf, IOAT_DESC_FETCH);
+        return true;
+    }
+    return dmacopy_pci_dma_read(PCI_DEVICE(s), s->cur, d, IOAT_DESC_FETCH) == MEMTX_OK;
 }
 
 /* Fetch and check the descriptor at s->cur; false if the channel halted. */
 static bool ioat_fetch_desc(IOATState *s)
 {
-	struct ioat_desc d;
-	uint32_t op;
+    struct ioat_desc d;
+    uint32_t op;
 
-	if (s->cur & (IOAT_DESC_SIZE - 1)) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: misaligned descriptor 0x%" PRIx64 "\n",
-			      s->cur);
-		ioat_halt(s, s->count ? IOAT_CHANERR_NEXT_DESC_ALIGN :
-			  IOAT_CHANERR_CHAIN_ADDR_VALUE);
-		return false;
-	}
-	if (!ioat_read_desc(s, &d)) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: descriptor read at 0x%" PRIx64
-			      " failed\n", s->cur);
-		ioat_halt(s, IOAT_CHANERR_READ_DATA);
-		return false;
-	}
-	s->d_size = le32_to_cpu(d.size);
-	s->d_ctl = le32_to_cpu(d.ctl);
-	s->d_src = le64_to_cpu(d.src);
-	s->d_dst = le64_to_cpu(d.dst);
-	s->d_next = le64_to_cpu(d.next);
-	s->d_done = 0;
+    if (s->cur & (IOAT_DESC_SIZE - 1)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: misaligned descriptor 0x%" PRIx64 "\n",
+                      s->cur);
+        ioat_halt(s, s->count ? IOAT_CHANERR_NEXT_DESC_ALIGN :
+                  IOAT_CHANERR_CHAIN_ADDR_VALUE);
+        return false;
+    }
+    if (!ioat_read_desc(s, &d)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: descriptor read at 0x%" PRIx64
+                      " failed\n", s->cur);
+        ioat_halt(s, IOAT_CHANERR_READ_DATA);
+        return false;
+    }
+    s->d_size = le32_to_cpu(d.size);
+    s->d_ctl = le32_to_cpu(d.ctl);
+    s->d_src = le64_to_cpu(d.src);
+    s->d_dst = le64_to_cpu(d.dst);
+    s->d_next = le64_to_cpu(d.next);
+    s->d_done = 0;
 
-	if (s->d_size == 0) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: zero-size descriptor 0x%" PRIx64 "\n",
-			      s->cur);
-		ioat_halt(s, IOAT_CHANERR_DESC_LENGTH);
-		return false;
-	}
-	if (s->d_ctl & IOAT_DESC_NULL) {
-		s->have_desc = true;
-		return true;
-	}
-	op = IOAT_DESC_OP(s->d_ctl);
-	if (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: unsupported op 0x%x in descriptor 0x%"
-			      PRIx64 "\n", op, s->cur);
-		ioat_halt(s, IOAT_CHANERR_DESC_CONTROL);
-		return false;
-	}
-	if (op == IOAT_OP_COPY && s->d_src + s->d_size < s->d_src) {
-		ioat_halt(s, IOAT_CHANERR_READ_DATA);
-		return false;
-	}
-	if (s->d_dst + s->d_size < s->d_dst) {
-		ioat_halt(s, IOAT_CHANERR_WRITE_DATA);
-		return false;
-	}
-	if (ioat_inject_fault(s)) {
-		ioat_halt(s, s->fail_err);
-		return false;
-	}
-	s->have_desc = true;
-	return true;
+    if (s->d_size == 0) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: zero-size descriptor 0x%" PRIx64 "\n",
+                      s->cur);
+        ioat_halt(s, IOAT_CHANERR_DESC_LENGTH);
+        return false;
+    }
+    if (s->d_ctl & IOAT_DESC_NULL) {
+        s->have_desc = true;
+        return true;
+    }
+    op = IOAT_DESC_OP(s->d_ctl);
+    if (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: unsupported op 0x%x in descriptor 0x%"
+                      PRIx64 "\n", op, s->cur);
+        ioat_halt(s, IOAT_CHANERR_DESC_CONTROL);
+        return false;
+    }
+    if (op == IOAT_OP_COPY && s->d_src + s->d_size < s->d_src) {
+        ioat_halt(s, IOAT_CHANERR_READ_DATA);
+        return false;
+    }
+    if (s->d_dst + s->d_size < s->d_dst) {
+        ioat_halt(s, IOAT_CHANERR_WRITE_DATA);
+        return false;
+    }
+    if (ioat_inject_fault(s)) {
+        ioat_halt(s, s->fail_err);
+        return false;
+    }
+    s->have_desc = true;
+    return true;
 }
 
 /* Move len bytes of the current data descriptor; false if the channel halted. */
 static bool ioat_move(IOATState *s, uint32_t len)
 {
-	PCIDevice *pdev = PCI_DEVICE(s);
-	uint64_t dst = s->d_dst + s->d_done;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint64_t dst = s->d_dst + s->d_done;
 
-	if (IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL) {
-		/* byte j of the destination is byte j % 8 of the pattern */
-		uint8_t pat[8];
-		uint32_t i, done;
+    if (IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL) {
+        /* byte j of the destination is byte j % 8 of the pattern */
+        uint8_t pat[8];
+        uint32_t i, done;
 
-		stq_le_p(pat, s->d_src);
-		for (i = 0; i < MIN(len, 8); i++) {
-			s->bounce[i] = pat[(s->d_done + i) & 7];
-		}
-		for (done = i; done < len; done += i) {
-			i = MIN(done, len - done);
-			memcpy(s->bounce + done, s->bounce, i);
-		}
-	} else if (dmacopy_pci_dma_read(pdev, s->d_src + s->d_done, s->bounce, len) != MEMTX_OK) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: read of 0x%" PRIx64 "+%u failed\n",
-			      s->d_src + s->d_done, len);
-		ioat_halt(s, IOAT_CHANERR_READ_DATA);
-		return false;
-	}
-	if (dmacopy_pci_dma_write(pdev, dst, s->bounce, len) != MEMTX_OK) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: write of 0x%" PRIx64 "+%u failed\n",
-			      dst, len);
-		ioat_halt(s, IOAT_CHANERR_WRITE_DATA);
-		return false;
-	}
-	s->d_done += len;
-	s->stat_bytes += len;
-	return true;
+        stq_le_p(pat, s->d_src);
+        for (i = 0; i < MIN(len, 8); i++) {
+            s->bounce[i] = pat[(s->d_done + i) & 7];
+        }
+        for (done = i; done < len; done += i) {
+            i = MIN(done, len - done);
+            memcpy(s->bounce + done, s->bounce, i);
+        }
+    } else if (dmacopy_pci_dma_read(pdev, s->d_src + s->d_done, s->bounce,
+                                    len) != MEMTX_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: read of 0x%" PRIx64 "+%u failed\n",
+                      s->d_src + s->d_done, len);
+        ioat_halt(s, IOAT_CHANERR_READ_DATA);
+        return false;
+    }
+    if (dmacopy_pci_dma_write(pdev, dst, s->bounce, len) != MEMTX_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: write of 0x%" PRIx64 "+%u failed\n",
+                      dst, len);
+        ioat_halt(s, IOAT_CHANERR_WRITE_DATA);
+        return false;
+    }
+    s->d_done += len;
+    s->stat_bytes += len;
+    return true;
 }
 
 /* More to do: the next slice now, or after a pause if the device hogged the loop. */
 static void ioat_continue(IOATState *s)
 {
-	if (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - s->busy_since < IOAT_BUSY_NS) {
-		qemu_bh_schedule(s->bh);
-		return;
-	}
-	/*
-	 * An immediately rescheduled bottom half keeps the main loop from
-	 * sleeping, and the vCPUs rarely win the big lock back from it.
-	 */
-	s->busy_since = 0;
-	timer_mod(s->yield_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + IOAT_YIELD_NS);
+    if (qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - s->busy_since < IOAT_BUSY_NS) {
+        qemu_bh_schedule(s->bh);
+        return;
+    }
+    /*
+     * An immediately rescheduled bottom half keeps the main loop from
+     * sleeping, and the vCPUs rarely win the big lock back from it.
+     */
+    s->busy_since = 0;
+    timer_mod(s->yield_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + IOAT_YIELD_NS);
 }
 
-/* Work on the chain for at most bytes and descs; the state stays ACTIVE if more is left. */
+/*
+ * Work on the chain for at most bytes and descs; the state stays ACTIVE if
+ * more is left.
+ */
 static void ioat_process(IOATState *s, uint64_t bytes, uint32_t descs)
 {
-	s->in_dma = true;
-	while (s->state == IOAT_CHANSTS_ACTIVE) {
-		if (s->count == s->dmacount) {
-			s->state = IOAT_CHANSTS_IDLE;
-			break;
-		}
-		if (!descs || !bytes) {
-			break;
-		}
-		if (!s->have_desc && !ioat_fetch_desc(s)) {
-			break;
-		}
-		if (!(s->d_ctl & IOAT_DESC_NULL)) {
-			uint32_t len = MIN(s->d_size - s->d_done, IOAT_BOUNCE_SIZE);
+    s->in_dma = true;
+    while (s->state == IOAT_CHANSTS_ACTIVE) {
+        if (s->count == s->dmacount) {
+            s->state = IOAT_CHANSTS_IDLE;
+            break;
+        }
+        if (!descs || !bytes) {
+            break;
+        }
+        if (!s->have_desc && !ioat_fetch_desc(s)) {
+            break;
+        }
+        if (!(s->d_ctl & IOAT_DESC_NULL)) {
+            uint32_t len = MIN(s->d_size - s->d_done, IOAT_BOUNCE_SIZE);
 
-			len = MIN(len, bytes);
-			if (!ioat_move(s, len)) {
-				break;
-			}
-			bytes -= len;
-			if (s->d_done < s->d_size) {
-				continue;
-			}
-		}
-		ioat_finish_desc(s);
-		descs--;
-	}
-	s->in_dma = false;
+            len = MIN(len, bytes);
+            if (!ioat_move(s, len)) {
+                break;
+            }
+            bytes -= len;
+            if (s->d_done < s->d_size) {
+                continue;
+            }
+        }
+        ioat_finish_desc(s);
+        descs--;
+    }
+    s->in_dma = false;
 }
 
 static void ioat_bh(void *opaque)
 {
-	IOATState *s = opaque;
+    IOATState *s = opaque;
 
-	if (!runstate_is_running()) {
-		return;		/* ioat_vm_state_change() restarts it */
-	}
-	if (!s->busy_since) {
-		s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
-	}
-	ioat_process(s, s->slice_bytes, s->slice_descs);
-	if (s->state == IOAT_CHANSTS_ACTIVE) {
-		ioat_continue(s);
-	} else {
-		s->busy_since = 0;
-	}
+    if (!runstate_is_running()) {
+        return;         /* ioat_vm_state_change() restarts it */
+    }
+    if (!s->busy_since) {
+        s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+    }
+    ioat_process(s, s->slice_bytes, s->slice_descs);
+    if (s->state == IOAT_CHANSTS_ACTIVE) {
+        ioat_continue(s);
+    } else {
+        s->busy_since = 0;
+    }
 }
 
 static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 {
-	IOATState *s = opaque;
+    IOATState *s = opaque;
 
-	if (running && s->state == IOAT_CHANSTS_ACTIVE) {
-		qemu_bh_schedule(s->bh);
-	}
+    if (running && s->state == IOAT_CHANSTS_ACTIVE) {
+        qemu_bh_schedule(s->bh);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -464,280 +470,280 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 
 static void ioat_chan_reset(IOATState *s)
 {
-	qemu_bh_cancel(s->bh);
-	timer_del(s->yield_timer);
-	s->busy_since = 0;
-	s->state = IOAT_CHANSTS_HALTED;
-	s->started = false;
-	s->dmacount = 0;
-	s->count = 0;
-	s->chainaddr = 0;
-	s->completed = 0;
-	s->cur = 0;
-	s->chanerr = 0;
-	s->have_desc = false;
-	s->pf_count = 0;
-	s->pending = false;
-	s->attnstatus &= ~1u;
+    qemu_bh_cancel(s->bh);
+    timer_del(s->yield_timer);
+    s->busy_since = 0;
+    s->state = IOAT_CHANSTS_HALTED;
+    s->started = false;
+    s->dmacount = 0;
+    s->count = 0;
+    s->chainaddr = 0;
+    s->completed = 0;
+    s->cur = 0;
+    s->chanerr = 0;
+    s->have_desc = false;
+    s->pf_count = 0;
+    s->pending = false;
+    s->attnstatus &= ~1u;
 }
 
 static void ioat_kick(IOATState *s)
 {
-	if (s->count != s->dmacount) {
-		s->state = IOAT_CHANSTS_ACTIVE;
-		s->started = true;
-		/*
-		 * A small batch is done at once, in the vCPU that rang the
-		 * doorbell, as fast hardware would be: waking the main loop
-		 * costs more than the copy. The rest goes to the bottom half.
-		 */
-		if (s->inline_bytes && s->inline_descs && runstate_is_running()) {
-			ioat_process(s, s->inline_bytes, s->inline_descs);
-			if (s->state != IOAT_CHANSTS_ACTIVE) {
-				return;
-			}
-		}
-		qemu_bh_schedule(s->bh);
-	}
+    if (s->count != s->dmacount) {
+        s->state = IOAT_CHANSTS_ACTIVE;
+        s->started = true;
+        /*
+         * A small batch is done at once, in the vCPU that rang the
+         * doorbell, as fast hardware would be: waking the main loop
+         * costs more than the copy. The rest goes to the bottom half.
+         */
+        if (s->inline_bytes && s->inline_descs && runstate_is_running()) {
+            ioat_process(s, s->inline_bytes, s->inline_descs);
+            if (s->state != IOAT_CHANSTS_ACTIVE) {
+                return;
+            }
+        }
+        qemu_bh_schedule(s->bh);
+    }
 }
 
 static void ioat_doorbell(IOATState *s, uint16_t dmacount)
 {
-	s->dmacount = dmacount;
-	switch (s->state) {
-	case IOAT_CHANSTS_ARMED:
-	case IOAT_CHANSTS_IDLE:
-	case IOAT_CHANSTS_ACTIVE:
-		ioat_kick(s);
-		break;
-	default:
-		/* SUSPENDED or HALTED: only remember the count */
-		break;
-	}
+    s->dmacount = dmacount;
+    switch (s->state) {
+    case IOAT_CHANSTS_ARMED:
+    case IOAT_CHANSTS_IDLE:
+    case IOAT_CHANSTS_ACTIVE:
+        ioat_kick(s);
+        break;
+    default:
+        /* SUSPENDED or HALTED: only remember the count */
+        break;
+    }
 }
 
 static void ioat_set_chainaddr(IOATState *s, uint64_t addr)
 {
-	s->chainaddr = addr;
-	if (s->state == IOAT_CHANSTS_ACTIVE) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: CHAINADDR written while active\n");
-		return;
-	}
-	s->state = IOAT_CHANSTS_ARMED;
-	s->started = false;
-	s->count = 0;
-	s->cur = addr;
-	s->completed = 0;
-	s->have_desc = false;
-	s->pf_count = 0;
+    s->chainaddr = addr;
+    if (s->state == IOAT_CHANSTS_ACTIVE) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: CHAINADDR written while active\n");
+        return;
+    }
+    s->state = IOAT_CHANSTS_ARMED;
+    s->started = false;
+    s->count = 0;
+    s->cur = addr;
+    s->completed = 0;
+    s->have_desc = false;
+    s->pf_count = 0;
 }
 
 static void ioat_command(IOATState *s, uint8_t cmd)
 {
-	if (cmd & IOAT_CHANCMD_RESET) {
-		ioat_chan_reset(s);
-		return;
-	}
-	if (cmd & IOAT_CHANCMD_SUSPEND) {
-		if (s->state != IOAT_CHANSTS_HALTED) {
-			s->state = IOAT_CHANSTS_SUSPENDED;
-		}
-	}
-	if (cmd & IOAT_CHANCMD_ABORT) {
-		s->state = IOAT_CHANSTS_HALTED;
-		s->have_desc = false;
-	}
-	if ((cmd & IOAT_CHANCMD_RESUME) && s->state == IOAT_CHANSTS_SUSPENDED) {
-		if (s->started) {
-			s->state = IOAT_CHANSTS_IDLE;
-			ioat_kick(s);
-		} else {
-			s->state = IOAT_CHANSTS_ARMED;
-		}
-	}
-	if (cmd & (IOAT_CHANCMD_START | IOAT_CHANCMD_APPEND)) {
-		qemu_log_mask(LOG_UNIMP, "ioat: CHANCMD START/APPEND (pre-CB3) ignored\n");
-	}
+    if (cmd & IOAT_CHANCMD_RESET) {
+        ioat_chan_reset(s);
+        return;
+    }
+    if (cmd & IOAT_CHANCMD_SUSPEND) {
+        if (s->state != IOAT_CHANSTS_HALTED) {
+            s->state = IOAT_CHANSTS_SUSPENDED;
+        }
+    }
+    if (cmd & IOAT_CHANCMD_ABORT) {
+        s->state = IOAT_CHANSTS_HALTED;
+        s->have_desc = false;
+    }
+    if ((cmd & IOAT_CHANCMD_RESUME) && s->state == IOAT_CHANSTS_SUSPENDED) {
+        if (s->started) {
+            s->state = IOAT_CHANSTS_IDLE;
+            ioat_kick(s);
+        } else {
+            s->state = IOAT_CHANSTS_ARMED;
+        }
+    }
+    if (cmd & (IOAT_CHANCMD_START | IOAT_CHANCMD_APPEND)) {
+        qemu_log_mask(LOG_UNIMP, "ioat: CHANCMD START/APPEND (pre-CB3) ignored\n");
+    }
 }
 
 /* ------------------------------------------------------------------------ */
 /* Register access                                                          */
 
-enum ioat_reg {
-	REG_GENCTRL, REG_INTRCTRL, REG_INTRDELAY,
-	REG_CHANCTRL, REG_CHANCMD, REG_DMACOUNT, REG_CHAINADDR, REG_CHANCMP,
-	REG_CHANERR, REG_CHANERR_MASK, REG_DCACTRL,
-};
+typedef enum IOATReg {
+    REG_GENCTRL, REG_INTRCTRL, REG_INTRDELAY,
+    REG_CHANCTRL, REG_CHANCMD, REG_DMACOUNT, REG_CHAINADDR, REG_CHANCMP,
+    REG_CHANERR, REG_CHANERR_MASK, REG_DCACTRL,
+} IOATReg;
 
-struct ioat_wreg {
-	uint16_t offset;
-	uint8_t width;
-	uint8_t id;
-};
+typedef struct IOATWritableReg {
+    uint16_t offset;
+    uint8_t width;
+    uint8_t id;         /* IOATReg */
+} IOATWritableReg;
 
 /* Writable registers; everything else reads as defined and ignores writes. */
-static const struct ioat_wreg ioat_wregs[] = {
-	{ IOAT_GENCTRL_OFFSET, 1, REG_GENCTRL },
-	{ IOAT_INTRCTRL_OFFSET, 1, REG_INTRCTRL },
-	{ IOAT_INTRDELAY_OFFSET, 2, REG_INTRDELAY },
-	{ IOAT_CHAN0 + IOAT_CHANCTRL_OFFSET, 2, REG_CHANCTRL },
-	{ IOAT_CHAN0 + IOAT_CHANCMD_OFFSET, 1, REG_CHANCMD },
-	{ IOAT_CHAN0 + IOAT_DMACOUNT_OFFSET, 2, REG_DMACOUNT },
-	{ IOAT_CHAN0 + IOAT_CHAINADDR_OFFSET, 8, REG_CHAINADDR },
-	{ IOAT_CHAN0 + IOAT_CHANCMP_OFFSET, 8, REG_CHANCMP },
-	{ IOAT_CHAN0 + IOAT_CHANERR_OFFSET, 4, REG_CHANERR },
-	{ IOAT_CHAN0 + IOAT_CHANERR_MASK_OFFSET, 4, REG_CHANERR_MASK },
-	{ IOAT_CHAN0 + IOAT_DCACTRL_OFFSET, 4, REG_DCACTRL },
+static const IOATWritableReg ioat_wregs[] = {
+    { IOAT_GENCTRL_OFFSET, 1, REG_GENCTRL },
+    { IOAT_INTRCTRL_OFFSET, 1, REG_INTRCTRL },
+    { IOAT_INTRDELAY_OFFSET, 2, REG_INTRDELAY },
+    { IOAT_CHAN0 + IOAT_CHANCTRL_OFFSET, 2, REG_CHANCTRL },
+    { IOAT_CHAN0 + IOAT_CHANCMD_OFFSET, 1, REG_CHANCMD },
+    { IOAT_CHAN0 + IOAT_DMACOUNT_OFFSET, 2, REG_DMACOUNT },
+    { IOAT_CHAN0 + IOAT_CHAINADDR_OFFSET, 8, REG_CHAINADDR },
+    { IOAT_CHAN0 + IOAT_CHANCMP_OFFSET, 8, REG_CHANCMP },
+    { IOAT_CHAN0 + IOAT_CHANERR_OFFSET, 4, REG_CHANERR },
+    { IOAT_CHAN0 + IOAT_CHANERR_MASK_OFFSET, 4, REG_CHANERR_MASK },
+    { IOAT_CHAN0 + IOAT_DCACTRL_OFFSET, 4, REG_DCACTRL },
 };
 
 static inline uint64_t merge(uint64_t old, uint64_t val, uint64_t mask)
 {
-	return (old & ~mask) | (val & mask);
+    return (old & ~mask) | (val & mask);
 }
 
 /* Write the bytes of register r selected by mask (val and mask register-aligned). */
 static void ioat_reg_write(IOATState *s, unsigned r, uint64_t val, uint64_t mask)
 {
-	switch (r) {
-	case REG_GENCTRL:
-		s->genctrl = val;
-		break;
-	case REG_INTRCTRL:
-		/* Writing INTRCTRL acknowledges: it clears ATTNSTATUS and drops INTx. */
-		s->intrctrl = val & (IOAT_INTRCTRL_MASTER_INT_EN |
-				     IOAT_INTRCTRL_MSIX_VECTOR_CONTROL);
-		s->attnstatus = 0;
-		ioat_set_intx(s, false);
-		if (s->armed && s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-			ioat_signal(s);
-		}
-		break;
-	case REG_INTRDELAY:
-		s->intrdelay = merge(s->intrdelay, val, mask) & 0x3fff;
-		break;
-	case REG_CHANCTRL:
-		s->chanctrl = merge(s->chanctrl, val, mask) &
-			      ~(IOAT_CHANCTRL_INT_REARM | IOAT_CHANCTRL_IN_USE);
-		if (val & mask & IOAT_CHANCTRL_INT_REARM) {
-			ioat_rearm(s);
-		}
-		break;
-	case REG_CHANCMD:
-		ioat_command(s, val);
-		break;
-	case REG_DMACOUNT:
-		ioat_doorbell(s, merge(s->dmacount, val, mask));
-		break;
-	case REG_CHAINADDR:
-		ioat_set_chainaddr(s, merge(s->chainaddr, val, mask));
-		break;
-	case REG_CHANCMP:
-		s->chancmp = merge(s->chancmp, val, mask);
-		break;
-	case REG_CHANERR:
-		s->chanerr &= ~(val & mask);
-		break;
-	case REG_CHANERR_MASK:
-		s->chanerr_mask = merge(s->chanerr_mask, val, mask);
-		break;
-	case REG_DCACTRL:
-		s->dcactrl = merge(s->dcactrl, val, mask);
-		break;
-	}
+    switch (r) {
+    case REG_GENCTRL:
+        s->genctrl = val;
+        break;
+    case REG_INTRCTRL:
+        /* Writing INTRCTRL acknowledges: it clears ATTNSTATUS and drops INTx. */
+        s->intrctrl = val & (IOAT_INTRCTRL_MASTER_INT_EN |
+                             IOAT_INTRCTRL_MSIX_VECTOR_CONTROL);
+        s->attnstatus = 0;
+        ioat_set_intx(s, false);
+        if (s->armed && s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+            ioat_signal(s);
+        }
+        break;
+    case REG_INTRDELAY:
+        s->intrdelay = merge(s->intrdelay, val, mask) & 0x3fff;
+        break;
+    case REG_CHANCTRL:
+        s->chanctrl = merge(s->chanctrl, val, mask) &
+                      ~(IOAT_CHANCTRL_INT_REARM | IOAT_CHANCTRL_IN_USE);
+        if (val & mask & IOAT_CHANCTRL_INT_REARM) {
+            ioat_rearm(s);
+        }
+        break;
+    case REG_CHANCMD:
+        ioat_command(s, val);
+        break;
+    case REG_DMACOUNT:
+        ioat_doorbell(s, merge(s->dmacount, val, mask));
+        break;
+    case REG_CHAINADDR:
+        ioat_set_chainaddr(s, merge(s->chainaddr, val, mask));
+        break;
+    case REG_CHANCMP:
+        s->chancmp = merge(s->chancmp, val, mask);
+        break;
+    case REG_CHANERR:
+        s->chanerr &= ~(val & mask);
+        break;
+    case REG_CHANERR_MASK:
+        s->chanerr_mask = merge(s->chanerr_mask, val, mask);
+        break;
+    case REG_DCACTRL:
+        s->dcactrl = merge(s->dcactrl, val, mask);
+        break;
+    }
 }
 
 /* The 8-byte aligned quadword of register space at offset q, read side. */
 static uint64_t ioat_read_quad(IOATState *s, hwaddr q)
 {
-	uint8_t intrctrl;
+    uint8_t intrctrl;
 
-	switch (q) {
-	case 0x00:
-		intrctrl = s->intrctrl;
-		if (s->attnstatus) {
-			intrctrl |= IOAT_INTRCTRL_INT_STATUS;
-			if (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN) {
-				intrctrl |= IOAT_INTRCTRL_INT;
-			}
-		}
-		return 1 | (uint64_t)s->xfercap << 8 | (uint64_t)s->genctrl << 16 |
-		       (uint64_t)intrctrl << 24 | (uint64_t)s->attnstatus << 32;
-	case 0x08:
-		return IOAT_VERSION | (uint64_t)s->intrdelay << 32;
-	case 0x10:
-		return s->fill ? IOAT_CAP_FILL_BLOCK : 0;	/* DCAOFFSET 0: no DCA */
-	case IOAT_CHAN0 + IOAT_CHANCTRL_OFFSET:
-		return s->chanctrl | (uint64_t)s->dmacount << 48;
-	case IOAT_CHAN0 + IOAT_CHANSTS_OFFSET:
-		return (s->completed & IOAT_CHANSTS_ADDR_MASK) | s->state;
-	case IOAT_CHAN0 + IOAT_CHAINADDR_OFFSET:
-		return s->chainaddr;
-	case IOAT_CHAN0 + IOAT_CHANCMP_OFFSET:
-		return s->chancmp;
-	case IOAT_CHAN0 + IOAT_CDAR_OFFSET:
-		return s->cur;
-	case IOAT_CHAN0 + IOAT_CHANERR_OFFSET:
-		return s->chanerr | (uint64_t)s->chanerr_mask << 32;
-	case IOAT_CHAN0 + IOAT_DCACTRL_OFFSET:
-		return s->dcactrl;
-	default:
-		return 0;
-	}
+    switch (q) {
+    case 0x00:
+        intrctrl = s->intrctrl;
+        if (s->attnstatus) {
+            intrctrl |= IOAT_INTRCTRL_INT_STATUS;
+            if (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN) {
+                intrctrl |= IOAT_INTRCTRL_INT;
+            }
+        }
+        return 1 | (uint64_t)s->xfercap << 8 | (uint64_t)s->genctrl << 16 |
+               (uint64_t)intrctrl << 24 | (uint64_t)s->attnstatus << 32;
+    case 0x08:
+        return IOAT_VERSION | (uint64_t)s->intrdelay << 32;
+    case 0x10:
+        return s->fill ? IOAT_CAP_FILL_BLOCK : 0;       /* DCAOFFSET 0: no DCA */
+    case IOAT_CHAN0 + IOAT_CHANCTRL_OFFSET:
+        return s->chanctrl | (uint64_t)s->dmacount << 48;
+    case IOAT_CHAN0 + IOAT_CHANSTS_OFFSET:
+        return (s->completed & IOAT_CHANSTS_ADDR_MASK) | s->state;
+    case IOAT_CHAN0 + IOAT_CHAINADDR_OFFSET:
+        return s->chainaddr;
+    case IOAT_CHAN0 + IOAT_CHANCMP_OFFSET:
+        return s->chancmp;
+    case IOAT_CHAN0 + IOAT_CDAR_OFFSET:
+        return s->cur;
+    case IOAT_CHAN0 + IOAT_CHANERR_OFFSET:
+        return s->chanerr | (uint64_t)s->chanerr_mask << 32;
+    case IOAT_CHAN0 + IOAT_DCACTRL_OFFSET:
+        return s->dcactrl;
+    default:
+        return 0;
+    }
 }
 
 static uint64_t size_mask(unsigned size)
 {
-	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+    return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
 static uint64_t ioat_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
-	IOATState *s = opaque;
+    IOATState *s = opaque;
 
-	if (s->in_dma) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: DMA read of its own registers\n");
-		return 0;
-	}
-	return (ioat_read_quad(s, addr & ~7ULL) >> ((addr & 7) * 8)) & size_mask(size);
+    if (s->in_dma) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: DMA read of its own registers\n");
+        return 0;
+    }
+    return (ioat_read_quad(s, addr & ~7ULL) >> ((addr & 7) * 8)) & size_mask(size);
 }
 
 static void ioat_mmio_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 {
-	IOATState *s = opaque;
-	hwaddr end = addr + size;
-	unsigned i;
-	bool hit = false;
+    IOATState *s = opaque;
+    hwaddr end = addr + size;
+    unsigned i;
+    bool hit = false;
 
-	if (s->in_dma) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: DMA write to its own registers ignored\n");
-		return;
-	}
-	for (i = 0; i < ARRAY_SIZE(ioat_wregs); i++) {
-		const struct ioat_wreg *w = &ioat_wregs[i];
-		hwaddr lo = MAX(addr, w->offset);
-		hwaddr hi = MIN(end, (hwaddr)w->offset + w->width);
-		uint64_t part;
+    if (s->in_dma) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: DMA write to its own registers ignored\n");
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(ioat_wregs); i++) {
+        const IOATWritableReg *w = &ioat_wregs[i];
+        hwaddr lo = MAX(addr, w->offset);
+        hwaddr hi = MIN(end, (hwaddr)w->offset + w->width);
+        uint64_t part;
 
-		if (lo >= hi) {
-			continue;
-		}
-		hit = true;
-		part = (val >> ((lo - addr) * 8)) & size_mask(hi - lo);
-		ioat_reg_write(s, w->id, part << ((lo - w->offset) * 8),
-			       size_mask(hi - lo) << ((lo - w->offset) * 8));
-	}
-	if (!hit) {
-		qemu_log_mask(LOG_GUEST_ERROR, "ioat: write of 0x%" PRIx64 " to read-only or "
-			      "reserved offset 0x%" HWADDR_PRIx "\n", val, addr);
-	}
+        if (lo >= hi) {
+            continue;
+        }
+        hit = true;
+        part = (val >> ((lo - addr) * 8)) & size_mask(hi - lo);
+        ioat_reg_write(s, w->id, part << ((lo - w->offset) * 8),
+                       size_mask(hi - lo) << ((lo - w->offset) * 8));
+    }
+    if (!hit) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: write of 0x%" PRIx64 " to read-only or "
+                      "reserved offset 0x%" HWADDR_PRIx "\n", val, addr);
+    }
 }
 
 static const MemoryRegionOps ioat_mmio_ops = {
-	.read = ioat_mmio_read,
-	.write = ioat_mmio_write,
-	.endianness = DEVICE_LITTLE_ENDIAN,
-	.valid = { .min_access_size = 1, .max_access_size = 8 },
-	.impl = { .min_access_size = 1, .max_access_size = 8 },
+    .read = ioat_mmio_read,
+    .write = ioat_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -745,259 +751,260 @@ static const MemoryRegionOps ioat_mmio_ops = {
 
 static void ioat_reset(DeviceState *dev)
 {
-	IOATState *s = IOAT(dev);
+    IOATState *s = IOAT(dev);
 
-	ioat_chan_reset(s);
-	s->genctrl = 0;
-	s->intrctrl = 0;
-	s->intrdelay = 0;
-	s->attnstatus = 0;
-	s->chanctrl = 0;
-	s->chancmp = 0;
-	s->chanerr_mask = 0;
-	s->dcactrl = 0;
-	s->armed = false;
-	s->pending = false;
-	ioat_set_intx(s, false);
+    ioat_chan_reset(s);
+    s->genctrl = 0;
+    s->intrctrl = 0;
+    s->intrdelay = 0;
+    s->attnstatus = 0;
+    s->chanctrl = 0;
+    s->chancmp = 0;
+    s->chanerr_mask = 0;
+    s->dcactrl = 0;
+    s->armed = false;
+    s->pending = false;
+    ioat_set_intx(s, false);
 }
 
 static int ioat_post_load(void *opaque, int version_id)
 {
-	IOATState *s = opaque;
+    IOATState *s = opaque;
 
-	if (s->state > IOAT_CHANSTS_ARMED || s->d_done > s->d_size) {
-		return -EINVAL;
-	}
-	s->pf_count = 0;
-	pci_set_irq(PCI_DEVICE(s), s->intx);
-	if (s->state == IOAT_CHANSTS_ACTIVE) {
-		qemu_bh_schedule(s->bh);
-	}
-	return 0;
+    if (s->state > IOAT_CHANSTS_ARMED || s->d_done > s->d_size) {
+        return -EINVAL;
+    }
+    s->pf_count = 0;
+    pci_set_irq(PCI_DEVICE(s), s->intx);
+    if (s->state == IOAT_CHANSTS_ACTIVE) {
+        qemu_bh_schedule(s->bh);
+    }
+    return 0;
 }
 
 static void ioat_realize(PCIDevice *pdev, Error **errp)
 {
-	IOATState *s = IOAT(pdev);
-	Error *err = NULL;
-	int rc;
+    IOATState *s = IOAT(pdev);
+    Error *err = NULL;
+    int rc;
 
-	if (s->xfercap < 12 || s->xfercap > 30) {
-		error_setg(errp, "ioat: xfercap must be between 12 and 30 (log2 bytes)");
-		return;
-	}
-	if (!s->fail_op || !strcmp(s->fail_op, "read")) {
-		s->fail_err = IOAT_CHANERR_READ_DATA;
-	} else if (!strcmp(s->fail_op, "write")) {
-		s->fail_err = IOAT_CHANERR_WRITE_DATA;
-	} else {
-		error_setg(errp, "ioat: fail-op must be 'read' or 'write'");
-		return;
-	}
-	if (!s->slice_bytes || !s->slice_descs) {
-		error_setg(errp, "ioat: slice-bytes and slice-descs must be non-zero");
-		return;
-	}
+    if (s->xfercap < 12 || s->xfercap > 30) {
+        error_setg(errp, "ioat: xfercap must be between 12 and 30 (log2 bytes)");
+        return;
+    }
+    if (!s->fail_op || !strcmp(s->fail_op, "read")) {
+        s->fail_err = IOAT_CHANERR_READ_DATA;
+    } else if (!strcmp(s->fail_op, "write")) {
+        s->fail_err = IOAT_CHANERR_WRITE_DATA;
+    } else {
+        error_setg(errp, "ioat: fail-op must be 'read' or 'write'");
+        return;
+    }
+    if (!s->slice_bytes || !s->slice_descs) {
+        error_setg(errp, "ioat: slice-bytes and slice-descs must be non-zero");
+        return;
+    }
 
-	pci_config_set_interrupt_pin(pdev->config, 1);
-	memory_region_init(&s->bar, OBJECT(s), "ioat-bar0", IOAT_BAR_SIZE);
-	memory_region_init_io(&s->regs, OBJECT(s), &ioat_mmio_ops, s, "ioat-regs",
-			      IOAT_REGS_SIZE);
-	memory_region_add_subregion(&s->bar, 0, &s->regs);
-	pci_register_bar(pdev, IOAT_BAR_MMIO,
-			 PCI_BASE_ADDRESS_SPACE_MEMORY | PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar);
+    pci_config_set_interrupt_pin(pdev->config, 1);
+    memory_region_init(&s->bar, OBJECT(s), "ioat-bar0", IOAT_BAR_SIZE);
+    memory_region_init_io(&s->regs, OBJECT(s), &ioat_mmio_ops, s, "ioat-regs",
+                          IOAT_REGS_SIZE);
+    memory_region_add_subregion(&s->bar, 0, &s->regs);
+    pci_register_bar(pdev, IOAT_BAR_MMIO,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar);
 
-	if (s->use_msix) {
-		rc = msix_init(pdev, 1, &s->bar, IOAT_BAR_MMIO, IOAT_MSIX_TABLE_OFFSET,
-			       &s->bar, IOAT_BAR_MMIO, IOAT_MSIX_PBA_OFFSET, 0, &err);
-		if (rc == -ENOTSUP) {
-			error_free(err);	/* no MSI on this machine: MSI/INTx remain */
-			err = NULL;
-		} else if (rc) {
-			error_propagate(errp, err);
-			return;
-		} else {
-			msix_vector_use(pdev, 0);
-		}
-	}
-	if (s->use_msi) {
-		rc = msi_init(pdev, 0, 1, true, false, &err);
-		if (rc == -ENOTSUP) {
-			error_free(err);
-			err = NULL;
-		} else if (rc) {
-			error_propagate(errp, err);
-			if (msix_present(pdev)) {
-				msix_uninit(pdev, &s->bar, &s->bar);
-			}
-			return;
-		}
-	}
+    if (s->use_msix) {
+        rc = msix_init(pdev, 1, &s->bar, IOAT_BAR_MMIO, IOAT_MSIX_TABLE_OFFSET,
+                       &s->bar, IOAT_BAR_MMIO, IOAT_MSIX_PBA_OFFSET, 0, &err);
+        if (rc == -ENOTSUP) {
+            error_free(err);        /* no MSI on this machine: MSI/INTx remain */
+            err = NULL;
+        } else if (rc) {
+            error_propagate(errp, err);
+            return;
+        } else {
+            msix_vector_use(pdev, 0);
+        }
+    }
+    if (s->use_msi) {
+        rc = msi_init(pdev, 0, 1, true, false, &err);
+        if (rc == -ENOTSUP) {
+            error_free(err);
+            err = NULL;
+        } else if (rc) {
+            error_propagate(errp, err);
+            if (msix_present(pdev)) {
+                msix_uninit(pdev, &s->bar, &s->bar);
+            }
+            return;
+        }
+    }
 
-	s->bounce = g_malloc(IOAT_BOUNCE_SIZE);
-	s->bh = qemu_bh_new(ioat_bh, s);
-	s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ioat_bh, s);
-	s->vmstate_change = qemu_add_vm_change_state_handler(ioat_vm_state_change, s);
-	s->state = IOAT_CHANSTS_HALTED;
+    s->bounce = g_malloc(IOAT_BOUNCE_SIZE);
+    s->bh = qemu_bh_new_guarded(ioat_bh, s, &DEVICE(s)->mem_reentrancy_guard);
+    s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ioat_bh, s);
+    s->vmstate_change = qemu_add_vm_change_state_handler(ioat_vm_state_change, s);
+    s->state = IOAT_CHANSTS_HALTED;
 }
 
 static void ioat_exit(PCIDevice *pdev)
 {
-	IOATState *s = IOAT(pdev);
+    IOATState *s = IOAT(pdev);
 
-	qemu_del_vm_change_state_handler(s->vmstate_change);
-	timer_free(s->yield_timer);
-	s->yield_timer = NULL;
-	qemu_bh_delete(s->bh);
-	s->bh = NULL;
-	if (msix_present(pdev)) {
-		msix_uninit(pdev, &s->bar, &s->bar);
-	}
-	msi_uninit(pdev);
-	g_free(s->bounce);
-	s->bounce = NULL;
+    qemu_del_vm_change_state_handler(s->vmstate_change);
+    timer_free(s->yield_timer);
+    s->yield_timer = NULL;
+    qemu_bh_delete(s->bh);
+    s->bh = NULL;
+    if (msix_present(pdev)) {
+        msix_uninit(pdev, &s->bar, &s->bar);
+    }
+    msi_uninit(pdev);
+    g_free(s->bounce);
+    s->bounce = NULL;
 }
 
 static char *ioat_get_stats(Object *obj, Error **errp)
 {
-	IOATState *s = IOAT(obj);
+    IOATState *s = IOAT(obj);
 
-	return g_strdup_printf("state=%s count=%u dmacount=%u chanerr=0x%x "
-			       "descriptors=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64
-			       " injected=%" PRIu64 " interrupts=%" PRIu64,
-			       ioat_state_name[s->state], s->count, s->dmacount, s->chanerr,
-			       s->stat_descs, s->stat_bytes, s->stat_errors,
-			       s->stat_injected, s->stat_irqs);
+    return g_strdup_printf("state=%s count=%u dmacount=%u chanerr=0x%x "
+                           "descriptors=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64
+                           " injected=%" PRIu64 " interrupts=%" PRIu64,
+                           ioat_state_name[s->state], s->count, s->dmacount, s->chanerr,
+                           s->stat_descs, s->stat_bytes, s->stat_errors,
+                           s->stat_injected, s->stat_irqs);
 }
 
 static void ioat_instance_init(Object *obj)
 {
-	IOATState *s = IOAT(obj);
+    IOATState *s = IOAT(obj);
 
-	object_property_add_uint64_ptr(obj, "stat-descriptors", &s->stat_descs,
-				       OBJ_PROP_FLAG_READ);
-	object_property_add_uint64_ptr(obj, "stat-bytes", &s->stat_bytes, OBJ_PROP_FLAG_READ);
-	object_property_add_uint64_ptr(obj, "stat-errors", &s->stat_errors,
-				       OBJ_PROP_FLAG_READ);
-	object_property_add_uint64_ptr(obj, "stat-injected", &s->stat_injected,
-				       OBJ_PROP_FLAG_READ);
-	object_property_add_uint64_ptr(obj, "stat-interrupts", &s->stat_irqs,
-				       OBJ_PROP_FLAG_READ);
-	object_property_add_str(obj, "stats", ioat_get_stats, NULL);
+    object_property_add_uint64_ptr(obj, "stat-descriptors", &s->stat_descs,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-bytes", &s->stat_bytes, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-errors", &s->stat_errors,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-injected", &s->stat_injected,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-interrupts", &s->stat_irqs,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_str(obj, "stats", ioat_get_stats, NULL);
 }
 
 static const VMStateDescription vmstate_ioat = {
-	.name = TYPE_IOAT,
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.post_load = ioat_post_load,
-	.fields = (VMStateField[]) {
-		VMSTATE_PCI_DEVICE(parent_obj, IOATState),
-		VMSTATE_MSIX(parent_obj, IOATState),
-		VMSTATE_UINT8(genctrl, IOATState),
-		VMSTATE_UINT8(intrctrl, IOATState),
-		VMSTATE_UINT16(intrdelay, IOATState),
-		VMSTATE_UINT32(attnstatus, IOATState),
-		VMSTATE_UINT16(chanctrl, IOATState),
-		VMSTATE_UINT16(dmacount, IOATState),
-		VMSTATE_UINT16(count, IOATState),
-		VMSTATE_UINT8(state, IOATState),
-		VMSTATE_BOOL(started, IOATState),
-		VMSTATE_UINT64(chainaddr, IOATState),
-		VMSTATE_UINT64(chancmp, IOATState),
-		VMSTATE_UINT64(completed, IOATState),
-		VMSTATE_UINT64(cur, IOATState),
-		VMSTATE_UINT32(chanerr, IOATState),
-		VMSTATE_UINT32(chanerr_mask, IOATState),
-		VMSTATE_UINT32(dcactrl, IOATState),
-		VMSTATE_BOOL(have_desc, IOATState),
-		VMSTATE_UINT32(d_size, IOATState),
-		VMSTATE_UINT32(d_ctl, IOATState),
-		VMSTATE_UINT64(d_src, IOATState),
-		VMSTATE_UINT64(d_dst, IOATState),
-		VMSTATE_UINT64(d_next, IOATState),
-		VMSTATE_UINT32(d_done, IOATState),
-		VMSTATE_BOOL(armed, IOATState),
-		VMSTATE_BOOL(pending, IOATState),
-		VMSTATE_BOOL(intx, IOATState),
-		VMSTATE_UINT64(stat_descs, IOATState),
-		VMSTATE_UINT64(stat_bytes, IOATState),
-		VMSTATE_UINT64(stat_errors, IOATState),
-		VMSTATE_UINT64(stat_injected, IOATState),
-		VMSTATE_UINT64(stat_irqs, IOATState),
-		VMSTATE_UINT64(data_descs, IOATState),
-		VMSTATE_END_OF_LIST()
-	},
+    .name = TYPE_IOAT,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = ioat_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, IOATState),
+        VMSTATE_MSIX(parent_obj, IOATState),
+        VMSTATE_UINT8(genctrl, IOATState),
+        VMSTATE_UINT8(intrctrl, IOATState),
+        VMSTATE_UINT16(intrdelay, IOATState),
+        VMSTATE_UINT32(attnstatus, IOATState),
+        VMSTATE_UINT16(chanctrl, IOATState),
+        VMSTATE_UINT16(dmacount, IOATState),
+        VMSTATE_UINT16(count, IOATState),
+        VMSTATE_UINT8(state, IOATState),
+        VMSTATE_BOOL(started, IOATState),
+        VMSTATE_UINT64(chainaddr, IOATState),
+        VMSTATE_UINT64(chancmp, IOATState),
+        VMSTATE_UINT64(completed, IOATState),
+        VMSTATE_UINT64(cur, IOATState),
+        VMSTATE_UINT32(chanerr, IOATState),
+        VMSTATE_UINT32(chanerr_mask, IOATState),
+        VMSTATE_UINT32(dcactrl, IOATState),
+        VMSTATE_BOOL(have_desc, IOATState),
+        VMSTATE_UINT32(d_size, IOATState),
+        VMSTATE_UINT32(d_ctl, IOATState),
+        VMSTATE_UINT64(d_src, IOATState),
+        VMSTATE_UINT64(d_dst, IOATState),
+        VMSTATE_UINT64(d_next, IOATState),
+        VMSTATE_UINT32(d_done, IOATState),
+        VMSTATE_BOOL(armed, IOATState),
+        VMSTATE_BOOL(pending, IOATState),
+        VMSTATE_BOOL(intx, IOATState),
+        VMSTATE_UINT64(stat_descs, IOATState),
+        VMSTATE_UINT64(stat_bytes, IOATState),
+        VMSTATE_UINT64(stat_errors, IOATState),
+        VMSTATE_UINT64(stat_injected, IOATState),
+        VMSTATE_UINT64(stat_irqs, IOATState),
+        VMSTATE_UINT64(data_descs, IOATState),
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static Property ioat_properties[] = {
-	DEFINE_PROP_UINT8("xfercap", IOATState, xfercap, 20),
-	DEFINE_PROP_BOOL("fill", IOATState, fill, true),
-	DEFINE_PROP_BOOL("msix", IOATState, use_msix, true),
-	DEFINE_PROP_BOOL("msi", IOATState, use_msi, true),
-	DEFINE_PROP_UINT32("slice-bytes", IOATState, slice_bytes, 1 * MiB),
-	DEFINE_PROP_UINT32("slice-descs", IOATState, slice_descs, 256),
-	DEFINE_PROP_UINT32("inline-bytes", IOATState, inline_bytes, 64 * KiB),
-	DEFINE_PROP_UINT32("inline-descs", IOATState, inline_descs, 64),
-	DEFINE_PROP_UINT64("fail-nth", IOATState, fail_nth, 0),
-	DEFINE_PROP_UINT64("fail-every", IOATState, fail_every, 0),
-	DEFINE_PROP_STRING("fail-op", IOATState, fail_op),
-	DEFINE_PROP_END_OF_LIST(),
+    DEFINE_PROP_UINT8("xfercap", IOATState, xfercap, 20),
+    DEFINE_PROP_BOOL("fill", IOATState, fill, true),
+    DEFINE_PROP_BOOL("msix", IOATState, use_msix, true),
+    DEFINE_PROP_BOOL("msi", IOATState, use_msi, true),
+    DEFINE_PROP_UINT32("slice-bytes", IOATState, slice_bytes, 1 * MiB),
+    DEFINE_PROP_UINT32("slice-descs", IOATState, slice_descs, 256),
+    DEFINE_PROP_UINT32("inline-bytes", IOATState, inline_bytes, 64 * KiB),
+    DEFINE_PROP_UINT32("inline-descs", IOATState, inline_descs, 64),
+    DEFINE_PROP_UINT64("fail-nth", IOATState, fail_nth, 0),
+    DEFINE_PROP_UINT64("fail-every", IOATState, fail_every, 0),
+    DEFINE_PROP_STRING("fail-op", IOATState, fail_op),
+    DEFINE_PROP_END_OF_LIST(),
 };
 
 static void ioat_class_init(ObjectClass *klass, void *data)
 {
-	DeviceClass *dc = DEVICE_CLASS(klass);
-	PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
 
-	k->realize = ioat_realize;
-	k->exit = ioat_exit;
-	k->vendor_id = IOAT_PCI_VENDOR_INTEL;
-	k->device_id = IOAT_PCI_DEVICE_BDX0;
-	k->revision = 0x01;
-	k->class_id = IOAT_PCI_CLASS >> 8;
-	dc->desc = "Intel I/OAT CB3.3 DMA engine (one channel per function)";
-	dc->reset = ioat_reset;
-	dc->vmsd = &vmstate_ioat;
-	device_class_set_props(dc, ioat_properties);
-	object_class_property_set_description(klass, "xfercap",
-		"log2 of the largest transfer drivers should put in one descriptor (12-30)");
-	object_class_property_set_description(klass, "fill",
-		"advertise and execute FILL descriptors");
-	object_class_property_set_description(klass, "msix", "offer MSI-X (one vector)");
-	object_class_property_set_description(klass, "msi", "offer MSI");
-	object_class_property_set_description(klass, "slice-bytes",
-		"most bytes moved per bottom-half run");
-	object_class_property_set_description(klass, "slice-descs",
-		"most descriptors completed per bottom-half run");
-	object_class_property_set_description(klass, "inline-bytes",
-		"most bytes moved in the doorbell write itself (0: all in the bottom half)");
-	object_class_property_set_description(klass, "inline-descs",
-		"most descriptors completed in the doorbell write itself");
-	object_class_property_set_description(klass, "fail-nth",
-		"fail the Nth COPY/FILL descriptor since power-on (0: never)");
-	object_class_property_set_description(klass, "fail-every",
-		"fail every Nth COPY/FILL descriptor (0: never)");
-	object_class_property_set_description(klass, "fail-op",
-		"injected fault: 'read' (CHANERR 0x100, default) or 'write' (0x200)");
-	set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    k->realize = ioat_realize;
+    k->exit = ioat_exit;
+    k->vendor_id = IOAT_PCI_VENDOR_INTEL;
+    k->device_id = IOAT_PCI_DEVICE_BDX0;
+    k->revision = 0x01;
+    k->class_id = IOAT_PCI_CLASS >> 8;
+    dc->desc = "Intel I/OAT CB3.3 DMA engine (one channel per function)";
+    dc->reset = ioat_reset;
+    dc->vmsd = &vmstate_ioat;
+    device_class_set_props(dc, ioat_properties);
+    object_class_property_set_description(klass, "xfercap",
+        "log2 of the largest transfer drivers should put in one descriptor (12-30)");
+    object_class_property_set_description(klass, "fill",
+        "advertise and execute FILL descriptors");
+    object_class_property_set_description(klass, "msix", "offer MSI-X (one vector)");
+    object_class_property_set_description(klass, "msi", "offer MSI");
+    object_class_property_set_description(klass, "slice-bytes",
+        "most bytes moved per bottom-half run");
+    object_class_property_set_description(klass, "slice-descs",
+        "most descriptors completed per bottom-half run");
+    object_class_property_set_description(klass, "inline-bytes",
+        "most bytes moved in the doorbell write itself (0: all in the bottom half)");
+    object_class_property_set_description(klass, "inline-descs",
+        "most descriptors completed in the doorbell write itself");
+    object_class_property_set_description(klass, "fail-nth",
+        "fail the Nth COPY/FILL descriptor since power-on (0: never)");
+    object_class_property_set_description(klass, "fail-every",
+        "fail every Nth COPY/FILL descriptor (0: never)");
+    object_class_property_set_description(klass, "fail-op",
+        "injected fault: 'read' (CHANERR 0x100, default) or 'write' (0x200)");
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
 static const TypeInfo ioat_info = {
-	.name = TYPE_IOAT,
-	.parent = TYPE_PCI_DEVICE,
-	.instance_size = sizeof(IOATState),
-	.instance_init = ioat_instance_init,
-	.class_init = ioat_class_init,
-	.interfaces = (InterfaceInfo[]) {
-		{ INTERFACE_CONVENTIONAL_PCI_DEVICE },
-		{ },
-	},
+    .name = TYPE_IOAT,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(IOATState),
+    .instance_init = ioat_instance_init,
+    .class_init = ioat_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
 };
 
 static void ioat_register_types(void)
 {
-	type_register_static(&ioat_info);
+    type_register_static(&ioat_info);
 }
 
 type_init(ioat_register_types)

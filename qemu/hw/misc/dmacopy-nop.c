@@ -1,9 +1,12 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-only
  *
- * dmacopy-nop: the smallest dmacopy device model. It exists to prove that
+ * dmacopy-nop: the smallest dmacopy device model. It proves that
  * qemu/build.sh overlays the project's device files into QEMU and that the
- * guest sees them (tests/vm/t_selftest_qemu_overlay).
+ * guest sees them (tests/vm/t_selftest_iommu_off checks its ID and SCRATCH
+ * registers), and it is the device no dmacopy driver claims: vfio-pci takes
+ * it in t_selftest_iommu_on, and t_ioatuser_bind puts it in an IOMMU group
+ * beside I/OAT functions.
  *
  * PCI ID 1af4:10f0 (see docs/pci-ids.md), class "other". BAR0 is a 4 KiB
  * MMIO region with two 32-bit registers:

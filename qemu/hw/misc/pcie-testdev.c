@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * pcie-testdev: a PCIe endpoint with a small memory-to-memory DMA engine.
  *

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Helpers shared by the pcie-testdev guest tests (tests/vm/t_testdev_*).
 
-Not a test itself (not executable). Register offsets and codes are read from
+Not a test itself (not executable). Reporting (check, fail, note) is
+tests/vm/vmtest.py's. Register offsets and codes are read from
 include/dmacopy/pcie_testdev_spec.h, the same header the QEMU model and the
 driver use. Everything here runs as root inside the test guest.
 """
@@ -13,9 +14,10 @@ import os
 import re
 import struct
 import subprocess
-import sys
 import time
 import types
+
+from vmtest import check, fail, require
 
 ROOT = os.environ.get("DMACOPY_ROOT") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -61,21 +63,7 @@ def status_name(code):
     return "0x%x (%s)" % (code, STATUS_NAMES.get(code, "?"))
 
 
-# --- reporting ---------------------------------------------------------------
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
+# --- commands ---------------------------------------------------------------
 
 def run(*cmd, ok=True):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -293,7 +281,7 @@ class PhysWindow:
 # --- the driver ------------------------------------------------------------------
 
 def insmod(*params):
-    check(os.path.exists(MODULE), "module not built: %s" % MODULE)
+    require("make kmods", MODULE)
     run("insmod", MODULE, *params)
 
 
