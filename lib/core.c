@@ -947,13 +947,11 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 	struct queue_op *op;
 
 	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
-			     len - 1 >= q->max_len || !d || !s ||
-			     __builtin_add_overflow(d, len - 1, &end) ||
-			     __builtin_add_overflow(s, len - 1, &end) ||
-			     (d >= s ? d - s : s - d) < len || q->sq_tail - q->cq_head >= q->depth,
-			     0))
+			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
+			     (d >= s ? d - s : s - d) < len, 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	if (q->needs_reg) {
+		/* Inside registered regions: neither side wraps around. */
 		rd = q->last[0].region;
 		rs = q->last[1].region;
 		if (__builtin_expect(!q->last[0].credit || !q->last[1].credit ||
@@ -962,6 +960,9 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 			return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 		q->last[0].credit--;
 		q->last[1].credit--;
+	} else if (__builtin_expect(__builtin_add_overflow(d, len - 1, &end) ||
+				    __builtin_add_overflow(s, len - 1, &end), 0)) {
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	}
 	op = &q->ops[q->sq_tail & q->mask];
 	op->dst = dst;

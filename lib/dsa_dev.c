@@ -613,17 +613,17 @@ static ALWAYS_INLINE int build(struct dsa_dev *d, uint8_t op, uint64_t dst, uint
 	if (__builtin_expect(len - 1 >= d->max_xfer || d->head - d->tail >= d->ring_size || d->dead,
 			     0))
 		return build_slow(d, op, dst, src, len, flags, fn, arg);
+	/*
+	 * The fields not written here (int_handle, reserved, the operation-specific bytes) are zero
+	 * in every ring slot: the ring starts zeroed, build_slow() writes whole descriptors with
+	 * them zero, flush() changes only flags_op and the device writes no descriptor.
+	 */
 	desc->pasid_priv = 0;
 	desc->flags_op = DSA_FLAG_CRAV | (uint32_t)op << 24;
 	desc->compl_addr = d->comp_iova + (uint64_t)pos * DSA_COMPL_SIZE;
 	desc->src = src;
 	desc->dst = dst;
 	desc->xfer_size = (uint32_t)len;
-	desc->int_handle = 0;
-	desc->reserved = 0;
-	desc->op_specific[0] = 0;
-	desc->op_specific[1] = 0;
-	desc->op_specific[2] = 0;
 	d->comps[pos].status = 0;
 	s->fn = fn;
 	s->arg = arg;

@@ -435,14 +435,17 @@ int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_
 static unsigned int harvest(struct dmacopy_queue *q)
 {
 	struct vchan_queue *qp = q->engine_priv;
+	const struct queue_op *ops = q->ops;
+	struct dmacopy_completion *cqes = q->cqes;
+	struct vchan_status *st = qp->st;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
-	uint32_t nd = 0, ns = 0;
-	unsigned int n = 0;
+	const uint32_t mask = q->mask, end = qp->hw_next, start = q->cq_tail;
+	uint32_t nd = 0, ns = 0, t;
 
-	while (q->cq_tail != qp->hw_next) {
-		uint32_t i = q->cq_tail & q->mask;
-		const struct queue_op *op = &q->ops[i];
-		uint64_t w = __atomic_load_n(&qp->st[i].word, __ATOMIC_ACQUIRE);
+	for (t = start; t != end; t++) {
+		uint32_t i = t & mask;
+		const struct queue_op *op = &ops[i];
+		uint64_t w = __atomic_load_n(&st[i].word, __ATOMIC_ACQUIRE);
 
 		if (!w)
 			break;
@@ -458,12 +461,15 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		}
 		nd++;
 		ns++;
-		queue_post(q, op, vchan_st_status(w), vchan_st_error(w));
-		n++;
+		cqes[i].user_data = op->user_data;
+		cqes[i].status = vchan_st_status(w);
+		cqes[i].error = (uint16_t)vchan_st_error(w);
+		cqes[i].reserved = 0;
 	}
+	q->cq_tail = t;
 	region_put(rd, nd);
 	region_put(rs, ns);
-	return n;
+	return t - start;
 }
 
 static int vchan_submit(struct dmacopy_queue *q)

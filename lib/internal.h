@@ -189,12 +189,8 @@ static inline void region_put(struct dmacopy_region *r, uint32_t n)
 static inline void queue_post(struct dmacopy_queue *q, const struct queue_op *op, int status,
 			      unsigned int error)
 {
-	struct dmacopy_completion *c = &q->cqes[q->cq_tail & q->mask];
-
-	c->user_data = op->user_data;
-	c->status = status;
-	c->error = (uint16_t)error;
-	c->reserved = 0;
+	q->cqes[q->cq_tail & q->mask] = (struct dmacopy_completion){
+		.user_data = op->user_data, .status = status, .error = (uint16_t)error };
 	q->cq_tail++;
 }
 

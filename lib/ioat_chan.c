@@ -714,10 +714,37 @@ static uint32_t v_slots_free(const struct vchan *c)
 	return ioat_ring_free((const struct ioat_chan *)c);
 }
 
-static ALWAYS_INLINE int v_build_copy(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
+/* v_build_copy() for what its fast path leaves: fences, several descriptors, no room, ... */
+static __attribute__((noinline)) int v_build_copy_slow(struct ioat_chan *c, uint64_t dst,
+						       uint64_t src, uint64_t len, uint32_t flags,
+						       vchan_done_fn fn, void *arg)
+{
+	return build_one(c, IOAT_OP_COPY, dst, src, len, flags, fn, arg);
+}
+
+/*
+ * The common case in straight-line code: one unfenced copy that fits one descriptor, with room
+ * for it on a live channel.
+ */
+static ALWAYS_INLINE int v_build_copy(struct vchan *vc, uint64_t dst, uint64_t src, uint64_t len,
 				       uint32_t flags, vchan_done_fn fn, void *arg)
 {
-	return build_one((struct ioat_chan *)c, IOAT_OP_COPY, dst, src, len, flags, fn, arg);
+	struct ioat_chan *c = (struct ioat_chan *)vc;
+	uint32_t pos = c->head & c->mask;
+	struct ioat_desc *d = &c->ring[pos];
+
+	if (__builtin_expect(flags || len - 1 >= c->max_desc_len || c->dead ||
+			     c->ring_size - 1 - (c->head - c->tail) == 0, 0))
+		return v_build_copy_slow(c, dst, src, len, flags, fn, arg);
+	d->size = (uint32_t)len;
+	/* Large operations report their own end; small ones the batch's write-back does. */
+	d->ctl = IOAT_OP_COPY << IOAT_DESC_OP_SHIFT | (len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
+	d->src = src;
+	d->dst = dst;
+	c->slots[pos] = (struct slot){ .fn = fn, .arg = arg, .flags = SLOT_LAST };
+	c->head++;
+	c->outstanding++;
+	return 0;
 }
 
 static void v_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
