@@ -77,6 +77,7 @@ struct bench_report {
 	double clock_ns;
 	uint64_t llc;
 	const char *cpu_features;
+	const char *cpu_model;
 	unsigned int online_cpus;
 };
 

@@ -435,7 +435,7 @@ static int run_sweep(const struct bench_args *a, struct bench_target *targets)
 {
 	struct sysroot root;
 	struct sweep s = {.a = a, .targets = targets};
-	char features[256];
+	char features[256], model[128];
 	int ret;
 
 	sysroot_init(&root);
@@ -465,10 +465,12 @@ static int run_sweep(const struct bench_args *a, struct bench_target *targets)
 		        .clock_ns = s.clock_ns,
 		        .llc = s.llc,
 		        .cpu_features = features,
+		        .cpu_model = model,
 		        .online_cpus = cpus > 0 ? (unsigned int)cpus : 1,
 		};
 
 		sysinfo_cpu_features(features, sizeof(features));
+		sysinfo_cpu_model(model, sizeof(model));
 		if (a->format == FORMAT_JSON)
 			bench_print_json(stdout, &r);
 		else if (a->format == FORMAT_CSV)
