@@ -20,6 +20,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
@@ -219,7 +220,9 @@ bench: all
 # meet a real SPDK's spdk/), the module's UAPI header in dmacopy/uapi/linux/ (never over the kernel's
 # linux/). The rest of include/dmacopy/ is the project's own and not installed: the register layouts
 # (*_spec.h), the PCI IDs (pci_ids.h) and the remedies shared by lib/ and tools/ (remedies.h).
-# The .pc files are written here, from this install's folders, not at build time.
+# The .pc files are written here, from this install's folders, not at build time. bench/plot is
+# installed as LIBEXECDIR/dmacopy/bench-plot, where `dmacopy bench --plot` looks for it from
+# BINDIR/../libexec (DMACOPY_BENCH_PLOT names it for other layouts).
 
 MAN_PAGES := $(wildcard docs/man/*.[1-8])
 SPDK_HEADERS := $(wildcard include/spdk/*.h)
@@ -231,9 +234,11 @@ INSTALLED := $(I)/dmacopy.h $(SPDK_HEADERS:include/spdk/%=$(I)/dmacopy/spdk/%) \
 	$(addprefix $(DESTDIR)$(LIBDIR)/,libdmacopy.a libdmacopy-spdk.a $(SONAME) libdmacopy.so) \
 	$(PC_FILES:%=$(DESTDIR)$(PKGCONFIGDIR)/%) \
 	$(DESTDIR)$(BINDIR)/dmacopy $(DESTDIR)$(SBINDIR)/dmacopy-bind \
+	$(DESTDIR)$(LIBEXECDIR)/dmacopy/bench-plot \
 	$(DESTDIR)$(UDEVRULESDIR)/99-dmacopy.rules \
 	$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
-OWNED_DIRS := $(I)/dmacopy/uapi/linux $(I)/dmacopy/uapi $(I)/dmacopy/spdk $(I)/dmacopy
+OWNED_DIRS := $(I)/dmacopy/uapi/linux $(I)/dmacopy/uapi $(I)/dmacopy/spdk $(I)/dmacopy \
+	$(DESTDIR)$(LIBEXECDIR)/dmacopy
 
 # A .pc file for this install: folders below PREFIX are written relative to ${prefix}.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
@@ -244,7 +249,8 @@ $(B)/install/%.pc: lib/%.pc.in FORCE
 
 install: all $(PC_FILES:%=$(B)/install/%)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(UDEVRULESDIR) $(I)/dmacopy/spdk $(I)/dmacopy/uapi/linux \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/dmacopy $(DESTDIR)$(UDEVRULESDIR) \
+		$(I)/dmacopy/spdk $(I)/dmacopy/uapi/linux \
 		$(sort $(dir $(filter $(DESTDIR)$(MANDIR)/%,$(INSTALLED))))
 	install -m 644 include/dmacopy.h $(I)/
 	install -m 644 $(SPDK_HEADERS) $(I)/dmacopy/spdk/
@@ -255,6 +261,7 @@ install: all $(PC_FILES:%=$(B)/install/%)
 	install -m 644 $(PC_FILES:%=$(B)/install/%) $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 755 $(B)/bin/dmacopy $(DESTDIR)$(BINDIR)/
 	install -m 755 scripts/dmacopy-bind $(DESTDIR)$(SBINDIR)/
+	install -m 755 bench/plot $(DESTDIR)$(LIBEXECDIR)/dmacopy/bench-plot
 	install -m 644 kmod/99-dmacopy.rules $(DESTDIR)$(UDEVRULESDIR)/
 	$(foreach m,$(MAN_PAGES),install -m 644 $(m) \
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true

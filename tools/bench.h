@@ -77,11 +77,19 @@ struct bench_report {
 	double clock_ns;
 	uint64_t llc;
 	const char *cpu_features;
+	const char *cpu_model;
 	unsigned int online_cpus;
 };
 
 void bench_print_table(FILE *out, const struct bench_report *r);
 void bench_print_json(FILE *out, const struct bench_report *r);
 void bench_print_csv(FILE *out, const struct bench_report *r);
+
+/*
+ * --plot (bench_plot.c): check that a plot can be written to png (plot script, python3, gnuplot,
+ * folder), then draw the report there. Both print what is wrong and return an enum cli_exit.
+ */
+int bench_plot_check(const char *png);
+int bench_plot(const struct bench_report *r, const char *png);
 
 #endif /* DMACOPY_BENCH_H */

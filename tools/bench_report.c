@@ -201,6 +201,7 @@ void bench_print_json(FILE *out, const struct bench_report *r)
 	json_string(&j, "version", dmacopy_version());
 	json_string(&j, "mode", mode_name(r->mode));
 	json_object_begin(&j, "machine");
+	json_string(&j, "cpu_model", r->cpu_model);
 	json_uint(&j, "online_cpus", r->online_cpus);
 	json_uint(&j, "llc_bytes", r->llc);
 	json_string(&j, "cpu_features", r->cpu_features);

@@ -40,10 +40,14 @@ static void bench_usage(void)
 	       "      --cold             keep buffers out of cache for small sizes too\n"
 	       "      --json             JSON output\n"
 	       "      --csv              CSV output\n"
+	       "      --plot FILE.png    also draw GB/s and operations/s against size, one line per\n"
+	       "                         engine, memcpy as the baseline, the crossover marked (needs\n"
+	       "                         python3 and gnuplot: Debian package gnuplot-nox)\n"
 	       "  -q, --quiet            no progress line on stderr\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
-	       "Example: dmacopy bench --engine cpu,memcpy --sizes 64,4K,64K,1M,64M --json\n",
+	       "Examples: dmacopy bench --engine cpu,memcpy --sizes 64,4K,64K,1M,64M --json\n"
+	       "          dmacopy bench --engine cpu,memcpy --plot bench.png\n",
 	       dmacopy_engine_specs());
 }
 
@@ -65,6 +69,7 @@ struct bench_args {
 	uint64_t iterations;
 	bool cold, quiet;
 	enum bench_format format;
+	const char *plot; /* --plot FILE.png, or NULL */
 };
 
 /* ---- arguments ----------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ static int finish_args(struct bench_args *a)
 
 static int parse_args(int argc, char **argv, struct bench_args *a)
 {
-	enum { OPT_QD = 256, OPT_BATCH, OPT_COLD, OPT_JSON, OPT_CSV };
+	enum { OPT_QD = 256, OPT_BATCH, OPT_COLD, OPT_JSON, OPT_CSV, OPT_PLOT };
 	static const struct option options[] = {
 	        {"engine", required_argument, NULL, 'e'},
 	        {"sizes", required_argument, NULL, 's'},
@@ -196,6 +201,7 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 	        {"cold", no_argument, NULL, OPT_COLD},
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"csv", no_argument, NULL, OPT_CSV},
+	        {"plot", required_argument, NULL, OPT_PLOT},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -263,6 +269,13 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
 				                      "--json and --csv exclude each other; "
 				                      "choose one");
 			a->format = opt == OPT_JSON ? FORMAT_JSON : FORMAT_CSV;
+			break;
+		case OPT_PLOT:
+			if (!*optarg || !strcmp(optarg, "-"))
+				ret = cli_usage_error("bench",
+				                      "--plot needs a file name for the PNG, "
+				                      "e.g. --plot bench.png");
+			a->plot = optarg;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -438,7 +451,7 @@ static int run_sweep(const struct bench_args *a, struct bench_target *targets)
 {
 	struct sysroot root;
 	struct sweep s = {.a = a, .targets = targets};
-	char features[256];
+	char features[256], model[128];
 	int ret;
 
 	sysroot_init(&root);
@@ -468,16 +481,20 @@ static int run_sweep(const struct bench_args *a, struct bench_target *targets)
 		        .clock_ns = s.clock_ns,
 		        .llc = s.llc,
 		        .cpu_features = features,
+		        .cpu_model = model,
 		        .online_cpus = cpus > 0 ? (unsigned int)cpus : 1,
 		};
 
 		sysinfo_cpu_features(features, sizeof(features));
+		sysinfo_cpu_model(model, sizeof(model));
 		if (a->format == FORMAT_JSON)
 			bench_print_json(stdout, &r);
 		else if (a->format == FORMAT_CSV)
 			bench_print_csv(stdout, &r);
 		else
 			bench_print_table(stdout, &r);
+		if (a->plot)
+			ret = bench_plot(&r, a->plot);
 	}
 	free(s.results);
 	return ret;
@@ -494,6 +511,8 @@ int cmd_bench(int argc, char **argv)
 		ret = CLI_EXIT_OK; /* --help */
 		goto out;
 	}
+	if (!ret && args.plot)
+		ret = bench_plot_check(args.plot);
 	if (ret)
 		goto out;
 	targets = calloc(args.n_engines, sizeof(*targets));

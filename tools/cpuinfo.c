@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * CPU facts that matter for copying: last-level cache size and instruction-set features.
+ * CPU facts that matter for copying: last-level cache size and instruction-set features, and the
+ * model name that reports show.
  */
 #include <stdio.h>
 #include <string.h>
@@ -98,4 +99,26 @@ void sysinfo_cpu_features(char *buf, size_t len)
 #endif
 	if (!buf[0])
 		snprintf(buf, len, "none detected");
+}
+
+void sysinfo_cpu_model(char *buf, size_t len)
+{
+	char line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (!v || strncmp(line, "model name", 10))
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	if (f)
+		fclose(f);
+	if (!buf[0])
+		snprintf(buf, len, "unknown");
 }

@@ -191,4 +191,7 @@ uint64_t sysinfo_llc_bytes(const struct sysroot *root);
 /* Space-separated CPU features relevant to copying ("sse2 avx2 avx512f erms fsrm ..."). */
 void sysinfo_cpu_features(char *buf, size_t len);
 
+/* The CPU's model name from /proc/cpuinfo ("AMD EPYC 7B13"), or "unknown". */
+void sysinfo_cpu_model(char *buf, size_t len);
+
 #endif /* DMACOPY_SYSINFO_H */
