@@ -574,7 +574,7 @@ static bool region_holds(const struct dmacopy_region *r, uintptr_t start, size_t
 	return start >= r->start && len <= r->len && start - r->start <= r->len - len;
 }
 
-/* region_find() with e->lock held by the caller. */
+/* The registered region of e that holds [start, start + len), or NULL; e->lock held. */
 static struct dmacopy_region *region_find_locked(struct dmacopy_engine *e, uintptr_t start,
 						 size_t len)
 {
@@ -584,16 +584,6 @@ static struct dmacopy_region *region_find_locked(struct dmacopy_engine *e, uintp
 		if (region_holds(r, start, len))
 			break;
 	}
-	return r;
-}
-
-struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len)
-{
-	struct dmacopy_region *r;
-
-	pthread_mutex_lock(&e->lock);
-	r = region_find_locked(e, start, len);
-	pthread_mutex_unlock(&e->lock);
 	return r;
 }
 
@@ -1110,6 +1100,25 @@ unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *q)
 
 /* ---- synchronous helpers -------------------------------------------------------------------- */
 
+/*
+ * Run a validated synchronous operation on the engine, with its regions looked up and held for
+ * the call when the engine needs registration.
+ */
+static int sync_run(struct dmacopy_engine *e,
+		    int (*run)(struct dmacopy_engine *e, const struct queue_op *op), struct queue_op *op)
+{
+	int ret;
+
+	if ((e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) && op->len) {
+		ret = sync_lookup_regions(e, op);
+		if (ret)
+			return ret;
+	}
+	ret = run(e, op);
+	queue_op_release(op);
+	return ret;
+}
+
 /* Everything but the CPU engine's inline copies: full checks, then the engine. */
 static __attribute__((noinline)) int memcpy_checked(struct dmacopy_engine *e, void *dst,
 						    const void *src, size_t len)
@@ -1121,17 +1130,8 @@ static __attribute__((noinline)) int memcpy_checked(struct dmacopy_engine *e, vo
 	ret = check_copy(e, dst, src, len);
 	if (ret)
 		return ret;
-	if ((e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) && len) {
-		struct queue_op op = { .dst = dst, .src = src, .len = len, .kind = OP_COPY };
-
-		ret = sync_lookup_regions(e, &op);
-		if (ret)
-			return ret;
-		ret = e->ops->memcpy(e, dst, src, len);
-		queue_op_release(&op);
-		return ret;
-	}
-	return e->ops->memcpy(e, dst, src, len);
+	return sync_run(e, e->ops->memcpy,
+			&(struct queue_op){ .dst = dst, .src = src, .len = len, .kind = OP_COPY });
 }
 
 int dmacopy_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
@@ -1159,17 +1159,8 @@ int dmacopy_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t l
 		return ret;
 	if (!e->ops->fill)
 		return lib_error(-ENOTSUP, "engine %s has no synchronous fill; use a queue", e->name);
-	if ((e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) && len) {
-		struct queue_op op = { .dst = dst, .len = len, .kind = OP_FILL };
-
-		ret = sync_lookup_regions(e, &op);
-		if (ret)
-			return ret;
-		ret = e->ops->fill(e, dst, pattern, len);
-		queue_op_release(&op);
-		return ret;
-	}
-	return e->ops->fill(e, dst, pattern, len);
+	return sync_run(e, e->ops->fill,
+			&(struct queue_op){ .dst = dst, .pattern = pattern, .len = len, .kind = OP_FILL });
 }
 
 int dmacopy_memset(struct dmacopy_engine *e, void *dst, int c, size_t len)

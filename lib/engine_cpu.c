@@ -147,15 +147,15 @@ static int cpu_progress(struct dmacopy_queue *q, int timeout_ms)
 	return 0; /* everything completed in cpu_submit() */
 }
 
-static int cpu_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+static int cpu_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 {
-	cpu_do_copy(e->priv, dst, src, len);
+	cpu_do_copy(e->priv, op->dst, op->src, op->len);
 	return 0;
 }
 
-static int cpu_fill_sync(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
+static int cpu_fill_sync(struct dmacopy_engine *e, const struct queue_op *op)
 {
-	cpu_do_fill(e->priv, dst, pattern, len);
+	cpu_do_fill(e->priv, op->dst, op->pattern, op->len);
 	return 0;
 }
 

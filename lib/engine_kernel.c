@@ -627,12 +627,12 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 
 /* ---- synchronous helpers ------------------------------------------------------------------ */
 
-static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	struct kernel_engine *ke = e->priv;
-	struct dmacopy_region *rd, *rs;
+	const struct dmacopy_region *rd = op->dst_region, *rs = op->src_region;
 	const struct kernel_region *kd, *ks;
-	struct dmacopy_sqe sqe = {.len = len, .user_data = 1};
+	struct dmacopy_sqe sqe = {.len = op->len, .user_data = 1};
 	struct dmacopy_submit s = {
 	        .size = sizeof(s), .count = 1, .sqe_size = sizeof(sqe), .sqes = (uintptr_t)&sqe};
 	struct dmacopy_cqe cqe;
@@ -644,18 +644,14 @@ static int kernel_memcpy(struct dmacopy_engine *e, void *dst, const void *src, s
 	                         .cqe_size = sizeof(cqe)};
 	long ret;
 
-	if (!len)
+	if (!op->len)
 		return 0;
-	rd = region_find(e, (uintptr_t)dst, len);
-	rs = region_find(e, (uintptr_t)src, len);
-	if (!rd || !rs)
-		return lib_error(-EFAULT, "memory not registered");
 	kd = rd->engine_priv;
 	ks = rs->engine_priv;
 	sqe.dst_handle = kd->handle;
-	sqe.dst_offset = (uintptr_t)dst - rd->start;
+	sqe.dst_offset = (uintptr_t)op->dst - rd->start;
 	sqe.src_handle = ks->handle;
-	sqe.src_offset = (uintptr_t)src - rs->start;
+	sqe.src_offset = (uintptr_t)op->src - rs->start;
 
 	pthread_mutex_lock(&ke->sync_lock);
 	ret = kioctl(ke->sync_fd, DMACOPY_IOC_SUBMIT, &s);

@@ -516,25 +516,20 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 
 /* ---- synchronous helpers --------------------------------------------------------------------- */
 
-static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const void *src,
-		   uint64_t pattern, size_t len)
+/* A synchronous copy or fill: built, flushed and polled until it ends. */
+static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	struct vchan_engine *ve = e->priv;
-	struct dmacopy_region *rd = NULL, *rs = NULL;
 	struct vchan_status x = { 0 };
 	uint64_t w;
 	int ret;
 
-	if (!len)
+	if (!op->len)
 		return 0;
-	rd = region_find(e, (uintptr_t)dst, len);
-	if (kind == OP_COPY)
-		rs = region_find(e, (uintptr_t)src, len);
-	if (!rd || (kind == OP_COPY && !rs))
-		return lib_error(-EFAULT, "memory not registered");
 	pthread_mutex_lock(&ve->lock);
 	for (;;) {
-		ret = build_op(ve, kind, rd, dst, rs, src, pattern, len, 0, &x);
+		ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
+			       op->pattern, op->len, 0, &x);
 		if (ret != -ENOMEM)
 			break;
 		/* The ring is full of other queues' work: let it drain. */
@@ -561,15 +556,6 @@ static int sync_op(struct dmacopy_engine *e, uint32_t kind, void *dst, const voi
 	return 0;
 }
 
-static int vchan_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
-{
-	return sync_op(e, OP_COPY, dst, src, 0, len);
-}
-
-static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len)
-{
-	return sync_op(e, OP_FILL, dst, NULL, pattern, len);
-}
 
 #define VCHAN_ENGINE_OPS(kind_, syntax_, drv_)                                                     \
 	{                                                                                          \
@@ -587,8 +573,8 @@ static int vchan_fill(struct dmacopy_engine *e, void *dst, uint64_t pattern, siz
 		.queue_fini = vchan_queue_fini,                                                    \
 		.submit = vchan_submit,                                                            \
 		.progress = vchan_progress,                                                        \
-		.memcpy = vchan_memcpy,                                                            \
-		.fill = vchan_fill,                                                                \
+		.memcpy = sync_op,                                                                 \
+		.fill = sync_op,                                                                   \
 	}
 
 const struct engine_ops engine_ioat_ops =

@@ -131,9 +131,13 @@ struct engine_ops {
 	 * until at least one is there when none is. Returns 0 or -errno (-ETIMEDOUT is not an error).
 	 */
 	int (*progress)(struct dmacopy_queue *q, int timeout_ms);
-	/* Synchronous helpers; validation is done by the core. */
-	int (*memcpy)(struct dmacopy_engine *e, void *dst, const void *src, size_t len);
-	int (*fill)(struct dmacopy_engine *e, void *dst, uint64_t pattern, size_t len);
+	/*
+	 * Synchronous helpers on an operation the core has validated: dst, src (copy) or pattern
+	 * (fill), len, and, for engines that need registration, its regions with in-flight
+	 * references the core holds until the call returns. fill may be NULL (-ENOTSUP).
+	 */
+	int (*memcpy)(struct dmacopy_engine *e, const struct queue_op *op);
+	int (*fill)(struct dmacopy_engine *e, const struct queue_op *op);
 };
 
 struct dmacopy_engine {
@@ -211,9 +215,6 @@ static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op
 	c->reserved = 0;
 	q->cq_tail++;
 }
-
-/* The registered region of e that holds [start, start + len), or NULL (takes e->lock). */
-struct dmacopy_region *region_find(struct dmacopy_engine *e, uintptr_t start, size_t len);
 
 /* CLOCK_MONOTONIC in nanoseconds and milliseconds. */
 static inline long long mono_ns(void)

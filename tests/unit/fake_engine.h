@@ -158,10 +158,10 @@ static int fake_progress(struct dmacopy_queue *q, int timeout_ms)
 	return 0;
 }
 
-static int fake_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+static int fake_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	(void)e;
-	memcpy(dst, src, len);
+	memcpy(op->dst, op->src, op->len);
 	return 0;
 }
 
