@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * libdmacopy core: queues: creation, the enqueue paths (a straight-line one for the common
+ * case), submission and the reaping of completions. Engines see only operations that passed
+ * validation here.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+
+/*
+ * The region holding [start, start + len) for an operation of queue q, with an in-flight reference
+ * taken, or NULL. Most operations hit the region of the previous one: that one is reused without
+ * the engine lock while no region was unregistered since (the generation) and the object is still
+ * the same registration (its incarnation, compared in the same atomic step that takes the
+ * reference, so a parked or reused object is never touched).
+ */
+/* queue_region_get() when the cached region does not do: the list under the lock. */
+static __attribute__((noinline)) struct dmacopy_region *
+queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start, size_t len)
+{
+	struct dmacopy_engine *e = q->engine;
+	struct dmacopy_region *r;
+
+	queue_credit_return(q, which);
+	pthread_mutex_lock(&e->lock);
+	r = region_find_locked(e, start, len);
+	if (r) {
+		uint64_t busy = __atomic_fetch_add(&r->busy, 1 + REGION_CREDIT, __ATOMIC_RELAXED);
+
+		q->last[which].region = r;
+		q->last[which].gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
+		q->last[which].incarnation = REGION_INCARNATION(busy);
+		q->last[which].credit = REGION_CREDIT;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+/*
+ * The region holding [start, start + len) with an in-flight reference taken, or NULL: the one the
+ * queue's previous operation used for this side (which: 0 destination, 1 source), else a lookup.
+ * While the queue holds references taken ahead on the cached region, the region cannot be
+ * unregistered and one of them is used, with no atomic operation; else, if no region was
+ * unregistered since the lookup, a compare-and-swap on the region's incarnation takes one for
+ * the operation and REGION_CREDIT ahead. Inlined into the enqueue path.
+ */
+static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queue *q,
+							      unsigned int which, uintptr_t start,
+							      size_t len)
+{
+	struct dmacopy_region *r = q->last[which].region;
+	uint32_t gen;
+
+	if (q->last[which].credit && region_holds(r, start, len)) {
+		q->last[which].credit--;
+		return r;
+	}
+	gen = __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE);
+	if (r && !q->last[which].credit && gen == q->last[which].gen &&
+	    region_holds(r, start, len)) {
+		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
+
+		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
+			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1 + REGION_CREDIT,
+							true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+				q->last[which].credit = REGION_CREDIT;
+				return r;
+			}
+		}
+	}
+	return queue_region_lookup(q, which, start, len);
+}
+
+/* Regions of a queued operation, with their in-flight references taken. */
+static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
+{
+	if (!(q->engine->caps.flags & DMACOPY_CAP_NEEDS_REGISTER) || !op->len)
+		return 0;
+	op->dst_region = queue_region_get(q, 0, (uintptr_t)op->dst, op->len);
+	if (!op->dst_region)
+		return lib_error(-EFAULT, "destination [%p, +%zu) is not inside a registered region",
+			    op->dst, op->len);
+	if (__builtin_expect(op->dst_region->readonly, 0)) {
+		const struct dmacopy_region *r = op->dst_region;
+
+		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
+		op->dst_region = NULL;
+		queue_credit_return(q, 0);
+		return readonly_error(op->dst, r);
+	}
+	if (op->kind == OP_COPY) {
+		op->src_region = queue_region_get(q, 1, (uintptr_t)op->src, op->len);
+		if (!op->src_region) {
+			__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
+			op->dst_region = NULL;
+			/* no operation of the run uses it now: nothing taken ahead may stay */
+			queue_credit_return(q, 0);
+			return lib_error(-EFAULT,
+				    "source [%p, +%zu) is not inside a registered region", op->src,
+				    op->len);
+		}
+	}
+	return 0;
+}
+
+/* ---- queues ---------------------------------------------------------------------------------- */
+
+int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_opts *opts,
+			 struct dmacopy_queue **queue)
+{
+	struct dmacopy_queue *q;
+	uint32_t depth = DMACOPY_DEFAULT_DEPTH;
+	int ret = engine_check(e);
+
+	if (ret)
+		return ret;
+	if (!queue)
+		return lib_error(-EINVAL, "queue pointer is NULL");
+	*queue = NULL;
+	if (opts) {
+		for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++) {
+			if (opts->reserved[i])
+				return lib_error(-EINVAL, "dmacopy_queue_opts.reserved[%zu] is not zero",
+					    i);
+		}
+		if (opts->depth)
+			depth = opts->depth;
+	}
+	if (depth > e->caps.max_queue_depth)
+		return lib_error(-EINVAL, "queue depth %u exceeds the engine's maximum %u", depth,
+			    e->caps.max_queue_depth);
+	while (depth & (depth - 1))
+		depth = (depth | (depth - 1)) + 1;
+
+	q = obj_alloc(PARK_QUEUE, sizeof(*q));
+	if (!q)
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	q->engine = e;
+	q->depth = depth;
+	q->mask = depth - 1;
+	q->max_len = e->caps.max_transfer;
+	q->needs_reg = e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER;
+	q->ops = calloc(depth, sizeof(*q->ops));
+	q->cqes = calloc(depth, sizeof(*q->cqes));
+	if (!q->ops || !q->cqes) {
+		ret = lib_error(-ENOMEM, "cannot allocate a queue of depth %u", depth);
+		goto err_free;
+	}
+	ret = e->ops->queue_init ? e->ops->queue_init(q) : 0;
+	if (ret)
+		goto err_free;
+	q->magic = MAGIC_QUEUE;
+	pthread_mutex_lock(&e->lock);
+	q->next = e->queues;
+	e->queues = q;
+	pthread_mutex_unlock(&e->lock);
+	*queue = q;
+	return 0;
+
+err_free:
+	free(q->ops);
+	free(q->cqes);
+	obj_retire(PARK_QUEUE, q);
+	return ret;
+}
+
+int dmacopy_queue_destroy(struct dmacopy_queue *q)
+{
+	struct dmacopy_engine *e;
+	struct dmacopy_queue **pp;
+	int ret;
+
+	if (!q)
+		return 0;
+	ret = queue_check(q);
+	if (ret)
+		return ret;
+	e = q->engine;
+	/* Drop what was never submitted, then let the engine finish what it holds. */
+	queue_credit_return(q, 0);
+	queue_credit_return(q, 1);
+	for (uint32_t i = q->sq_submitted; i != q->sq_tail; i++)
+		queue_op_release(&q->ops[i & q->mask]);
+	q->sq_tail = q->sq_submitted;
+	while (q->cq_tail != q->sq_submitted) {
+		ret = e->ops->progress(q, 1000);
+		if (ret && ret != -ETIMEDOUT)
+			break;
+	}
+	if (e->ops->queue_fini)
+		e->ops->queue_fini(q);
+	pthread_mutex_lock(&e->lock);
+	for (pp = &e->queues; *pp; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(q->ops);
+	free(q->cqes);
+	obj_retire(PARK_QUEUE, q);
+	return 0;
+}
+
+/*
+ * The free slot at the queue's tail for an operation with these flags, or NULL with *ret set.
+ * The caller writes the operation there and calls enqueue_commit().
+ */
+static ALWAYS_INLINE struct queue_op *enqueue_slot(struct dmacopy_queue *q, unsigned int flags,
+						    int *ret)
+{
+	if (flags & ~(unsigned int)DMACOPY_OP_FENCE) {
+		*ret = lib_error(-EINVAL, "unknown operation flags %#x", flags);
+		return NULL;
+	}
+	if (q->sq_tail - q->cq_head >= q->depth) {
+		*ret = lib_error(-ENOSPC, "queue of depth %u is full", q->depth);
+		return NULL;
+	}
+	return &q->ops[q->sq_tail & q->mask];
+}
+
+/* Take the regions of the operation written in the tail slot and make it part of the queue. */
+static ALWAYS_INLINE int enqueue_commit(struct dmacopy_queue *q, struct queue_op *op)
+{
+	int ret = queue_lookup_regions(q, op);
+
+	if (ret)
+		return ret;
+	q->sq_tail++;
+	return 0;
+}
+
+/* dmacopy_enqueue_copy() with every check and lookup spelled out: what the fast path leaves. */
+static __attribute__((noinline)) int enqueue_copy_checked(struct dmacopy_queue *q, void *dst,
+							  const void *src, size_t len,
+							  uint64_t user_data, unsigned int flags)
+{
+	struct queue_op *op;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	ret = check_copy(q->engine, dst, src, len);
+	if (ret)
+		return ret;
+	op = enqueue_slot(q, flags, &ret);
+	if (!op)
+		return ret;
+	*op = (struct queue_op){ .dst = dst, .src = src, .len = len, .user_data = user_data,
+				 .flags = flags, .kind = OP_COPY };
+	return enqueue_commit(q, op);
+}
+
+/*
+ * The common case in straight-line code: a valid queue with room, a non-empty copy within the
+ * engine's limit that neither wraps nor overlaps, both sides inside the regions the queue's
+ * previous operation used, with references taken ahead left on both. Anything else, errors
+ * included, takes enqueue_copy_checked(), which does the same in full.
+ */
+int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+			 uint64_t user_data, unsigned int flags)
+{
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
+	struct dmacopy_region *rd = NULL, *rs = NULL;
+	struct queue_op *op;
+
+	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
+			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
+			     (d >= s ? d - s : s - d) < len, 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	if (q->needs_reg) {
+		/* Inside registered regions: neither side wraps around. */
+		rd = q->last[0].region;
+		rs = q->last[1].region;
+		if (__builtin_expect(!q->last[0].credit || !q->last[1].credit ||
+				     !region_holds(rd, d, len) || !region_holds(rs, s, len) ||
+				     rd->readonly, 0))
+			return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+		q->last[0].credit--;
+		q->last[1].credit--;
+	} else if (__builtin_expect(__builtin_add_overflow(d, len - 1, &end) ||
+				    __builtin_add_overflow(s, len - 1, &end), 0)) {
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	}
+	op = &q->ops[q->sq_tail & q->mask];
+	op->dst = dst;
+	op->src = src;
+	op->len = len;
+	op->user_data = user_data;
+	op->dst_region = rd;
+	op->src_region = rs;
+	op->flags = flags;
+	op->kind = OP_COPY;
+	q->sq_tail++;
+	return 0;
+}
+
+int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, size_t len,
+			 uint64_t user_data, unsigned int flags)
+{
+	struct queue_op *op;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	ret = check_fill(q->engine, dst, len);
+	if (ret)
+		return ret;
+	op = enqueue_slot(q, flags, &ret);
+	if (!op)
+		return ret;
+	*op = (struct queue_op){ .dst = dst, .pattern = pattern, .len = len,
+				 .user_data = user_data, .flags = flags, .kind = OP_FILL };
+	return enqueue_commit(q, op);
+}
+
+int dmacopy_submit(struct dmacopy_queue *q)
+{
+	uint32_t n;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	n = q->sq_tail - q->sq_submitted;
+	/* The submitted operations hold their own references: none taken ahead may stay. */
+	queue_credit_return(q, 0);
+	queue_credit_return(q, 1);
+	if (!n)
+		return 0;
+	ret = q->engine->ops->submit(q);
+	if (ret)
+		return ret;
+	return (int)n;
+}
+
+static unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && q->cq_head != q->cq_tail) {
+		uint32_t idx = q->cq_head & q->mask;
+
+		out[n++] = q->cqes[idx];
+		q->cq_head++;
+	}
+	return n;
+}
+
+int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
+{
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	if (!completions && max)
+		return lib_error(-EINVAL, "completions is NULL");
+	if (q->cq_tail != q->sq_submitted) {
+		ret = q->engine->ops->progress(q, 0);
+		if (ret && ret != -ETIMEDOUT)
+			return ret;
+	}
+	return (int)reap(q, completions, max);
+}
+
+int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
+		 unsigned int max, int timeout_ms)
+{
+	long long deadline = 0;
+	unsigned int got;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	if (!completions && max)
+		return lib_error(-EINVAL, "completions is NULL");
+	if (min > max)
+		return lib_error(-EINVAL, "min %u is larger than max %u", min, max);
+	if (min > q->sq_submitted - q->cq_head)
+		return lib_error(-EINVAL,
+			    "waiting for %u completions but only %u operations were submitted and "
+			    "not reaped",
+			    min, q->sq_submitted - q->cq_head);
+	if (timeout_ms < -1)
+		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
+	got = reap(q, completions, max);
+	if (got < max && q->cq_tail != q->sq_submitted) {
+		ret = q->engine->ops->progress(q, 0);
+		if (ret && ret != -ETIMEDOUT)
+			return got ? (int)got : ret;
+		got += reap(q, completions + got, max - got);
+	}
+	/*
+	 * min never exceeds what is in flight or completed, so each round can make progress. The
+	 * clock is first read here: most waits of a polled engine end before.
+	 */
+	for (bool timed = false; got < min;) {
+		int left = -1;
+
+		if (timeout_ms >= 0) {
+			long long now = mono_ms(), rem;
+
+			if (!timed) {
+				deadline = now + timeout_ms;
+				timed = true;
+			}
+			rem = deadline - now;
+			if (rem <= 0)
+				break;
+			left = rem > INT32_MAX ? INT32_MAX : (int)rem;
+		}
+		ret = q->engine->ops->progress(q, left);
+		if (ret && ret != -ETIMEDOUT)
+			return got ? (int)got : ret;
+		got += reap(q, completions + got, max - got);
+	}
+	return (int)got;
+}
+
+unsigned int dmacopy_queue_pending(const struct dmacopy_queue *q)
+{
+	return queue_check(q) ? 0 : q->sq_tail - q->sq_submitted;
+}
+
+unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *q)
+{
+	return queue_check(q) ? 0 : q->sq_submitted - q->cq_head;
+}
