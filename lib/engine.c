@@ -91,6 +91,7 @@ static int engine_try(struct dmacopy_engine *e, const struct engine_ops *ops, co
 		return ret;
 	ops->caps(e, &e->caps);
 	e->caps.flags |= ops->cap_flags;
+	e->inline_max = ops->inline_limit ? ops->inline_limit(e) : 0;
 	return 0;
 }
 

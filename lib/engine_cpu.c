@@ -54,7 +54,6 @@ static int cpu_open(struct dmacopy_engine *e, const char *arg,
 	ce->parallel_threshold = opts->cpu_parallel_threshold ? opts->cpu_parallel_threshold
 							       : cpu_pool_default_threshold();
 	e->priv = ce;
-	e->inline_max = ce->parallel_threshold;
 	return 0;
 }
 
@@ -159,6 +158,14 @@ static int cpu_fill_sync(struct dmacopy_engine *e, const struct queue_op *op)
 	return 0;
 }
 
+/* Below its parallel threshold a copy runs on the caller's thread: dmacopy_memcpy() does it. */
+static size_t cpu_inline_limit(const struct dmacopy_engine *e)
+{
+	const struct cpu_engine *ce = e->priv;
+
+	return ce->parallel_threshold;
+}
+
 const struct engine_ops engine_cpu_ops = {
 	.kind = "cpu",
 	.syntax = "cpu",
@@ -170,5 +177,6 @@ const struct engine_ops engine_cpu_ops = {
 	.submit = cpu_submit,
 	.progress = cpu_progress,
 	.memcpy = cpu_memcpy,
+	.inline_limit = cpu_inline_limit,
 	.fill = cpu_fill_sync,
 };

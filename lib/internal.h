@@ -137,6 +137,12 @@ struct engine_ops {
 	 * references the core holds until the call returns. fill may be NULL (-ENOTSUP).
 	 */
 	int (*memcpy)(struct dmacopy_engine *e, const struct queue_op *op);
+	/*
+	 * Optional: the size below which this engine's synchronous copy is exactly the CPU's inline
+	 * copy (cpu_copy_inline()) on the caller's thread, so that dmacopy_memcpy() may do it without
+	 * calling the engine. Asked once, after open (the CPU engine: its parallel threshold).
+	 */
+	size_t (*inline_limit)(const struct dmacopy_engine *e);
 	int (*fill)(struct dmacopy_engine *e, const struct queue_op *op);
 };
 
@@ -152,8 +158,9 @@ struct dmacopy_engine {
 	uint32_t regions_gen; /* bumped by every unregistration (atomic; see queue_region_get) */
 	void *priv;
 	/*
-	 * The CPU engine: copies below inline_max bytes are done by dmacopy_memcpy() itself, on the
-	 * caller's thread, with no engine call (0: never).
+	 * Copies below inline_max bytes are done by dmacopy_memcpy() itself, on the caller's thread,
+	 * with no engine call (0: never): what engine_ops.inline_limit() said at open, kept here so
+	 * that the check costs one load.
 	 */
 	size_t inline_max;
 };
