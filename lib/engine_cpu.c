@@ -106,36 +106,44 @@ static inline void cpu_do_fill(struct cpu_engine *ce, void *dst, uint64_t patter
 		cpu_fill(dst, pattern, len);
 }
 
+/* One operation the queue's inline case does not take: large copies, fills. */
+static __attribute__((noinline)) void cpu_run(struct cpu_engine *ce, const struct queue_op *op)
+{
+	if (op->kind != OP_COPY)
+		cpu_do_fill(ce, op->dst, op->pattern, op->len);
+	else if (op->len < ce->parallel_threshold)
+		cpu_copy_inline(op->dst, op->src, op->len);
+	else
+		cpu_pool_copy(ce->pool, op->dst, op->src, op->len);
+}
+
 /*
  * Run every submitted operation now, in order (which satisfies DMACOPY_OP_FENCE by construction),
- * and post its completion. The engine needs no registration: operations hold no region
- * references.
+ * and post its completion. Copies of up to CPU_SMALL_COPY_MAX bytes below the parallel threshold
+ * are done inline, the rest by cpu_run(). The engine needs no registration: operations hold no
+ * region references.
  */
 static int cpu_submit(struct dmacopy_queue *q)
 {
 	struct cpu_engine *ce = q->engine->priv;
 	const struct queue_op *ops = q->ops;
 	struct dmacopy_completion *cqes = q->cqes;
-	const size_t par = ce->parallel_threshold;
-	const uint32_t mask = q->mask, end = q->sq_tail;
-	uint32_t i = q->sq_submitted, ct = q->cq_tail;
+	/* The largest inline copy: below the parallel threshold (0: every copy to the pool). */
+	const size_t small = ce->parallel_threshold > CPU_SMALL_COPY_MAX ? CPU_SMALL_COPY_MAX
+			     : ce->parallel_threshold ? ce->parallel_threshold - 1 : 0;
+	const uint32_t mask = q->mask, end = q->sq_tail, delta = q->cq_tail - q->sq_submitted;
 
-	for (; i != end; i++, ct++) {
+	for (uint32_t i = q->sq_submitted; i != end; i++) {
 		const struct queue_op *op = &ops[i & mask];
-		struct dmacopy_completion *c = &cqes[ct & mask];
 
-		if (op->kind == OP_COPY) {
-			if (op->len < par)
-				cpu_copy_inline(op->dst, op->src, op->len);
-			else
-				cpu_pool_copy(ce->pool, op->dst, op->src, op->len);
-		} else {
-			cpu_do_fill(ce, op->dst, op->pattern, op->len);
-		}
-		*c = (struct dmacopy_completion){ .user_data = op->user_data };
+		if (__builtin_expect(op->kind == OP_COPY && op->len <= small, 1))
+			cpu_copy_small(op->dst, op->src, op->len);
+		else
+			cpu_run(ce, op);
+		cqes[(i + delta) & mask] = (struct dmacopy_completion){ .user_data = op->user_data };
 	}
 	q->sq_submitted = end;
-	q->cq_tail = ct;
+	q->cq_tail = end + delta;
 	return 0;
 }
 

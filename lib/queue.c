@@ -259,38 +259,13 @@ static __attribute__((noinline)) int enqueue_copy_checked(struct dmacopy_queue *
 	return enqueue_commit(q, op);
 }
 
-/*
- * The common case in straight-line code: a valid queue with room, a non-empty copy within the
- * engine's limit that neither wraps nor overlaps, both sides inside the regions the queue's
- * previous operation used, with references taken ahead left on both. Anything else, errors
- * included, takes enqueue_copy_checked(), which does the same in full.
- */
-int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
-			 uint64_t user_data, unsigned int flags)
+/* Write the operation into the tail slot of q, which has room, and make it part of the queue. */
+static ALWAYS_INLINE void enqueue_copy_write(struct dmacopy_queue *q, void *dst, const void *src,
+					     size_t len, uint64_t user_data, unsigned int flags,
+					     struct dmacopy_region *rd, struct dmacopy_region *rs)
 {
-	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
-	struct dmacopy_region *rd = NULL, *rs = NULL;
-	struct queue_op *op;
+	struct queue_op *op = &q->ops[q->sq_tail & q->mask];
 
-	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
-			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
-			     (d >= s ? d - s : s - d) < len, 0))
-		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
-	if (q->needs_reg) {
-		/* Inside registered regions: neither side wraps around. */
-		rd = q->last[0].region;
-		rs = q->last[1].region;
-		if (__builtin_expect(!q->last[0].credit || !q->last[1].credit ||
-				     !region_holds(rd, d, len) || !region_holds(rs, s, len) ||
-				     rd->readonly, 0))
-			return enqueue_copy_checked(q, dst, src, len, user_data, flags);
-		q->last[0].credit--;
-		q->last[1].credit--;
-	} else if (__builtin_expect(__builtin_add_overflow(d, len - 1, &end) ||
-				    __builtin_add_overflow(s, len - 1, &end), 0)) {
-		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
-	}
-	op = &q->ops[q->sq_tail & q->mask];
 	op->dst = dst;
 	op->src = src;
 	op->len = len;
@@ -300,6 +275,51 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 	op->flags = flags;
 	op->kind = OP_COPY;
 	q->sq_tail++;
+}
+
+/*
+ * dmacopy_enqueue_copy() for an engine that needs registration, the first checks passed: both
+ * sides inside the regions the queue's previous operation used, with references taken ahead
+ * left on both (inside registered regions neither side wraps around). Kept out of the caller
+ * so that the path of engines without registration stays a leaf with few registers.
+ */
+static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, void *dst,
+						      const void *src, size_t len,
+						      uint64_t user_data, unsigned int flags)
+{
+	struct dmacopy_region *rd = q->last[0].region, *rs = q->last[1].region;
+
+	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit ||
+			     !region_holds(rd, (uintptr_t)dst, len) ||
+			     !region_holds(rs, (uintptr_t)src, len) || rd->readonly, 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	q->last[0].credit--;
+	q->last[1].credit--;
+	enqueue_copy_write(q, dst, src, len, user_data, flags, rd, rs);
+	return 0;
+}
+
+/*
+ * The common case in straight-line code: a valid queue with room, a non-empty copy within the
+ * engine's limit that neither wraps nor overlaps and, on engines that need registration, both
+ * sides in the cached regions (enqueue_copy_reg()). Anything else, errors included, takes
+ * enqueue_copy_checked(), which does the same in full.
+ */
+int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+			 uint64_t user_data, unsigned int flags)
+{
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
+
+	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
+			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
+			     (d >= s ? d - s : s - d) < len, 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	if (q->needs_reg)
+		return enqueue_copy_reg(q, dst, src, len, user_data, flags);
+	if (__builtin_expect(__builtin_add_overflow(d, len - 1, &end) ||
+			     __builtin_add_overflow(s, len - 1, &end), 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	enqueue_copy_write(q, dst, src, len, user_data, flags, NULL, NULL);
 	return 0;
 }
 
@@ -343,14 +363,13 @@ int dmacopy_submit(struct dmacopy_queue *q)
 
 static unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int max)
 {
-	unsigned int n = 0;
+	const struct dmacopy_completion *cqes = q->cqes;
+	const uint32_t head = q->cq_head, avail = q->cq_tail - head, mask = q->mask;
+	unsigned int n = avail < max ? avail : max;
 
-	while (n < max && q->cq_head != q->cq_tail) {
-		uint32_t idx = q->cq_head & q->mask;
-
-		out[n++] = q->cqes[idx];
-		q->cq_head++;
-	}
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = cqes[(head + i) & mask];
+	q->cq_head = head + n;
 	return n;
 }
 
