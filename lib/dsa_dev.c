@@ -516,7 +516,7 @@ static void dsa_info(const struct vchan *c, struct vchan_info *info)
 
 	memset(info, 0, sizeof(*info));
 	snprintf(info->bdf, sizeof(info->bdf), "%s", d->bdf);
-	info->max_xfer = 1ull << d->max_xfer_shift;
+	info->max_xfer = d->max_xfer;
 	info->slots = d->ring_size;
 	info->can_fill = d->opcap0 & DSA_OPCAP_BIT(DSA_OP_MEMFILL);
 }
@@ -563,7 +563,7 @@ static __attribute__((noinline)) int build_slow(struct dsa_dev *d, uint8_t op, u
 						vchan_done_fn fn, void *arg)
 {
 	uint32_t n = descs_needed(d, len);
-	uint64_t max = 1ull << d->max_xfer_shift, off = 0;
+	uint64_t max = d->max_xfer, off = 0;
 
 	if (d->dead)
 		return lib_error(-ENODEV, "DSA %s is out of service", d->bdf);

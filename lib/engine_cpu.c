@@ -95,7 +95,7 @@ static inline void cpu_do_copy(struct cpu_engine *ce, void *dst, const void *src
 	if (len >= ce->parallel_threshold)
 		cpu_pool_copy(ce->pool, dst, src, len);
 	else
-		cpu_copy(dst, src, len);
+		cpu_copy_inline(dst, src, len);
 }
 
 static inline void cpu_do_fill(struct cpu_engine *ce, void *dst, uint64_t pattern, size_t len)
@@ -109,12 +109,10 @@ static inline void cpu_do_fill(struct cpu_engine *ce, void *dst, uint64_t patter
 /* One operation the queue's inline case does not take: large copies, fills. */
 static __attribute__((noinline)) void cpu_run(struct cpu_engine *ce, const struct queue_op *op)
 {
-	if (op->kind != OP_COPY)
-		cpu_do_fill(ce, op->dst, op->pattern, op->len);
-	else if (op->len < ce->parallel_threshold)
-		cpu_copy_inline(op->dst, op->src, op->len);
+	if (op->kind == OP_COPY)
+		cpu_do_copy(ce, op->dst, op->src, op->len);
 	else
-		cpu_pool_copy(ce->pool, op->dst, op->src, op->len);
+		cpu_do_fill(ce, op->dst, op->pattern, op->len);
 }
 
 /*
@@ -140,7 +138,7 @@ static int cpu_submit(struct dmacopy_queue *q)
 			cpu_copy_small(op->dst, op->src, op->len);
 		else
 			cpu_run(ce, op);
-		cqes[(i + delta) & mask] = (struct dmacopy_completion){ .user_data = op->user_data };
+		cqe_set(&cqes[(i + delta) & mask], op->user_data, 0, DMACOPY_OP_OK);
 	}
 	q->sq_submitted = end;
 	q->cq_tail = end + delta;

@@ -424,8 +424,8 @@ static void vchan_queue_fini(struct dmacopy_queue *q)
 int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_t flags,
 		     struct vchan_status *st)
 {
-	return build_op(ve, op->kind, op->len ? op->dst_region : NULL, op->dst, op->src_region,
-			op->src, op->pattern, op->len, flags, st);
+	return build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src, op->pattern,
+			op->len, flags, st);
 }
 
 /*
@@ -461,10 +461,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		}
 		nd++;
 		ns++;
-		cqes[i].user_data = op->user_data;
-		cqes[i].status = vchan_st_status(w);
-		cqes[i].error = (uint16_t)vchan_st_error(w);
-		cqes[i].reserved = 0;
+		cqe_set(&cqes[i], op->user_data, vchan_st_status(w), vchan_st_error(w));
 	}
 	q->cq_tail = t;
 	region_put(rd, nd);

@@ -197,11 +197,20 @@ static inline void region_put(struct dmacopy_region *r, uint32_t n)
  * Post the completion of an operation whose region references the engine drops itself, with
  * region_put() (after posting, e.g. once for a run of operations on the same regions).
  */
+/* Fill in completion entry c: the operation's user_data, status and error. */
+static inline void cqe_set(struct dmacopy_completion *c, uint64_t user_data, int status,
+			   unsigned int error)
+{
+	c->user_data = user_data;
+	c->status = status;
+	c->error = (uint16_t)error;
+	c->reserved = 0;
+}
+
 static inline void queue_post(struct dmacopy_queue *q, const struct queue_op *op, int status,
 			      unsigned int error)
 {
-	q->cqes[q->cq_tail & q->mask] = (struct dmacopy_completion){
-		.user_data = op->user_data, .status = status, .error = (uint16_t)error };
+	cqe_set(&q->cqes[q->cq_tail & q->mask], op->user_data, status, error);
 	q->cq_tail++;
 }
 
@@ -212,15 +221,8 @@ static inline void queue_post(struct dmacopy_queue *q, const struct queue_op *op
 static inline void queue_complete(struct dmacopy_queue *q, const struct queue_op *op, int status,
 				  unsigned int error)
 {
-	struct dmacopy_completion *c = &q->cqes[q->cq_tail & q->mask];
-
 	queue_op_release(op);
-
-	c->user_data = op->user_data;
-	c->status = status;
-	c->error = (uint16_t)error;
-	c->reserved = 0;
-	q->cq_tail++;
+	queue_post(q, op, status, error);
 }
 
 /* CLOCK_MONOTONIC in nanoseconds and milliseconds. */
