@@ -456,10 +456,11 @@ static double gbps(uint64_t bytes, uint64_t ns)
 }
 
 /* The times of a repeated copy: the first apart, then the best and the median of the others. */
-static void print_repeats(const struct copy_args *a, uint64_t *ns)
+static void print_repeats(const struct copy_args *a, const char *engine, uint64_t *ns)
 {
 	unsigned int n = a->repeat - 1;
 
+	printf(" %u times (engine %s):\n", a->repeat, engine);
 	printf("  first copy %.3f ms: %.2f GB/s (pays the one-time costs: device mappings, first "
 	       "touch of the memory)\n",
 	       (double)ns[0] / 1e6, gbps(a->len, ns[0]));
@@ -528,9 +529,7 @@ static int run_copy(struct copy_job *j)
 			printf(" in %.3f ms: %.2f GB/s (engine %s)\n", (double)ns[0] / 1e6,
 			       gbps(a->len, ns[0]), dmacopy_engine_name(j->engine));
 		else
-			printf(" %u times (engine %s):\n", a->repeat, dmacopy_engine_name(j->engine));
-		if (a->repeat > 1)
-			print_repeats(a, ns);
+			print_repeats(a, dmacopy_engine_name(j->engine), ns);
 		printf("setup (open, map, register) %.3f ms", (double)(t_copy - t_start) / 1e6);
 		if (a->verify)
 			printf("; verified %llu bytes identical in %.3f ms", (unsigned long long)a->len,
