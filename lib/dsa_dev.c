@@ -98,11 +98,31 @@ struct slot {
 	uint32_t flags;
 };
 
-/* What one WQ slot holds: a BATCH descriptor for n > 1 descriptors from start, or start alone. */
+/*
+ * What one WQ slot holds: a BATCH descriptor for n > 1 descriptors from start, or start alone;
+ * of the channel's ring (q NULL), or of queue q's own ring (start is then q's operation index).
+ */
 struct unit {
 	volatile struct dsa_completion *rec;
+	struct dmacopy_queue *q;
 	uint32_t start;
 	uint32_t n;
+};
+
+/*
+ * A queue's own descriptors (with an IOMMU): descriptor i of the ring is the queue's operation in
+ * slot i, its completion address record i. Copies are written there at enqueue by the core
+ * (emit_dsa_copy(), lib/emit.h), the other one-descriptor operations at submission; dsa_push() hands runs of them to the WQ as
+ * BATCH descriptors that point into this ring, so an operation's descriptor is written once and
+ * never copied. Operations that need several descriptors go through the channel's ring.
+ */
+struct dsa_queue {
+	struct dsa_desc *descs;
+	volatile struct dsa_completion *recs;
+	uint64_t desc_iova, rec_iova;
+	void *dma;
+	size_t dma_len;
+	uint64_t map_iova;
 };
 
 struct dsa_dev {
@@ -640,9 +660,147 @@ static ALWAYS_INLINE int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t 
 	return build(to_dev(c), DSA_OP_MEMMOVE, dst, src, len, flags, fn, arg);
 }
 
+/* ---- queues with their own ring ------------------------------------------------------------ */
+
+/* Mark the n operations of q from index start ended with status and error; returns n. */
+static int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
+		  unsigned int error)
+{
+	struct vchan_queue *qp = q->engine_priv;
+	const uint64_t w = vchan_st_word(status, error);
+
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&qp->st[(start + i) & q->mask].word, w, __ATOMIC_RELEASE);
+	return (int)n;
+}
+
+/*
+ * Make the staged operation in slot its own descriptor if it takes one (a copy or fill up to the
+ * maximum transfer, or nothing to move) and say whether it does; the others (longer ones) go
+ * through the channel's ring.
+ */
+static bool dq_own(const struct dsa_dev *d, struct dmacopy_queue *q, const struct dsa_queue *dq,
+		   uint32_t slot)
+{
+	struct queue_op *op = &q->ops[slot];
+	struct dsa_desc *desc = &dq->descs[slot];
+	uint64_t dst = 0, src = 0;
+	uint8_t code = DSA_OP_NOOP;
+
+	if (op->kind == OP_EMITTED)
+		return true;
+	if (op->len > d->max_xfer)
+		return false;
+	if (op->len) {
+		if (!op->dst_region->dev_flat ||
+		    (op->kind == OP_COPY && !op->src_region->dev_flat))
+			return false;
+		dst = (uintptr_t)op->dst + op->dst_region->dev_delta;
+		if (op->kind == OP_COPY) {
+			code = DSA_OP_MEMMOVE;
+			src = (uintptr_t)op->src + op->src_region->dev_delta;
+		} else {
+			code = DSA_OP_MEMFILL;
+			src = op->pattern;
+		}
+	}
+	/* as emit_dsa_copy() writes a copy */
+	desc->flags_op = DSA_FLAG_CRAV | (uint32_t)code << 24;
+	desc->src = src;
+	desc->dst = dst;
+	desc->xfer_size = (uint32_t)op->len;
+	op->kind = OP_EMITTED;
+	return true;
+}
+
+/*
+ * Hand queue q's operations [hw_next, sq_submitted) to the device in order: runs of operations
+ * with their own descriptors as units (a BATCH descriptor pointing into the queue's ring, or a
+ * lone descriptor), the others built in the channel's ring. A fenced operation starts a unit and
+ * waits until every earlier operation of the queue has been reaped into its completion ring.
+ * Channel lock held.
+ */
+static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_engine *ve)
+{
+	struct vchan_queue *qp = q->engine_priv;
+	const struct dsa_queue *dq = qp->drv_priv;
+	const uint32_t mask = q->mask, end = q->sq_submitted;
+	uint32_t i = qp->hw_next;
+
+	while (i != end) {
+		uint32_t slot = i & mask, n, ui;
+		const struct queue_op *op = &q->ops[slot];
+		struct unit *u;
+
+		if (d->dead) {
+			dq_end(q, i, end - i, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+			i = end;
+			break;
+		}
+		if ((op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail)
+			break;
+		if (!dq_own(d, q, dq, slot)) {
+			int ret;
+
+			qp->st[slot].word = 0;
+			ret = vchan_build_slow(ve, op,
+					       op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0,
+					       &qp->st[slot]);
+			if (ret == -ENOMEM)
+				break;
+			if (ret)
+				dq_end(q, i, 1, ret,
+				       ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE : DMACOPY_OP_CHANNEL_ERROR);
+			i++;
+			continue;
+		}
+		if (d->u_head - d->u_tail >= d->wq_size)
+			break;
+		/* The unit: up to max_batch operations, not across the ring's end or a fence. */
+		qp->st[slot].word = 0;
+		for (n = 1; n < d->max_batch && i + n != end && slot + n <= mask; n++) {
+			const struct queue_op *o = &q->ops[slot + n];
+
+			if (!(o->kind == OP_EMITTED && !o->flags) &&
+			    ((o->flags & DMACOPY_OP_FENCE) || !dq_own(d, q, dq, slot + n)))
+				break;
+			qp->st[slot + n].word = 0;
+		}
+		if (d->u_tail == d->u_head)
+			vchan_moved(&d->watch);
+		ui = d->u_head % d->wq_size;
+		u = &d->units[ui];
+		u->q = q;
+		u->start = i;
+		u->n = n;
+		if (n == 1) {
+			dq->descs[slot].flags_op |= DSA_FLAG_RCR;
+			u->rec = &dq->recs[slot];
+			movdir64b(d->portal, &dq->descs[slot]);
+		} else {
+			struct dsa_desc batch = {
+				.flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | (uint32_t)DSA_OP_BATCH << 24,
+				.compl_addr = d->ucomp_iova + (uint64_t)ui * DSA_COMPL_SIZE,
+				.desc_list = dq->desc_iova + (uint64_t)slot * DSA_DESC_SIZE,
+				.desc_count = n,
+			};
+
+			d->ucomps[ui].status = 0;
+			u->rec = &d->ucomps[ui];
+			movdir64b(d->portal, &batch);
+		}
+		d->u_head++;
+		i += n;
+	}
+	qp->hw_next = i;
+}
+
 static void dsa_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
 {
-	vchan_push(c, q, ve, dsa_build_copy);
+	if (((struct vchan_queue *)q->engine_priv)->drv_priv)
+		dq_push(to_dev(c), q, ve);
+	else
+		vchan_push(c, q, ve, dsa_build_copy);
 }
 
 static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
@@ -680,6 +838,7 @@ static void flush(struct dsa_dev *d)
 		n = i;
 		if (d->tail == d->submitted)
 			vchan_moved(&d->watch);
+		u->q = NULL;
 		u->start = d->submitted;
 		u->n = n;
 		if (n == 1) {
@@ -747,6 +906,12 @@ static int fail_all(struct dsa_dev *d, int status, unsigned int error)
 {
 	int ops = 0;
 
+	for (; d->u_tail != d->u_head; d->u_tail++) {
+		const struct unit *u = &d->units[d->u_tail % d->wq_size];
+
+		if (u->q)
+			ops += dq_end(u->q, u->start, u->n, status, error);
+	}
 	while (d->tail != d->head)
 		ops += retire_one(d, status, error);
 	d->submitted = d->head;
@@ -777,12 +942,52 @@ static int failed(struct dsa_dev *d, const volatile struct dsa_completion *rec, 
 	return status;
 }
 
+/*
+ * Retire a unit of a queue's own ring whose record has status st: each of its operations is
+ * marked ended in the queue (vchan_queue.st). Returns the operations finished.
+ */
+static int retire_dq_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
+{
+	struct vchan_queue *qp = u->q->engine_priv;
+	const struct dsa_queue *dq = qp->drv_priv;
+	const uint32_t mask = u->q->mask, slot = u->start & mask;
+	unsigned int error = 0;
+	int status;
+
+	if (u->n == 1) {
+		/* a lone descriptor asked for its record (RCR): clear it for the slot's next use */
+		status = failed(d, u->rec, st, &error);
+		u->rec->status = 0;
+		return dq_end(u->q, u->start, 1, status, error);
+	}
+	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS)
+		return dq_end(u->q, u->start, u->n, 0, 0);
+	if ((st & DSA_COMP_STATUS_MASK) != DSA_COMP_BATCH_FAIL) {
+		/* The batch itself failed (its list unreadable, ...): none of it ran. */
+		status = failed(d, u->rec, st, &error);
+		return dq_end(u->q, u->start, u->n, status, error);
+	}
+	/* Some members failed: their own records say which (and are cleared); the rest succeeded. */
+	for (uint32_t i = 0; i < u->n; i++) {
+		volatile struct dsa_completion *rec = &dq->recs[slot + i];
+		uint8_t mst = rec->status;
+
+		status = mst ? failed(d, rec, mst, &error) : 0;
+		rec->status = 0;
+		__atomic_store_n(&qp->st[slot + i].word, vchan_st_word(status, status ? error : 0),
+				 __ATOMIC_RELEASE);
+	}
+	return (int)u->n;
+}
+
 /* Retire a unit whose record has status st; returns the operations finished. */
 static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 {
 	unsigned int error = 0;
 	int status, ops = 0;
 
+	if (u->q)
+		return retire_dq_unit(d, u, st);
 	if (u->n == 1)
 		return retire_one(d, failed(d, u->rec, st, &error), error);
 	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS) {
@@ -839,7 +1044,7 @@ static int process_events(struct dsa_dev *d)
 		d->u_tail++;
 		vchan_moved(&d->watch);
 	}
-	if (d->tail != d->submitted && !ops && stalled(d)) {
+	if ((d->tail != d->submitted || d->u_tail != d->u_head) && !ops && stalled(d)) {
 		uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);
 
 		if (gs == UINT32_MAX) {
@@ -892,6 +1097,94 @@ static void dsa_close(struct vchan *c)
 	dev_free(d);
 }
 
+static void dq_free(struct dsa_queue *dq)
+{
+	if (dq->dma) {
+		vfio_dma_unmap(dq->dma, dq->dma_len, dq->map_iova);
+		munmap(dq->dma, dq->dma_len);
+	}
+	free(dq);
+}
+
+/*
+ * A ring of q's depth for the queue, when the device can be given one: with an IOMMU (without
+ * one the ring would need physically contiguous memory; such queues use the channel's ring).
+ */
+static int dsa_queue_init(struct vchan *c, struct dmacopy_queue *q)
+{
+	struct dsa_dev *d = to_dev(c);
+	struct vchan_queue *qp = q->engine_priv;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	size_t desc_bytes = (size_t)q->depth * DSA_DESC_SIZE;
+	size_t bytes = desc_bytes + (size_t)q->depth * DSA_COMPL_SIZE;
+	struct dsa_queue *dq;
+	uint64_t iova, avail;
+	int ret;
+
+	if (vfio_dma_physical())
+		return 0;
+	dq = calloc(1, sizeof(*dq));
+	if (!dq)
+		return lib_error(-ENOMEM, "cannot allocate the queue");
+	dq->dma_len = (bytes + ps - 1) & ~(ps - 1);
+	dq->dma = mmap(NULL, dq->dma_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (dq->dma == MAP_FAILED) {
+		free(dq);
+		return lib_error(-ENOMEM, "DSA %s: cannot allocate the queue's descriptors (%zu "
+				 "bytes)", d->bdf, bytes);
+	}
+	ret = vfio_dma_map(dq->dma, dq->dma_len, &dq->map_iova);
+	if (ret) {
+		munmap(dq->dma, dq->dma_len);
+		free(dq);
+		return ret;
+	}
+	ret = vfio_dma_translate(dq->dma, bytes, &iova, &avail);
+	if (!ret && avail < bytes)
+		ret = lib_error(-EFAULT, "DSA %s: the queue's descriptors are not contiguous for "
+				"the device", d->bdf);
+	if (ret) {
+		dq_free(dq);
+		return ret;
+	}
+	dq->descs = dq->dma;
+	dq->desc_iova = iova;
+	dq->recs = (volatile struct dsa_completion *)((char *)dq->dma + desc_bytes);
+	dq->rec_iova = iova + desc_bytes;
+	for (uint32_t i = 0; i < q->depth; i++)
+		dq->descs[i].compl_addr = dq->rec_iova + (uint64_t)i * DSA_COMPL_SIZE;
+	qp->drv_priv = dq;
+	q->emit = EMIT_DSA;
+	q->emit_ring = dq->descs;
+	q->emit_max = d->max_xfer;
+	return 0;
+}
+
+/* Channel lock held; q has nothing in flight unless the device stopped answering. */
+static void dsa_queue_fini(struct vchan *c, struct dmacopy_queue *q)
+{
+	struct dsa_dev *d = to_dev(c);
+	struct vchan_queue *qp = q->engine_priv;
+
+	if (!qp->drv_priv)
+		return;
+	for (uint32_t t = d->u_tail; t != d->u_head; t++) {
+		if (d->units[t % d->wq_size].q == q) {
+			/* The device may still read or write the ring: stop it first. */
+			lib_error(-ETIMEDOUT, "DSA %s: a destroyed queue still had work in the "
+				  "device; device reset", d->bdf);
+			dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+			fail_all(d, -ECANCELED, DMACOPY_OP_ABORTED);
+			d->dead = true;
+			break;
+		}
+	}
+	q->emit = EMIT_NONE;
+	dq_free(qp->drv_priv);
+	qp->drv_priv = NULL;
+}
+
 const struct vchan_driver dsa_vchan_driver = {
 	.kind = "dsa",
 	.name = "DSA",
@@ -910,5 +1203,7 @@ const struct vchan_driver dsa_vchan_driver = {
 	.build_fill = dsa_build_fill,
 	.push = dsa_push,
 	.flush = dsa_flush,
+	.queue_init = dsa_queue_init,
+	.queue_fini = dsa_queue_fini,
 	.process_events = dsa_process_events,
 };

@@ -290,6 +290,8 @@ static int vchan_region_register(struct dmacopy_engine *e, struct dmacopy_region
 	}
 	ir->flat = ir->next == 1;
 	ir->delta = ir->ext[0].iova - ir->ext[0].off - (uintptr_t)ir->map_va;
+	r->dev_flat = ir->flat;
+	r->dev_delta = ir->delta;
 	r->engine_priv = ir;
 	return 0;
 }
@@ -394,6 +396,7 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 
 static int vchan_queue_init(struct dmacopy_queue *q)
 {
+	struct vchan_engine *ve = q->engine->priv;
 	struct vchan_queue *qp = calloc(1, sizeof(*qp));
 
 	if (!qp)
@@ -405,13 +408,29 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 	}
 	qp->hw_next = q->sq_submitted;
 	q->engine_priv = qp;
+	if (ve->drv->queue_init) {
+		int ret = ve->drv->queue_init(ve->chan, q);
+
+		if (ret) {
+			q->engine_priv = NULL;
+			free(qp->st);
+			free(qp);
+			return ret;
+		}
+	}
 	return 0;
 }
 
 static void vchan_queue_fini(struct dmacopy_queue *q)
 {
+	struct vchan_engine *ve = q->engine->priv;
 	struct vchan_queue *qp = q->engine_priv;
 
+	if (ve->drv->queue_fini) {
+		pthread_mutex_lock(&ve->lock);
+		ve->drv->queue_fini(ve->chan, q);
+		pthread_mutex_unlock(&ve->lock);
+	}
 	free(qp->st);
 	free(qp);
 	q->engine_priv = NULL;
@@ -461,7 +480,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 		}
 		nd++;
 		ns++;
-		cqe_set(&cqes[i], op->user_data, vchan_st_status(w), vchan_st_error(w));
+		cqe_set_word(&cqes[i], op->user_data, w);
 	}
 	q->cq_tail = t;
 	region_put(rd, nd);

@@ -32,6 +32,8 @@ enum obj_magic {
 enum op_kind {
 	OP_COPY = 0,
 	OP_FILL = 1,
+	/* A copy whose descriptor the core already wrote (dmacopy_queue.emit). */
+	OP_EMITTED = 2,
 };
 
 /* One operation as the core validated it. */
@@ -69,7 +71,22 @@ struct dmacopy_region {
 	bool readonly;
 	const char *readonly_why;
 	void *engine_priv;
+	/*
+	 * Set by engines whose queues emit (dmacopy_queue.emit): the device address of p in this
+	 * region is p + dev_delta when dev_flat (one extent for the device, as with an IOMMU).
+	 */
+	uint64_t dev_delta;
+	bool dev_flat;
 	struct dmacopy_region *next;
+};
+
+/*
+ * Descriptor formats the core writes at enqueue, for queues with descriptors of their own
+ * (dmacopy_queue.emit; lib/emit.h).
+ */
+enum queue_emit {
+	EMIT_NONE = 0,
+	EMIT_DSA = 1, /* struct dsa_desc, MEMMOVE with CRAV; the other fields constant per slot */
 };
 
 struct dmacopy_queue {
@@ -104,6 +121,16 @@ struct dmacopy_queue {
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;
 	void *engine_priv;
+	/*
+	 * Optional, set by the engine's queue_init: a queue with descriptors of its own, one per
+	 * slot in emit_ring, in format emit. The core writes there, at enqueue, each copy between
+	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes, and stores its
+	 * user_data, regions and flags in ops with kind OP_EMITTED; everything else is staged in ops
+	 * as usual. The engine's submit hands them to the device.
+	 */
+	uint32_t emit;
+	void *emit_ring;
+	uint64_t emit_max;
 	struct dmacopy_queue *next;
 };
 
@@ -205,6 +232,26 @@ static inline void cqe_set(struct dmacopy_completion *c, uint64_t user_data, int
 	c->status = status;
 	c->error = (uint16_t)error;
 	c->reserved = 0;
+}
+
+/*
+ * cqe_set() with the status and error as a vchan-style word holds them: bits 31:0 the status,
+ * 47:32 the error (bits above are ignored). Two stores.
+ */
+static inline void cqe_set_word(struct dmacopy_completion *c, uint64_t user_data, uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t rest = w & 0xffffffffffffull; /* status, error, reserved 0 */
+
+	_Static_assert(offsetof(struct dmacopy_completion, status) == 8 &&
+		       offsetof(struct dmacopy_completion, error) == 12 &&
+		       offsetof(struct dmacopy_completion, reserved) == 14,
+		       "completion layout");
+	c->user_data = user_data;
+	__builtin_memcpy(&c->status, &rest, sizeof(rest));
+#else
+	cqe_set(c, user_data, (int)(int32_t)(uint32_t)w, (unsigned int)(uint16_t)(w >> 32));
+#endif
 }
 
 static inline void queue_post(struct dmacopy_queue *q, const struct queue_op *op, int status,

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "emit.h"
 
 /*
  * The region holding [start, start + len) for an operation of queue q, with an in-flight reference
@@ -295,6 +296,20 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	q->last[0].credit--;
 	q->last[1].credit--;
+	if (q->emit == EMIT_DSA && len <= q->emit_max && rd->dev_flat && rs->dev_flat) {
+		uint32_t slot = q->sq_tail & q->mask;
+		struct queue_op *op = &q->ops[slot];
+
+		op->user_data = user_data;
+		op->dst_region = rd;
+		op->src_region = rs;
+		op->flags = flags;
+		op->kind = OP_EMITTED;
+		emit_dsa_copy(q->emit_ring, slot, (uintptr_t)dst + rd->dev_delta,
+			      (uintptr_t)src + rs->dev_delta, len);
+		q->sq_tail++;
+		return 0;
+	}
 	enqueue_copy_write(q, dst, src, len, user_data, flags, rd, rs);
 	return 0;
 }

@@ -101,6 +101,7 @@ struct vchan_region {
 struct vchan_queue {
 	struct vchan_status *st; /* per queue slot: its operation's end */
 	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
+	void *drv_priv;   /* the driver's, from its queue_init */
 };
 
 struct vchan_info {
@@ -150,6 +151,13 @@ struct vchan_driver {
 	void (*push)(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve);
 	/* Start what is built, as far as fences allow. */
 	void (*flush)(struct vchan *c);
+	/*
+	 * Optional: give queue q (its vchan_queue allocated) what the driver keeps per queue, in
+	 * drv_priv, and may make it an emitting queue (dmacopy_queue.emit); queue_fini undoes it,
+	 * once the queue has nothing in flight. Called without the channel lock and with it.
+	 */
+	int (*queue_init)(struct vchan *c, struct dmacopy_queue *q);
+	void (*queue_fini)(struct vchan *c, struct dmacopy_queue *q);
 	/*
 	 * Call the done function of each finished operation, in submission order, and start what
 	 * waited. Returns the operations finished (>= 0) or -ENODEV when the device is gone.
