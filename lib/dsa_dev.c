@@ -674,6 +674,21 @@ static int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int statu
 	return (int)n;
 }
 
+/* Whether op is a copy the core wrote as its descriptor, without a fence: one load, one test. */
+static ALWAYS_INLINE bool emitted_unfenced(const struct queue_op *op)
+{
+	uint64_t fk;
+
+	_Static_assert(offsetof(struct queue_op, kind) == offsetof(struct queue_op, flags) + 4,
+		       "queue_op flags and kind adjacent");
+	memcpy(&fk, &op->flags, sizeof(fk));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return fk == (uint64_t)OP_EMITTED << 32;
+#else
+	return fk == OP_EMITTED;
+#endif
+}
+
 /*
  * Make the staged operation in slot its own descriptor if it takes one (a copy or fill up to the
  * maximum transfer, or nothing to move) and say whether it does; the others (longer ones) go
@@ -728,7 +743,7 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 	uint32_t i = qp->hw_next;
 
 	while (i != end) {
-		uint32_t slot = i & mask, n, ui;
+		uint32_t slot = i & mask, n, ui, lim;
 		const struct queue_op *op = &q->ops[slot];
 		struct unit *u;
 
@@ -757,11 +772,16 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		if (d->u_head - d->u_tail >= d->wq_size)
 			break;
 		/* The unit: up to max_batch operations, not across the ring's end or a fence. */
+		lim = end - i;
+		if (lim > d->max_batch)
+			lim = d->max_batch;
+		if (lim > mask + 1 - slot)
+			lim = mask + 1 - slot;
 		qp->st[slot].word = 0;
-		for (n = 1; n < d->max_batch && i + n != end && slot + n <= mask; n++) {
+		for (n = 1; n < lim; n++) {
 			const struct queue_op *o = &q->ops[slot + n];
 
-			if (!(o->kind == OP_EMITTED && !o->flags) &&
+			if (!emitted_unfenced(o) &&
 			    ((o->flags & DMACOPY_OP_FENCE) || !dq_own(d, q, dq, slot + n)))
 				break;
 			qp->st[slot + n].word = 0;

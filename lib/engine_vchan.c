@@ -459,7 +459,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 	struct vchan_status *st = qp->st;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
 	const uint32_t mask = q->mask, end = qp->hw_next, start = q->cq_tail;
-	uint32_t nd = 0, ns = 0, t;
+	uint32_t n = 0, t;
 
 	for (t = start; t != end; t++) {
 		uint32_t i = t & mask;
@@ -468,23 +468,20 @@ static unsigned int harvest(struct dmacopy_queue *q)
 
 		if (!w)
 			break;
-		if (op->dst_region != rd) {
-			region_put(rd, nd);
+		/* n operations on (rd, rs) so far: one reference each on both */
+		if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
+			region_put(rd, n);
+			region_put(rs, n);
 			rd = op->dst_region;
-			nd = 0;
-		}
-		if (op->src_region != rs) {
-			region_put(rs, ns);
 			rs = op->src_region;
-			ns = 0;
+			n = 0;
 		}
-		nd++;
-		ns++;
+		n++;
 		cqe_set_word(&cqes[i], op->user_data, w);
 	}
 	q->cq_tail = t;
-	region_put(rd, nd);
-	region_put(rs, ns);
+	region_put(rd, n);
+	region_put(rs, n);
 	return t - start;
 }
 

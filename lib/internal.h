@@ -117,6 +117,12 @@ struct dmacopy_queue {
 		uint32_t gen;
 		uint32_t incarnation;
 		uint32_t credit;
+		/* the region's, copied at lookup for the enqueue path: one load each, no pointer */
+		bool readonly;
+		bool dev_flat;
+		uintptr_t start;
+		size_t len;
+		uint64_t dev_delta;
 	} last[2];
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;

@@ -38,6 +38,11 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 		q->last[which].gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
 		q->last[which].incarnation = REGION_INCARNATION(busy);
 		q->last[which].credit = REGION_CREDIT;
+		q->last[which].readonly = r->readonly;
+		q->last[which].dev_flat = r->dev_flat;
+		q->last[which].start = r->start;
+		q->last[which].len = r->len;
+		q->last[which].dev_delta = r->dev_delta;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
@@ -281,36 +286,62 @@ static ALWAYS_INLINE void enqueue_copy_write(struct dmacopy_queue *q, void *dst,
 /*
  * dmacopy_enqueue_copy() for an engine that needs registration, the first checks passed: both
  * sides inside the regions the queue's previous operation used, with references taken ahead
- * left on both (inside registered regions neither side wraps around). Kept out of the caller
- * so that the path of engines without registration stays a leaf with few registers.
+ * left on both (inside registered regions neither side wraps around), read from what the queue
+ * copied of them at lookup. Kept out of the caller so that the path of engines without
+ * registration stays a leaf with few registers.
  */
 static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, void *dst,
 						      const void *src, size_t len,
 						      uint64_t user_data, unsigned int flags)
 {
-	struct dmacopy_region *rd = q->last[0].region, *rs = q->last[1].region;
+	const uintptr_t od = (uintptr_t)dst - q->last[0].start;
+	const uintptr_t os = (uintptr_t)src - q->last[1].start;
 
-	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit ||
-			     !region_holds(rd, (uintptr_t)dst, len) ||
-			     !region_holds(rs, (uintptr_t)src, len) || rd->readonly, 0))
+	/* od < len_0 and len_0 - od >= len: [dst, dst + len) inside [start_0, start_0 + len_0) */
+	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit || od >= q->last[0].len ||
+			     q->last[0].len - od < len || os >= q->last[1].len ||
+			     q->last[1].len - os < len || q->last[0].readonly, 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	q->last[0].credit--;
 	q->last[1].credit--;
-	if (q->emit == EMIT_DSA && len <= q->emit_max && rd->dev_flat && rs->dev_flat) {
-		uint32_t slot = q->sq_tail & q->mask;
-		struct queue_op *op = &q->ops[slot];
+	enqueue_copy_write(q, dst, src, len, user_data, flags, q->last[0].region,
+			   q->last[1].region);
+	return 0;
+}
 
-		op->user_data = user_data;
-		op->dst_region = rd;
-		op->src_region = rs;
-		op->flags = flags;
-		op->kind = OP_EMITTED;
-		emit_dsa_copy(q->emit_ring, slot, (uintptr_t)dst + rd->dev_delta,
-			      (uintptr_t)src + rs->dev_delta, len);
-		q->sq_tail++;
-		return 0;
-	}
-	enqueue_copy_write(q, dst, src, len, user_data, flags, rd, rs);
+/*
+ * dmacopy_enqueue_copy() on an emitting queue (dmacopy_queue.emit), the handle checked: the
+ * common case, a copy of 1 to emit_max bytes between two flat regions the queue's previous
+ * operation used, in straight-line code that ends with the descriptor written. The checks the
+ * general path makes and this one leaves out follow from the others: a pointer inside a
+ * registered region is not NULL and its range does not wrap, and emit_max is at most the
+ * engine's maximum transfer. Anything else takes enqueue_copy_checked().
+ */
+static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
+						       const void *src, size_t len,
+						       uint64_t user_data, unsigned int flags)
+{
+	const uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+	const uintptr_t od = d - q->last[0].start, os = s - q->last[1].start;
+	const uint32_t slot = q->sq_tail & q->mask;
+	struct queue_op *op = &q->ops[slot];
+
+	if (__builtin_expect((flags & ~(unsigned int)DMACOPY_OP_FENCE) || len - 1 >= q->emit_max ||
+			     q->sq_tail - q->cq_head >= q->depth || (d >= s ? d - s : s - d) < len ||
+			     !q->last[0].credit || !q->last[1].credit || od >= q->last[0].len ||
+			     q->last[0].len - od < len || os >= q->last[1].len ||
+			     q->last[1].len - os < len || q->last[0].readonly ||
+			     !q->last[0].dev_flat || !q->last[1].dev_flat, 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	q->last[0].credit--;
+	q->last[1].credit--;
+	op->user_data = user_data;
+	op->dst_region = q->last[0].region;
+	op->src_region = q->last[1].region;
+	op->flags = flags;
+	op->kind = OP_EMITTED;
+	emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
+	q->sq_tail++;
 	return 0;
 }
 
@@ -325,6 +356,8 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 {
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
+	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit == EMIT_DSA, 1))
+		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
 	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
 			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
 			     (d >= s ? d - s : s - d) < len, 0))
