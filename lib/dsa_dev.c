@@ -757,7 +757,6 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		if (!dq_own(d, q, dq, slot)) {
 			int ret;
 
-			qp->st[slot].word = 0;
 			ret = vchan_build_slow(ve, op,
 					       op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0,
 					       &qp->st[slot]);
@@ -777,14 +776,13 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 			lim = d->max_batch;
 		if (lim > mask + 1 - slot)
 			lim = mask + 1 - slot;
-		qp->st[slot].word = 0;
+		/* (the status words of free slots are 0: harvest clears them) */
 		for (n = 1; n < lim; n++) {
 			const struct queue_op *o = &q->ops[slot + n];
 
 			if (!emitted_unfenced(o) &&
 			    ((o->flags & DMACOPY_OP_FENCE) || !dq_own(d, q, dq, slot + n)))
 				break;
-			qp->st[slot + n].word = 0;
 		}
 		if (d->u_tail == d->u_head)
 			vchan_moved(&d->watch);

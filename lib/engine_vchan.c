@@ -448,19 +448,24 @@ int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_
 }
 
 /*
- * Post the finished operations at the head of the queue, in order. Their region references are
- * dropped once per run of operations on the same regions, not once per operation.
+ * Post the finished operations at the head of the queue, in order: into the completion ring, or,
+ * with out, straight into out (at most max; they are reaped). Their region references are
+ * dropped once per run of operations on the same regions, not once per operation, and their
+ * status words are cleared for the slots' next use.
  */
-static unsigned int harvest(struct dmacopy_queue *q)
+static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_out,
+					     struct dmacopy_completion *out, unsigned int max)
 {
 	struct vchan_queue *qp = q->engine_priv;
 	const struct queue_op *ops = q->ops;
 	struct dmacopy_completion *cqes = q->cqes;
 	struct vchan_status *st = qp->st;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
-	const uint32_t mask = q->mask, end = qp->hw_next, start = q->cq_tail;
-	uint32_t n = 0, t;
+	const uint32_t mask = q->mask, start = q->cq_tail;
+	uint32_t n = 0, t, end = qp->hw_next;
 
+	if (to_out && end - start > max)
+		end = start + max;
 	for (t = start; t != end; t++) {
 		uint32_t i = t & mask;
 		const struct queue_op *op = &ops[i];
@@ -468,6 +473,7 @@ static unsigned int harvest(struct dmacopy_queue *q)
 
 		if (!w)
 			break;
+		st[i].word = 0;
 		/* n operations on (rd, rs) so far: one reference each on both */
 		if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
 			region_put(rd, n);
@@ -477,12 +483,19 @@ static unsigned int harvest(struct dmacopy_queue *q)
 			n = 0;
 		}
 		n++;
-		cqe_set_word(&cqes[i], op->user_data, w);
+		cqe_set_word(to_out ? &out[t - start] : &cqes[i], op->user_data, w);
 	}
 	q->cq_tail = t;
+	if (to_out)
+		q->cq_head = t;
 	region_put(rd, n);
 	region_put(rs, n);
 	return t - start;
+}
+
+static unsigned int harvest(struct dmacopy_queue *q)
+{
+	return harvest_to(q, false, NULL, 0);
 }
 
 static int vchan_submit(struct dmacopy_queue *q)
@@ -525,6 +538,19 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 		if (spins % 256 == 0)
 			sched_yield();
 	}
+}
+
+static int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion *out,
+			      unsigned int max)
+{
+	struct vchan_engine *ve = q->engine->priv;
+
+	pthread_mutex_lock(&ve->lock);
+	ve->drv->process_events(ve->chan);
+	ve->drv->push(ve->chan, q, ve);
+	ve->drv->flush(ve->chan);
+	pthread_mutex_unlock(&ve->lock);
+	return (int)harvest_to(q, true, out, max);
 }
 
 /* ---- synchronous helpers --------------------------------------------------------------------- */
@@ -586,6 +612,7 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 		.queue_fini = vchan_queue_fini,                                                    \
 		.submit = vchan_submit,                                                            \
 		.progress = vchan_progress,                                                        \
+		.progress_out = vchan_progress_out,                                                \
 		.memcpy = sync_op,                                                                 \
 		.fill = sync_op,                                                                   \
 	}

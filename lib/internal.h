@@ -165,6 +165,14 @@ struct engine_ops {
 	 */
 	int (*progress)(struct dmacopy_queue *q, int timeout_ms);
 	/*
+	 * Optional: progress(q, 0) that stores finished operations' completions straight into out
+	 * (at most max, in order) instead of the completion ring, which is empty when it is called
+	 * (cq_head == cq_tail); what it stores is reaped (cq_head moves with cq_tail). Returns how
+	 * many it stored, or -errno.
+	 */
+	int (*progress_out)(struct dmacopy_queue *q, struct dmacopy_completion *out,
+			    unsigned int max);
+	/*
 	 * Synchronous helpers on an operation the core has validated: dst, src (copy) or pattern
 	 * (fill), len, and, for engines that need registration, its regions with in-flight
 	 * references the core holds until the call returns. fill may be NULL (-ENOTSUP).

@@ -421,20 +421,42 @@ static unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out
 	return n;
 }
 
+/*
+ * One round of progress that does not block, and the completions it yields stored into out (at
+ * most max): straight from the engine when it can (progress_out) and the ring is empty, else
+ * through the ring. Returns how many were stored, or -errno.
+ */
+static int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
+			 unsigned int max)
+{
+	const struct engine_ops *ops = q->engine->ops;
+	int ret;
+
+	if (ops->progress_out && q->cq_head == q->cq_tail)
+		return ops->progress_out(q, out, max);
+	ret = ops->progress(q, 0);
+	if (ret && ret != -ETIMEDOUT)
+		return ret;
+	return (int)reap(q, out, max);
+}
+
 int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
 {
+	unsigned int got;
 	int ret = queue_check(q);
 
 	if (ret)
 		return ret;
 	if (!completions && max)
 		return lib_error(-EINVAL, "completions is NULL");
-	if (q->cq_tail != q->sq_submitted) {
-		ret = q->engine->ops->progress(q, 0);
-		if (ret && ret != -ETIMEDOUT)
-			return ret;
+	got = reap(q, completions, max);
+	if (got < max && q->cq_tail != q->sq_submitted) {
+		ret = progress_reap(q, completions + got, max - got);
+		if (ret < 0)
+			return got ? (int)got : ret;
+		got += (unsigned int)ret;
 	}
-	return (int)reap(q, completions, max);
+	return (int)got;
 }
 
 int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
@@ -459,10 +481,10 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
 	got = reap(q, completions, max);
 	if (got < max && q->cq_tail != q->sq_submitted) {
-		ret = q->engine->ops->progress(q, 0);
-		if (ret && ret != -ETIMEDOUT)
+		ret = progress_reap(q, completions + got, max - got);
+		if (ret < 0)
 			return got ? (int)got : ret;
-		got += reap(q, completions + got, max - got);
+		got += (unsigned int)ret;
 	}
 	/*
 	 * min never exceeds what is in flight or completed, so each round can make progress. The

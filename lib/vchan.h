@@ -238,7 +238,7 @@ static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,
 		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
 		int ret;
 
-		x->word = 0;
+		/* x->word is 0: the engine's harvest clears a slot's word when it posts it */
 		if (__builtin_expect(op->kind == OP_COPY && op->len && rd && rs && rd->flat && rs->flat,
 				     1))
 			ret = build(c, (uintptr_t)op->dst + rd->delta, (uintptr_t)op->src + rs->delta,
