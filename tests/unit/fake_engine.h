@@ -4,7 +4,9 @@
  * registration, holds submitted operations until progress() and then completes them out of order
  * (newest first within each run between fences), moves the data only at completion (so an
  * operation that ran before one it was fenced behind would read stale data), and fails the
- * operations the test chooses with the status and detail it chooses.
+ * operations the test chooses with the status and detail it chooses. With fake.emit, its queues
+ * emit DSA descriptors (dmacopy_queue.emit) and its regions are flat for the device, each at its
+ * own distance from the virtual addresses: an emitted copy is done from its descriptor.
  */
 #ifndef FAKE_ENGINE_H
 #define FAKE_ENGINE_H
@@ -15,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmacopy/dsa_spec.h"
 #include "internal.h"
+
+/* The device address of p in the n-th region registered (from 1) is p + n * FAKE_DEV_DELTA. */
+#define FAKE_DEV_DELTA 0x100000000ull
 
 /* What the test controls and observes. */
 struct fake_ctl {
@@ -25,6 +31,10 @@ struct fake_ctl {
 	unsigned int max_per_progress; /* complete at most this many per progress() (0: no limit) */
 	unsigned int registered;       /* regions registered now */
 	bool register_readonly;        /* the next registrations are read-only memory */
+	bool emit;                     /* the next queues emit DSA descriptors, regions are flat */
+	uint64_t emit_max;             /* ... of copies up to this size */
+	bool register_not_flat;        /* the next registrations are not flat, even with emit */
+	unsigned long registrations;   /* regions registered ever */
 	unsigned long submitted, completed, progress_calls;
 };
 
@@ -76,6 +86,11 @@ static int fake_region_register(struct dmacopy_engine *e, struct dmacopy_region 
 		r->readonly = true;
 		r->readonly_why = " (the fake engine was told so)";
 	}
+	fake.registrations++;
+	if (fake.emit && !fake.register_not_flat) {
+		r->dev_flat = true;
+		r->dev_delta = fake.registrations * FAKE_DEV_DELTA;
+	}
 	fake.registered++;
 	return 0;
 }
@@ -95,6 +110,16 @@ static int fake_queue_init(struct dmacopy_queue *q)
 		free(fq);
 		return -ENOMEM;
 	}
+	if (fake.emit) {
+		q->emit_ring = calloc(q->depth, sizeof(struct dsa_desc));
+		if (!q->emit_ring) {
+			free(fq->slots);
+			free(fq);
+			return -ENOMEM;
+		}
+		q->emit = EMIT_DSA;
+		q->emit_max = fake.emit_max;
+	}
 	q->engine_priv = fq;
 	return 0;
 }
@@ -105,6 +130,8 @@ static void fake_queue_fini(struct dmacopy_queue *q)
 
 	free(fq->slots);
 	free(fq);
+	free(q->emit_ring);
+	q->emit_ring = NULL;
 }
 
 static int fake_submit(struct dmacopy_queue *q)
@@ -126,7 +153,19 @@ static void fake_run(struct dmacopy_queue *q, uint32_t slot)
 	if (fake.fail_status && op->user_data == fake.fail_user_data) {
 		queue_complete(q, op, fake.fail_status, fake.fail_error);
 	} else {
-		if (op->kind == OP_COPY) {
+		if (op->kind == OP_EMITTED) {
+			/* what the device would do: the addresses and size from the descriptor */
+			const struct dsa_desc *d = (const struct dsa_desc *)q->emit_ring + slot;
+
+			if (d->flags_op != (DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24)) {
+				queue_complete(q, op, -EIO, DMACOPY_OP_CHANNEL_ERROR);
+				fake.completed++;
+				return;
+			}
+			memcpy((void *)(uintptr_t)(d->dst - op->dst_region->dev_delta),
+			       (const void *)(uintptr_t)(d->src - op->src_region->dev_delta),
+			       d->xfer_size);
+		} else if (op->kind == OP_COPY) {
 			memcpy(op->dst, op->src, op->len);
 		} else {
 			for (size_t i = 0; i < op->len; i++)

@@ -4,36 +4,56 @@
  * that needs registration, completes out of order and fails chosen operations: registration
  * required (-EFAULT), read-only regions (-EACCES, checked once in the core), out-of-order completions matched by user_data, fences,
  * per-operation failures with their detail, -EBUSY on unregistering a region in flight, drain
- * at queue destruction, and optional engine ops left NULL (-ENOTSUP).
+ * at queue destruction, and optional engine ops left NULL (-ENOTSUP). And emitting queues
+ * (dmacopy_queue.emit, fake.emit): the DSA descriptors the core writes at enqueue, the copies it
+ * must stage instead, its errors (those of the general path), and their references on regions.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core.h"
 #include "dmacopy.h"
 #include "fake_engine.h"
 
 #define BUF 65536
+/* the largest copy the fake engine's emitting queues emit */
+#define EMIT_MAX 4096u
+
+/* A copy a test enqueued, to check its completion and its data (emitting queues' tests). */
+struct logged {
+	struct dmacopy_queue *q;
+	uint8_t *dst;
+	const uint8_t *src;
+	size_t len;
+	uint64_t user_data;
+	bool done;
+};
 
 struct env {
 	struct dmacopy_engine *e;
 	struct dmacopy_queue *q;
 	struct dmacopy_region *r;
 	uint8_t *buf;
+	struct logged log[160];
+	unsigned int nlog;
 };
 
-static int setup(void **state)
+static int setup_env(void **state, bool emit)
 {
 	struct env *t = calloc(1, sizeof(*t));
 	struct dmacopy_queue_opts qo = { .depth = 64 };
 
 	memset(&fake, 0, sizeof(fake));
+	fake.emit = emit;
+	fake.emit_max = EMIT_MAX;
 	lib_test_engine_kind(&fake_engine_ops);
 	assert_non_null(t);
 	assert_int_equal(dmacopy_engine_open(&t->e, "fake", NULL), 0);
@@ -45,6 +65,17 @@ static int setup(void **state)
 	assert_int_equal(dmacopy_queue_create(t->e, &qo, &t->q), 0);
 	*state = t;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_env(state, false);
+}
+
+/* The same with fake.emit: the queue emits DSA descriptors, the region is flat. */
+static int setup_emit(void **state)
+{
+	return setup_env(state, true);
 }
 
 static int teardown(void **state)
@@ -256,6 +287,394 @@ static void test_null_ops(void **state)
 	}
 }
 
+/* ---- emitting queues (fake.emit) ------------------------------------------------------------ */
+
+static const struct dsa_desc *slot_desc(const struct dmacopy_queue *q, uint32_t n)
+{
+	return (const struct dsa_desc *)q->emit_ring + (n & q->mask);
+}
+
+static void log_copy(struct env *t, struct dmacopy_queue *q, void *dst, const void *src,
+		     size_t len, uint64_t user_data)
+{
+	assert_true(t->nlog < ARRAY_SIZE(t->log));
+	t->log[t->nlog++] = (struct logged){ .q = q, .dst = dst, .src = src, .len = len,
+					     .user_data = user_data };
+}
+
+/*
+ * Enqueue a copy that emitting queue q must emit: its descriptor in the slot's entry of the ring,
+ * with the device addresses of dst in rd and src in rs and nothing else changed, and its
+ * user_data, flags and regions in ops, as OP_EMITTED.
+ */
+static void copy_emitted(struct env *t, struct dmacopy_queue *q, void *dst, const void *src,
+			 size_t len, uint64_t user_data, unsigned int flags,
+			 const struct dmacopy_region *rd, const struct dmacopy_region *rs)
+{
+	const uint32_t tail = q->sq_tail;
+	const struct queue_op *op = &q->ops[tail & q->mask];
+	const struct dsa_desc *d = slot_desc(q, tail);
+	struct dsa_desc want;
+
+	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
+	assert_int_equal(q->sq_tail, tail + 1);
+	assert_int_equal(op->kind, OP_EMITTED);
+	assert_int_equal(op->user_data, user_data);
+	assert_int_equal(op->flags, flags);
+	assert_ptr_equal(op->dst_region, rd);
+	assert_ptr_equal(op->src_region, rs);
+	assert_int_equal(d->flags_op, DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24);
+	assert_int_equal(d->dst, (uintptr_t)dst + rd->dev_delta);
+	assert_int_equal(d->src, (uintptr_t)src + rs->dev_delta);
+	assert_int_equal(d->xfer_size, len);
+	memset(&want, 0, sizeof(want));
+	want.flags_op = DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24;
+	want.src = (uintptr_t)src + rs->dev_delta;
+	want.dst = (uintptr_t)dst + rd->dev_delta;
+	want.xfer_size = (uint32_t)len;
+	assert_memory_equal(d, &want, sizeof(want));
+	log_copy(t, q, dst, src, len, user_data);
+}
+
+/*
+ * Enqueue a copy that emitting queue q must stage (OP_COPY, the checked path) with regions rd and
+ * rs, leaving the descriptor of its slot as it was.
+ */
+static void copy_staged(struct env *t, struct dmacopy_queue *q, void *dst, const void *src,
+			size_t len, uint64_t user_data, unsigned int flags,
+			const struct dmacopy_region *rd, const struct dmacopy_region *rs)
+{
+	const uint32_t tail = q->sq_tail;
+	const struct queue_op *op = &q->ops[tail & q->mask];
+	const struct dsa_desc before = *slot_desc(q, tail);
+
+	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
+	assert_int_equal(q->sq_tail, tail + 1);
+	assert_int_equal(op->kind, OP_COPY);
+	assert_ptr_equal(op->dst, dst);
+	assert_ptr_equal(op->src, src);
+	assert_int_equal(op->len, len);
+	assert_int_equal(op->user_data, user_data);
+	assert_int_equal(op->flags, flags);
+	assert_ptr_equal(op->dst_region, rd);
+	assert_ptr_equal(op->src_region, rs);
+	assert_memory_equal(slot_desc(q, tail), &before, sizeof(before));
+	log_copy(t, q, dst, src, len, user_data);
+}
+
+/*
+ * A copy q must refuse with err and a message containing msg, enqueuing nothing (and, on an
+ * emitting queue, writing no descriptor). The message is left in buf.
+ */
+static void copy_refused(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+			 unsigned int flags, int err, const char *msg, char *buf, size_t size)
+{
+	const uint32_t tail = q->sq_tail;
+	struct dsa_desc before;
+
+	if (q->emit_ring)
+		before = *slot_desc(q, tail);
+	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, 999, flags), err);
+	snprintf(buf, size, "%s", dmacopy_last_error());
+	assert_non_null(strstr(buf, msg));
+	assert_int_equal(q->sq_tail, tail);
+	if (q->emit_ring)
+		assert_memory_equal(slot_desc(q, tail), &before, sizeof(before));
+}
+
+/*
+ * Submit what q holds, reap everything in flight and check each completion against the log:
+ * success, each logged copy of q completed once and its data at its destination.
+ */
+static void finish(struct env *t, struct dmacopy_queue *q)
+{
+	struct dmacopy_completion c[DMACOPY_MAX_DEPTH / 256];
+	unsigned int n;
+
+	assert_true(dmacopy_submit(q) >= 0);
+	n = dmacopy_queue_inflight(q);
+	assert_true(n <= ARRAY_SIZE(c));
+	wait_n(q, c, n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct logged *l = NULL;
+
+		for (unsigned int k = 0; k < t->nlog; k++) {
+			if (t->log[k].q == q && t->log[k].user_data == c[i].user_data)
+				l = &t->log[k];
+		}
+		assert_non_null(l);
+		assert_false(l->done);
+		assert_int_equal(c[i].status, 0);
+		assert_int_equal(c[i].error, DMACOPY_OP_OK);
+		assert_memory_equal(l->dst, l->src, l->len);
+		l->done = true;
+	}
+	for (unsigned int k = 0; k < t->nlog; k++) {
+		if (t->log[k].q == q)
+			assert_true(t->log[k].done);
+	}
+}
+
+/* A second registered buffer of len bytes, filled with a pattern of its own. */
+static uint8_t *buf2(struct env *t, size_t len, struct dmacopy_region **r)
+{
+	uint8_t *b = aligned_alloc(4096, len);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(dmacopy_region_register(t->e, b, len, r), 0);
+	return b;
+}
+
+static void test_emit_copies(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_region *r2;
+	uint8_t *b2 = buf2(t, 16384, &r2);
+	uint8_t *d = t->buf + 32768, *s = t->buf;
+
+	assert_int_equal(t->q->emit, EMIT_DSA);
+	assert_true(t->r->dev_flat && r2->dev_flat);
+	assert_true(t->r->dev_delta && r2->dev_delta && t->r->dev_delta != r2->dev_delta);
+	memset(t->buf + 32768, 0, 32768);
+	memset(b2 + 8192, 0, 8192);
+	/* the first copy looks the regions up (the checked path), the next ones are emitted */
+	copy_staged(t, t->q, d, s, 64, 1, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 64, s + 64, 64, 2, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 128, s + 1000, 1, 3, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 256, s + 2000, 1000, 4, DMACOPY_OP_FENCE, t->r, t->r);
+	copy_emitted(t, t->q, d + 1280, s + 3, EMIT_MAX, 5, 0, t->r, t->r);
+	/* between two regions, each side at its own device address, both ways */
+	copy_staged(t, t->q, b2 + 8192, s + 5000, 512, 6, 0, r2, t->r);
+	copy_emitted(t, t->q, b2 + 8704, s + 6000, 777, 7, 0, r2, t->r);
+	copy_staged(t, t->q, d + 8192, b2, 512, 8, 0, t->r, r2);
+	copy_emitted(t, t->q, d + 8704, b2 + 100, 3000, 9, 0, t->r, r2);
+	copy_emitted(t, t->q, d + 12288, b2 + 4000, 4000, 10, DMACOPY_OP_FENCE, t->r, r2);
+	assert_int_equal(dmacopy_queue_pending(t->q), 10);
+	assert_int_equal(dmacopy_submit(t->q), 10);
+	assert_int_equal(dmacopy_queue_inflight(t->q), 10);
+	finish(t, t->q);
+	assert_int_equal(fake.completed, 10);
+	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	free(b2);
+}
+
+static void test_emit_fallbacks(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_region *rn;
+	uint8_t *nf, *d = t->buf + 32768, *s = t->buf;
+
+	fake.register_not_flat = true;
+	nf = buf2(t, 16384, &rn);
+	fake.register_not_flat = false;
+	assert_false(rn->dev_flat);
+	memset(t->buf + 32768, 0, 32768);
+	memset(nf, 0, 8192);
+	/* the first copy of a queue: no region cached, no reference taken ahead */
+	copy_staged(t, t->q, d, s, 64, 1, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 64, s + 64, 64, 2, 0, t->r, t->r);
+	/* longer than emit_max */
+	copy_staged(t, t->q, d + 128, s + 128, EMIT_MAX + 1, 3, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 8192, s + 8192, EMIT_MAX, 4, 0, t->r, t->r);
+	/* empty: valid, with no regions */
+	copy_staged(t, t->q, d + 12288, s, 0, 5, 0, NULL, NULL);
+	copy_emitted(t, t->q, d + 12288, s + 5, 1, 6, 0, t->r, t->r);
+	/* a region that is not flat for the device, as destination or source, even once cached */
+	copy_staged(t, t->q, nf, s, 256, 7, 0, rn, t->r);
+	copy_staged(t, t->q, nf + 256, s + 256, 256, 8, 0, rn, t->r);
+	copy_staged(t, t->q, d + 12800, nf + 8192, 256, 9, 0, t->r, rn);
+	copy_staged(t, t->q, d + 13056, nf + 8448, 256, 10, 0, t->r, rn);
+	copy_staged(t, t->q, d + 13312, s, 256, 11, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 13568, s, 256, 12, 0, t->r, t->r);
+	/*
+	 * Submission gives back the references taken ahead: with the regions still cached, the next
+	 * copy takes them again on the checked path, the one after is emitted.
+	 */
+	assert_int_equal(dmacopy_submit(t->q), 12);
+	assert_int_equal(t->q->last[0].credit, 0);
+	assert_int_equal(t->q->last[1].credit, 0);
+	assert_ptr_equal(t->q->last[0].region, t->r);
+	copy_staged(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 14300, s + 14300, 300, 14, 0, t->r, t->r);
+	finish(t, t->q);
+	assert_int_equal(fake.completed, 14);
+	assert_int_equal(dmacopy_region_unregister(rn), 0);
+	free(nf);
+}
+
+/*
+ * No reference left ahead on one side only: the destination's or the source's region (each side
+ * takes REGION_CREDIT ahead at its lookup, one per emitted copy).
+ */
+static void test_emit_credits(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue_opts qo = { .depth = 128 };
+	struct dmacopy_queue *q;
+	struct dmacopy_region *r2;
+	uint8_t *b2 = buf2(t, 8192, &r2);
+	uint8_t *d = t->buf + 32768;
+	uint64_t ud = 1;
+
+	memset(t->buf + 32768, 0, 32768);
+	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q), 0);
+	copy_staged(t, q, d, t->buf, 128, ud++, 0, t->r, t->r);
+	/* a new source region: its side looks up, the destination's uses one taken ahead */
+	copy_staged(t, q, d + 128, b2, 128, ud++, 0, t->r, r2);
+	assert_true(q->last[0].credit < q->last[1].credit);
+	while (q->last[0].credit) {
+		copy_emitted(t, q, d + ud * 128, b2 + ud % 32 * 128, 128, ud, 0, t->r, r2);
+		ud++;
+	}
+	assert_true(q->last[1].credit > 0);
+	copy_staged(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	ud++;
+	while (q->last[1].credit) {
+		copy_emitted(t, q, d + ud * 128, b2 + ud % 32 * 128, 128, ud, 0, t->r, r2);
+		ud++;
+	}
+	assert_true(q->last[0].credit > 0);
+	copy_staged(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	ud++;
+	copy_emitted(t, q, d + ud * 128, b2 + 128, 128, ud, 0, t->r, r2);
+	assert_true(ud * 128 + 128 <= 32768);
+	finish(t, q);
+	assert_int_equal(dmacopy_queue_destroy(q), 0);
+	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	free(b2);
+}
+
+/*
+ * An emitting queue (the caller's) and one of the general path (q2) refuse the same copy with
+ * the same error and message, after a copy that leaves the emitting queue ready to emit.
+ */
+static void refused_both(struct env *t, struct dmacopy_queue *q2, void *dst, const void *src,
+			 size_t len, unsigned int flags, int err, const char *msg)
+{
+	const uint32_t n = t->q->sq_tail; /* each copy enqueued here has a slot and 64 bytes */
+	char m1[512], m2[512];
+
+	/* on the cached regions with references ahead: emitted (after a lookup, if needed) */
+	assert_true(n + 2 < t->q->depth);
+	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 32768 + n * 64, t->buf + n * 64, 64,
+					      1000 + n, 0),
+			 0);
+	log_copy(t, t->q, t->buf + 32768 + n * 64, t->buf + n * 64, 64, 1000 + n);
+	if (t->q->ops[n & t->q->mask].kind != OP_EMITTED)
+		copy_emitted(t, t->q, t->buf + 32768 + (n + 1) * 64, t->buf + (n + 1) * 64, 64,
+			     1001 + n, 0, t->r, t->r);
+	copy_refused(t->q, dst, src, len, flags, err, msg, m1, sizeof(m1));
+	copy_refused(q2, dst, src, len, flags, err, msg, m2, sizeof(m2));
+	assert_string_equal(m1, m2);
+}
+
+static void test_emit_errors(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue_opts qo = { .depth = 64 };
+	struct dmacopy_queue *q2;
+	struct dmacopy_region *ro;
+	uint8_t other[256] = { 0 };
+	uint8_t *rob, *b = t->buf;
+
+	memset(t->buf + 32768, 0, 32768);
+	fake.emit = false;
+	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q2), 0);
+	fake.emit = true;
+	assert_int_equal(q2->emit, EMIT_NONE);
+	fake.register_readonly = true;
+	rob = buf2(t, 8192, &ro);
+	fake.register_readonly = false;
+	assert_true(ro->dev_flat);
+
+	refused_both(t, q2, b + 100, b + 50, 100, 0, -EINVAL, "overlap");
+	refused_both(t, q2, b + 50, b + 100, 100, 0, -EINVAL, "overlap");
+	refused_both(t, q2, b + 40000, b, 64, 1u << 31, -EINVAL, "unknown operation flags");
+	refused_both(t, q2, b + 40000, b, 64, DMACOPY_OP_FENCE << 1, -EINVAL,
+		     "unknown operation flags");
+	refused_both(t, q2, other, b, sizeof(other), 0, -EFAULT, "destination [");
+	refused_both(t, q2, b + 40000, other, sizeof(other), 0, -EFAULT, "source [");
+	/* running past the end of the region, on either side */
+	refused_both(t, q2, b + BUF - 8, b, 16, 0, -EFAULT, "destination [");
+	refused_both(t, q2, b + 40000, b + BUF - 8, 16, 0, -EFAULT, "source [");
+	refused_both(t, q2, b + 40000, b + BUF - EMIT_MAX + 1, EMIT_MAX, 0, -EFAULT, "source [");
+	refused_both(t, q2, rob, b, 64, 0, -EACCES, "read-only (the fake engine was told so)");
+	refused_both(t, q2, NULL, b, 64, 0, -EINVAL, "destination is NULL");
+	refused_both(t, q2, (void *)(UINTPTR_MAX - 8), b, 16, 0, -EOVERFLOW, "wraps around");
+	/* a source it may be */
+	copy_staged(t, t->q, b + 48000, rob, 64, 1, 0, t->r, ro);
+	finish(t, t->q);
+	assert_int_equal(dmacopy_queue_pending(q2), 0);
+	assert_int_equal(dmacopy_queue_destroy(q2), 0);
+	/* the refusals left no reference behind */
+	assert_int_equal(dmacopy_region_unregister(ro), 0);
+	free(rob);
+}
+
+static void test_emit_queue_full(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue_opts qo = { .depth = 4 };
+	struct dmacopy_queue *q;
+	uint8_t *d = t->buf + 32768, *s = t->buf;
+	char m[512];
+
+	memset(t->buf + 32768, 0, 32768);
+	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q), 0);
+	copy_staged(t, q, d, s, 64, 1, 0, t->r, t->r);
+	copy_emitted(t, q, d + 64, s + 64, 64, 2, 0, t->r, t->r);
+	copy_emitted(t, q, d + 128, s + 128, 64, 3, 0, t->r, t->r);
+	copy_emitted(t, q, d + 192, s + 192, 64, 4, 0, t->r, t->r);
+	/* full: nothing written over the slot of the oldest, the staged copy 1 */
+	copy_refused(q, d + 256, s + 256, 64, 0, -ENOSPC, "queue of depth 4 is full", m,
+		     sizeof(m));
+	assert_int_equal(q->ops[0].kind, OP_COPY);
+	assert_int_equal(q->ops[0].user_data, 1);
+	assert_int_equal(dmacopy_submit(q), 4);
+	/* in flight is no room either */
+	copy_refused(q, d + 256, s + 256, 64, 0, -ENOSPC, "is full", m, sizeof(m));
+	finish(t, q);
+	/* the slots again, descriptor 1 rewritten */
+	copy_staged(t, q, d + 256, s + 256, 64, 5, 0, t->r, t->r);
+	copy_emitted(t, q, d + 320, s + 1000, 100, 6, 0, t->r, t->r);
+	finish(t, q);
+	assert_int_equal(dmacopy_queue_destroy(q), 0);
+}
+
+static void test_emit_unregister_busy(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_completion c;
+	struct dmacopy_region *r2;
+	uint8_t *b2 = buf2(t, 8192, &r2);
+
+	memset(b2, 0, 8192);
+	fake.max_per_progress = 1; /* the oldest first, one per engine call */
+	copy_staged(t, t->q, b2, t->buf, 1024, 1, 0, r2, t->r);
+	copy_emitted(t, t->q, b2 + 4096, t->buf + 4096, 2048, 2, 0, r2, t->r);
+	/* enqueued, not submitted: in use */
+	assert_int_equal(dmacopy_region_unregister(r2), -EBUSY);
+	assert_int_equal(dmacopy_submit(t->q), 2);
+	wait_n(t->q, &c, 1);
+	assert_int_equal(c.user_data, 1);
+	assert_int_equal(c.status, 0);
+	/* the emitted copy alone holds the regions now, one reference on each */
+	assert_int_equal(REGION_REFS(__atomic_load_n(&r2->busy, __ATOMIC_RELAXED)), 1);
+	assert_int_equal(REGION_REFS(__atomic_load_n(&t->r->busy, __ATOMIC_RELAXED)), 1);
+	assert_int_equal(dmacopy_region_unregister(r2), -EBUSY);
+	assert_non_null(strstr(dmacopy_last_error(), "in flight"));
+	wait_n(t->q, &c, 1);
+	assert_int_equal(c.user_data, 2);
+	assert_int_equal(c.status, 0);
+	assert_memory_equal(b2 + 4096, t->buf + 4096, 2048);
+	assert_int_equal(REGION_REFS(__atomic_load_n(&r2->busy, __ATOMIC_RELAXED)), 0);
+	assert_int_equal(REGION_REFS(__atomic_load_n(&t->r->busy, __ATOMIC_RELAXED)), 0);
+	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	free(b2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +686,12 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_destroy_drains, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_null_ops, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_copies, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_fallbacks, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_credits, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_errors, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_queue_full, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
