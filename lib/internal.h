@@ -123,6 +123,8 @@ struct dmacopy_queue {
 		uintptr_t start;
 		size_t len;
 		uint64_t dev_delta;
+		/* len when this side may be emitted (flat; a destination not read-only), else 0 */
+		size_t emit_len;
 	} last[2];
 	struct queue_op *ops;
 	struct dmacopy_completion *cqes;

@@ -43,9 +43,33 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 		q->last[which].start = r->start;
 		q->last[which].len = r->len;
 		q->last[which].dev_delta = r->dev_delta;
+		q->last[which].emit_len = r->dev_flat && (which || !r->readonly) ? r->len : 0;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
+}
+
+/*
+ * Take REGION_CREDIT references ahead on the region side which of queue q last used, which it
+ * holds none on, if no region was unregistered since the lookup and it is still the same
+ * registration (its incarnation, compared in the atomic step that takes them). Whether it did.
+ */
+static bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
+{
+	struct dmacopy_region *r = q->last[which].region;
+	uint64_t busy;
+
+	if (!r || __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE) != q->last[which].gen)
+		return false;
+	busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
+	while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
+		if (__atomic_compare_exchange_n(&r->busy, &busy, busy + REGION_CREDIT, true,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			q->last[which].credit = REGION_CREDIT;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -61,24 +85,15 @@ static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queu
 							      size_t len)
 {
 	struct dmacopy_region *r = q->last[which].region;
-	uint32_t gen;
 
 	if (q->last[which].credit && region_holds(r, start, len)) {
 		q->last[which].credit--;
 		return r;
 	}
-	gen = __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE);
-	if (r && !q->last[which].credit && gen == q->last[which].gen &&
-	    region_holds(r, start, len)) {
-		uint64_t busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
-
-		while (REGION_INCARNATION(busy) == q->last[which].incarnation) {
-			if (__atomic_compare_exchange_n(&r->busy, &busy, busy + 1 + REGION_CREDIT,
-							true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-				q->last[which].credit = REGION_CREDIT;
-				return r;
-			}
-		}
+	if (r && !q->last[which].credit && region_holds(r, start, len) &&
+	    queue_credit_refill(q, which)) {
+		q->last[which].credit--;
+		return r;
 	}
 	return queue_region_lookup(q, which, start, len);
 }
@@ -310,12 +325,31 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
 }
 
 /*
+ * References taken ahead on both sides for enqueue_copy_emit(), whose checks passed on the
+ * cached regions, when a side holds none (the first copy after dmacopy_submit()): both, or none
+ * and false.
+ */
+static __attribute__((noinline)) bool emit_refill(struct dmacopy_queue *q)
+{
+	bool had0 = q->last[0].credit;
+
+	if (!had0 && !queue_credit_refill(q, 0))
+		return false;
+	if (!q->last[1].credit && !queue_credit_refill(q, 1)) {
+		if (!had0)
+			queue_credit_return(q, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
  * dmacopy_enqueue_copy() on an emitting queue (dmacopy_queue.emit), the handle checked: the
  * common case, a copy of 1 to emit_max bytes between two flat regions the queue's previous
- * operation used, in straight-line code that ends with the descriptor written. The checks the
- * general path makes and this one leaves out follow from the others: a pointer inside a
- * registered region is not NULL and its range does not wrap, and emit_max is at most the
- * engine's maximum transfer. Anything else takes enqueue_copy_checked().
+ * operation used (what it copied of them at lookup), in straight-line code that ends with the
+ * descriptor written. The checks the general path makes and this one leaves out follow from the
+ * others: a pointer inside a registered region is not NULL and its range does not wrap, and
+ * emit_max is at most the engine's maximum transfer. Anything else takes enqueue_copy_checked().
  */
 static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
 						       const void *src, size_t len,
@@ -326,12 +360,13 @@ static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, 
 	const uint32_t slot = q->sq_tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 
+	/* od < emit_len_0 and emit_len_0 - od >= len: [d, d + len) inside the emittable region 0 */
 	if (__builtin_expect((flags & ~(unsigned int)DMACOPY_OP_FENCE) || len - 1 >= q->emit_max ||
 			     q->sq_tail - q->cq_head >= q->depth || (d >= s ? d - s : s - d) < len ||
-			     !q->last[0].credit || !q->last[1].credit || od >= q->last[0].len ||
-			     q->last[0].len - od < len || os >= q->last[1].len ||
-			     q->last[1].len - os < len || q->last[0].readonly ||
-			     !q->last[0].dev_flat || !q->last[1].dev_flat, 0))
+			     od >= q->last[0].emit_len || q->last[0].emit_len - od < len ||
+			     os >= q->last[1].emit_len || q->last[1].emit_len - os < len, 0))
+		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
+	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit, 0) && !emit_refill(q))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	q->last[0].credit--;
 	q->last[1].credit--;

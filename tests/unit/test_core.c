@@ -489,24 +489,37 @@ static void test_emit_fallbacks(void **state)
 	copy_staged(t, t->q, d + 13312, s, 256, 11, 0, t->r, t->r);
 	copy_emitted(t, t->q, d + 13568, s, 256, 12, 0, t->r, t->r);
 	/*
-	 * Submission gives back the references taken ahead: with the regions still cached, the next
-	 * copy takes them again on the checked path, the one after is emitted.
+	 * Submission gives back the references taken ahead: with the regions still cached and no
+	 * unregistration since, the next copy takes them again (one compare-and-swap per side) and
+	 * is emitted.
 	 */
 	assert_int_equal(dmacopy_submit(t->q), 12);
 	assert_int_equal(t->q->last[0].credit, 0);
 	assert_int_equal(t->q->last[1].credit, 0);
 	assert_ptr_equal(t->q->last[0].region, t->r);
-	copy_staged(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
+	assert_int_equal(t->q->last[0].credit, REGION_CREDIT - 1);
+	assert_int_equal(t->q->last[1].credit, REGION_CREDIT - 1);
 	copy_emitted(t, t->q, d + 14300, s + 14300, 300, 14, 0, t->r, t->r);
 	finish(t, t->q);
 	assert_int_equal(fake.completed, 14);
+	/*
+	 * An unregistration (of any region) since the lookup: the references cannot be taken again
+	 * on the cached regions, the next copy looks them up on the checked path.
+	 */
 	assert_int_equal(dmacopy_region_unregister(rn), 0);
+	assert_int_equal(t->q->last[0].credit, 0);
+	copy_staged(t, t->q, d + 14600, s + 14600, 300, 15, 0, t->r, t->r);
+	copy_emitted(t, t->q, d + 14900, s + 14900, 300, 16, 0, t->r, t->r);
+	finish(t, t->q);
+	assert_int_equal(fake.completed, 16);
 	free(nf);
 }
 
 /*
  * No reference left ahead on one side only: the destination's or the source's region (each side
- * takes REGION_CREDIT ahead at its lookup, one per emitted copy).
+ * takes REGION_CREDIT ahead at its lookup, one per emitted copy). That side takes them again
+ * and the copy is emitted; the other side's are untouched.
  */
 static void test_emit_credits(void **state)
 {
@@ -517,6 +530,7 @@ static void test_emit_credits(void **state)
 	uint8_t *b2 = buf2(t, 8192, &r2);
 	uint8_t *d = t->buf + 32768;
 	uint64_t ud = 1;
+	uint32_t left;
 
 	memset(t->buf + 32768, 0, 32768);
 	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q), 0);
@@ -529,14 +543,20 @@ static void test_emit_credits(void **state)
 		ud++;
 	}
 	assert_true(q->last[1].credit > 0);
-	copy_staged(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	left = q->last[1].credit;
+	copy_emitted(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	assert_int_equal(q->last[0].credit, REGION_CREDIT - 1);
+	assert_int_equal(q->last[1].credit, left - 1);
 	ud++;
 	while (q->last[1].credit) {
 		copy_emitted(t, q, d + ud * 128, b2 + ud % 32 * 128, 128, ud, 0, t->r, r2);
 		ud++;
 	}
 	assert_true(q->last[0].credit > 0);
-	copy_staged(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	left = q->last[0].credit;
+	copy_emitted(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
+	assert_int_equal(q->last[0].credit, left - 1);
+	assert_int_equal(q->last[1].credit, REGION_CREDIT - 1);
 	ud++;
 	copy_emitted(t, q, d + ud * 128, b2 + 128, 128, ud, 0, t->r, r2);
 	assert_true(ud * 128 + 128 <= 32768);
@@ -636,8 +656,8 @@ static void test_emit_queue_full(void **state)
 	/* in flight is no room either */
 	copy_refused(q, d + 256, s + 256, 64, 0, -ENOSPC, "is full", m, sizeof(m));
 	finish(t, q);
-	/* the slots again, descriptor 1 rewritten */
-	copy_staged(t, q, d + 256, s + 256, 64, 5, 0, t->r, t->r);
+	/* the slots again, descriptor 1 rewritten (the references ahead taken again) */
+	copy_emitted(t, q, d + 256, s + 256, 64, 5, 0, t->r, t->r);
 	copy_emitted(t, q, d + 320, s + 1000, 100, 6, 0, t->r, t->r);
 	finish(t, q);
 	assert_int_equal(dmacopy_queue_destroy(q), 0);
