@@ -662,15 +662,23 @@ static ALWAYS_INLINE int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t 
 
 /* ---- queues with their own ring ------------------------------------------------------------ */
 
-/* Mark the n operations of q from index start ended with status and error; returns n. */
+/*
+ * Mark the n operations of q from index start ended with status and error: one status word per
+ * run of up to VCHAN_ST_MORE_MAX + 1 of them (vchan_st_run_word()), never across the end of the
+ * queue's slots; returns n.
+ */
 static int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
 		  unsigned int error)
 {
 	struct vchan_queue *qp = q->engine_priv;
-	const uint64_t w = vchan_st_word(status, error);
 
-	for (uint32_t i = 0; i < n; i++)
-		__atomic_store_n(&qp->st[(start + i) & q->mask].word, w, __ATOMIC_RELEASE);
+	for (uint32_t i = 0, k; i < n; i += k) {
+		k = n - i > VCHAN_ST_MORE_MAX + 1 ? VCHAN_ST_MORE_MAX + 1 : n - i;
+		if (k > q->mask + 1 - ((start + i) & q->mask))
+			k = q->mask + 1 - ((start + i) & q->mask);
+		__atomic_store_n(&qp->st[(start + i) & q->mask].word,
+				 vchan_st_run_word(status, error, k - 1), __ATOMIC_RELEASE);
+	}
 	return (int)n;
 }
 
@@ -752,9 +760,9 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 			i = end;
 			break;
 		}
-		if ((op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail)
+		if (!emitted_unfenced(op) && (op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail)
 			break;
-		if (!dq_own(d, q, dq, slot)) {
+		if (!emitted_unfenced(op) && !dq_own(d, q, dq, slot)) {
 			int ret;
 
 			ret = vchan_build_slow(ve, op,
@@ -776,13 +784,20 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 			lim = d->max_batch;
 		if (lim > mask + 1 - slot)
 			lim = mask + 1 - slot;
-		/* (the status words of free slots are 0: harvest clears them) */
-		for (n = 1; n < lim; n++) {
-			const struct queue_op *o = &q->ops[slot + n];
+		/*
+		 * Only the operations after the core's last staged one (emit_mark) need a look: the
+		 * others are unfenced copies it wrote. (The status words of free slots are 0:
+		 * harvest clears them.)
+		 */
+		n = lim;
+		if ((int32_t)(q->emit_mark - i - 1) > 0) {
+			for (n = 1; n < lim; n++) {
+				const struct queue_op *o = &q->ops[slot + n];
 
-			if (!emitted_unfenced(o) &&
-			    ((o->flags & DMACOPY_OP_FENCE) || !dq_own(d, q, dq, slot + n)))
-				break;
+				if (!emitted_unfenced(o) &&
+				    ((o->flags & DMACOPY_OP_FENCE) || !dq_own(d, q, dq, slot + n)))
+					break;
+			}
 		}
 		if (d->u_tail == d->u_head)
 			vchan_moved(&d->watch);

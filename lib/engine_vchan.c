@@ -451,7 +451,8 @@ int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_
  * Post the finished operations at the head of the queue, in order: into the completion ring, or,
  * with out, straight into out (at most max; they are reaped). Their region references are
  * dropped once per run of operations on the same regions, not once per operation, and their
- * status words are cleared for the slots' next use.
+ * status words are cleared for the slots' next use. A word may end a run of operations
+ * (vchan_st_more()); a run cut short by max leaves its rest as a word of the next slot.
  */
 static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_out,
 					     struct dmacopy_completion *out, unsigned int max)
@@ -462,28 +463,40 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_ou
 	struct vchan_status *st = qp->st;
 	struct dmacopy_region *rd = NULL, *rs = NULL;
 	const uint32_t mask = q->mask, start = q->cq_tail;
-	uint32_t n = 0, t, end = qp->hw_next;
+	uint32_t n = 0, t = start, end = qp->hw_next;
 
 	if (to_out && end - start > max)
 		end = start + max;
-	for (t = start; t != end; t++) {
-		uint32_t i = t & mask;
-		const struct queue_op *op = &ops[i];
-		uint64_t w = __atomic_load_n(&st[i].word, __ATOMIC_ACQUIRE);
+	while (t != end) {
+		uint64_t w = __atomic_load_n(&st[t & mask].word, __ATOMIC_ACQUIRE);
+		uint32_t run;
 
 		if (!w)
 			break;
-		st[i].word = 0;
-		/* n operations on (rd, rs) so far: one reference each on both */
-		if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
-			region_put(rd, n);
-			region_put(rs, n);
-			rd = op->dst_region;
-			rs = op->src_region;
-			n = 0;
+		st[t & mask].word = 0;
+		/* the word's operation and the next vchan_st_more(w), as far as end */
+		run = vchan_st_more(w) + 1;
+		if (__builtin_expect(run > end - t, 0)) {
+			run = end - t;
+			st[end & mask].word = w - ((uint64_t)run << VCHAN_ST_MORE_SHIFT);
 		}
-		n++;
-		cqe_set_word(to_out ? &out[t - start] : &cqes[i], op->user_data, w);
+		/* a run does not cross the end of the slots: its operations are contiguous */
+		const struct queue_op *op = &ops[t & mask];
+		struct dmacopy_completion *c = to_out ? &out[t - start] : &cqes[t & mask];
+
+		for (const struct queue_op *stop = op + run; op != stop; op++, c++) {
+			/* n operations on (rd, rs) so far: one reference each on both */
+			if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
+				region_put(rd, n);
+				region_put(rs, n);
+				rd = op->dst_region;
+				rs = op->src_region;
+				n = 0;
+			}
+			n++;
+			cqe_set_word(c, op->user_data, w);
+		}
+		t += run;
 	}
 	q->cq_tail = t;
 	if (to_out)

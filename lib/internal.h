@@ -132,13 +132,14 @@ struct dmacopy_queue {
 	/*
 	 * Optional, set by the engine's queue_init: a queue with descriptors of its own, one per
 	 * slot in emit_ring, in format emit. The core writes there, at enqueue, each copy between
-	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes, and stores its
-	 * user_data, regions and flags in ops with kind OP_EMITTED; everything else is staged in ops
-	 * as usual. The engine's submit hands them to the device.
+	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes without flags, and stores
+	 * its user_data, regions and flags in ops with kind OP_EMITTED; everything else is staged in
+	 * ops as usual. The engine's submit hands them to the device.
 	 */
 	uint32_t emit;
 	void *emit_ring;
 	uint64_t emit_max;
+	uint32_t emit_mark; /* 1 + the index of the last operation staged (any queue) */
 	struct dmacopy_queue *next;
 };
 

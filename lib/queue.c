@@ -255,7 +255,7 @@ static ALWAYS_INLINE int enqueue_commit(struct dmacopy_queue *q, struct queue_op
 
 	if (ret)
 		return ret;
-	q->sq_tail++;
+	q->emit_mark = ++q->sq_tail;
 	return 0;
 }
 
@@ -329,7 +329,7 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
  * cached regions, when a side holds none (the first copy after dmacopy_submit()): both, or none
  * and false.
  */
-static __attribute__((noinline)) bool emit_refill(struct dmacopy_queue *q)
+static bool emit_refill(struct dmacopy_queue *q)
 {
 	bool had0 = q->last[0].credit;
 
@@ -343,13 +343,43 @@ static __attribute__((noinline)) bool emit_refill(struct dmacopy_queue *q)
 	return true;
 }
 
+/* The end of enqueue_copy_emit(): the copy, checked, with a reference ahead left on both sides. */
+static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
+				    uint64_t user_data)
+{
+	const uint32_t slot = q->sq_tail & q->mask;
+	struct queue_op *op = &q->ops[slot];
+
+	q->last[0].credit--;
+	q->last[1].credit--;
+	op->user_data = user_data;
+	op->dst_region = q->last[0].region;
+	op->src_region = q->last[1].region;
+	op->flags = 0;
+	op->kind = OP_EMITTED;
+	emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
+	q->sq_tail++;
+}
+
+/* enqueue_copy_emit() when a side holds no reference ahead: take them, or the checked path. */
+static __attribute__((noinline)) int enqueue_copy_emit_refill(struct dmacopy_queue *q, void *dst,
+							      const void *src, size_t len,
+							      uint64_t user_data)
+{
+	if (!emit_refill(q))
+		return enqueue_copy_checked(q, dst, src, len, user_data, 0);
+	emit_copy(q, (uintptr_t)dst, (uintptr_t)src, len, user_data);
+	return 0;
+}
+
 /*
  * dmacopy_enqueue_copy() on an emitting queue (dmacopy_queue.emit), the handle checked: the
- * common case, a copy of 1 to emit_max bytes between two flat regions the queue's previous
- * operation used (what it copied of them at lookup), in straight-line code that ends with the
- * descriptor written. The checks the general path makes and this one leaves out follow from the
- * others: a pointer inside a registered region is not NULL and its range does not wrap, and
- * emit_max is at most the engine's maximum transfer. Anything else takes enqueue_copy_checked().
+ * common case, an unfenced copy of 1 to emit_max bytes between two flat regions the queue's
+ * previous operation used (what it copied of them at lookup), in straight-line code that ends
+ * with the descriptor written, with no call (so no register to save). The checks the general
+ * path makes and this one leaves out follow from the others: a pointer inside a registered
+ * region is not NULL and its range does not wrap, and emit_max is at most the engine's maximum
+ * transfer. Anything else takes enqueue_copy_checked().
  */
 static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
 						       const void *src, size_t len,
@@ -357,26 +387,16 @@ static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, 
 {
 	const uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 	const uintptr_t od = d - q->last[0].start, os = s - q->last[1].start;
-	const uint32_t slot = q->sq_tail & q->mask;
-	struct queue_op *op = &q->ops[slot];
 
 	/* od < emit_len_0 and emit_len_0 - od >= len: [d, d + len) inside the emittable region 0 */
-	if (__builtin_expect((flags & ~(unsigned int)DMACOPY_OP_FENCE) || len - 1 >= q->emit_max ||
+	if (__builtin_expect(flags || len - 1 >= q->emit_max ||
 			     q->sq_tail - q->cq_head >= q->depth || (d >= s ? d - s : s - d) < len ||
 			     od >= q->last[0].emit_len || q->last[0].emit_len - od < len ||
 			     os >= q->last[1].emit_len || q->last[1].emit_len - os < len, 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
-	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit, 0) && !emit_refill(q))
-		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
-	q->last[0].credit--;
-	q->last[1].credit--;
-	op->user_data = user_data;
-	op->dst_region = q->last[0].region;
-	op->src_region = q->last[1].region;
-	op->flags = flags;
-	op->kind = OP_EMITTED;
-	emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
-	q->sq_tail++;
+	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit, 0))
+		return enqueue_copy_emit_refill(q, dst, src, len, user_data);
+	emit_copy(q, d, s, len, user_data);
 	return 0;
 }
 

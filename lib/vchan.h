@@ -52,6 +52,24 @@ static inline uint64_t vchan_st_word(int status, unsigned int error)
 	return VCHAN_ST_DONE | (uint64_t)(uint16_t)error << 32 | (uint32_t)status;
 }
 
+/*
+ * A word may stand for a run of operations of a queue that ended alike: the one of its slot and
+ * the next vchan_st_more(w) (whose own words stay 0), as a driver ends a batch in one store. A
+ * run does not cross the end of the queue's slots.
+ */
+#define VCHAN_ST_MORE_SHIFT 49
+#define VCHAN_ST_MORE_MAX   0x3fffu
+
+static inline uint64_t vchan_st_run_word(int status, unsigned int error, uint32_t more)
+{
+	return vchan_st_word(status, error) | (uint64_t)more << VCHAN_ST_MORE_SHIFT;
+}
+
+static inline uint32_t vchan_st_more(uint64_t w)
+{
+	return (uint32_t)(w >> VCHAN_ST_MORE_SHIFT) & VCHAN_ST_MORE_MAX;
+}
+
 /* Its status and error. */
 static inline int vchan_st_status(uint64_t w)
 {

@@ -311,13 +311,14 @@ static void copy_emitted(struct env *t, struct dmacopy_queue *q, void *dst, cons
 			 size_t len, uint64_t user_data, unsigned int flags,
 			 const struct dmacopy_region *rd, const struct dmacopy_region *rs)
 {
-	const uint32_t tail = q->sq_tail;
+	const uint32_t tail = q->sq_tail, mark = q->emit_mark;
 	const struct queue_op *op = &q->ops[tail & q->mask];
 	const struct dsa_desc *d = slot_desc(q, tail);
 	struct dsa_desc want;
 
 	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
 	assert_int_equal(q->sq_tail, tail + 1);
+	assert_int_equal(q->emit_mark, mark);
 	assert_int_equal(op->kind, OP_EMITTED);
 	assert_int_equal(op->user_data, user_data);
 	assert_int_equal(op->flags, flags);
@@ -350,6 +351,7 @@ static void copy_staged(struct env *t, struct dmacopy_queue *q, void *dst, const
 
 	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
 	assert_int_equal(q->sq_tail, tail + 1);
+	assert_int_equal(q->emit_mark, tail + 1);
 	assert_int_equal(op->kind, OP_COPY);
 	assert_ptr_equal(op->dst, dst);
 	assert_ptr_equal(op->src, src);
@@ -443,14 +445,15 @@ static void test_emit_copies(void **state)
 	copy_staged(t, t->q, d, s, 64, 1, 0, t->r, t->r);
 	copy_emitted(t, t->q, d + 64, s + 64, 64, 2, 0, t->r, t->r);
 	copy_emitted(t, t->q, d + 128, s + 1000, 1, 3, 0, t->r, t->r);
-	copy_emitted(t, t->q, d + 256, s + 2000, 1000, 4, DMACOPY_OP_FENCE, t->r, t->r);
+	/* a fenced copy is staged: the engine starts a unit with it (emit_mark tells it) */
+	copy_staged(t, t->q, d + 256, s + 2000, 1000, 4, DMACOPY_OP_FENCE, t->r, t->r);
 	copy_emitted(t, t->q, d + 1280, s + 3, EMIT_MAX, 5, 0, t->r, t->r);
 	/* between two regions, each side at its own device address, both ways */
 	copy_staged(t, t->q, b2 + 8192, s + 5000, 512, 6, 0, r2, t->r);
 	copy_emitted(t, t->q, b2 + 8704, s + 6000, 777, 7, 0, r2, t->r);
 	copy_staged(t, t->q, d + 8192, b2, 512, 8, 0, t->r, r2);
 	copy_emitted(t, t->q, d + 8704, b2 + 100, 3000, 9, 0, t->r, r2);
-	copy_emitted(t, t->q, d + 12288, b2 + 4000, 4000, 10, DMACOPY_OP_FENCE, t->r, r2);
+	copy_staged(t, t->q, d + 12288, b2 + 4000, 4000, 10, DMACOPY_OP_FENCE, t->r, r2);
 	assert_int_equal(dmacopy_queue_pending(t->q), 10);
 	assert_int_equal(dmacopy_submit(t->q), 10);
 	assert_int_equal(dmacopy_queue_inflight(t->q), 10);
