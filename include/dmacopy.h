@@ -209,6 +209,27 @@ enum dmacopy_op_flags {
 int dmacopy_enqueue_copy(struct dmacopy_queue *queue, void *dst, const void *src, size_t len,
 			 uint64_t user_data, unsigned int flags);
 
+/** One copy for dmacopy_enqueue_copies(): the arguments of one dmacopy_enqueue_copy(). */
+struct dmacopy_copy {
+	void *dst;
+	const void *src;
+	size_t len;
+	uint64_t user_data;
+	uint32_t flags;    /**< enum dmacopy_op_flags */
+	uint32_t reserved; /**< must be 0 */
+};
+
+/**
+ * Enqueue n copies in order, as n calls of dmacopy_enqueue_copy() would, at less cost per copy
+ * (one call, the queue's checks once). Returns n when every copy was enqueued; else the number
+ * enqueued before the first refused one, copies[ret], whose reason dmacopy_last_error() gives
+ * (enqueue it alone for its -errno); -errno when copies[0] is refused (as dmacopy_enqueue_copy()
+ * would refuse it; -EINVAL also for a non-zero reserved field) or for a NULL array with n > 0.
+ * n 0 returns 0. Since DMACOPY_0.3.
+ */
+int dmacopy_enqueue_copies(struct dmacopy_queue *queue, const struct dmacopy_copy *copies,
+			   unsigned int n);
+
 /**
  * Enqueue a fill of len bytes at dst with a 64-bit pattern: byte i of dst becomes byte (i % 8) of
  * the pattern stored little-endian. Requires DMACOPY_CAP_FILL (else -ENOTSUP). Errors as above.

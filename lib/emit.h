@@ -17,15 +17,19 @@
  * same in every use of the slot and set by the engine (compl_addr at queue creation, the rest
  * zero; the engine adds DSA_FLAG_RCR when it submits the descriptor alone).
  */
-static ALWAYS_INLINE void emit_dsa_copy(void *ring, uint32_t slot, uint64_t dst, uint64_t src,
-					uint64_t len)
+static ALWAYS_INLINE void emit_dsa_copy_at(struct dsa_desc *desc, uint64_t dst, uint64_t src,
+					   uint64_t len)
 {
-	struct dsa_desc *desc = (struct dsa_desc *)ring + slot;
-
 	desc->flags_op = DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24;
 	desc->src = src;
 	desc->dst = dst;
 	desc->xfer_size = (uint32_t)len;
+}
+
+static ALWAYS_INLINE void emit_dsa_copy(void *ring, uint32_t slot, uint64_t dst, uint64_t src,
+					uint64_t len)
+{
+	emit_dsa_copy_at((struct dsa_desc *)ring + slot, dst, src, len);
 }
 
 #endif /* DMACOPY_EMIT_H */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,91 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	enqueue_copy_write(q, dst, src, len, user_data, flags, NULL, NULL);
 	return 0;
+}
+
+/*
+ * dmacopy_enqueue_copies() on an emitting queue: as many of the n copies from the first as
+ * enqueue_copy_emit() would emit, up to the end of the queue's slots, in one loop with the
+ * queue's state in locals; returns how many it emitted (it stops at the first one that needs
+ * more than its fast path).
+ */
+static __attribute__((noinline)) unsigned int
+enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
+					unsigned int n)
+{
+	const uintptr_t start0 = q->last[0].start, start1 = q->last[1].start;
+	const size_t elen0 = q->last[0].emit_len, elen1 = q->last[1].emit_len;
+	const uint64_t delta0 = q->last[0].dev_delta, delta1 = q->last[1].dev_delta;
+	struct dmacopy_region *rd = q->last[0].region, *rs = q->last[1].region;
+	const uint64_t emax = q->emit_max;
+	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
+	struct queue_op *op = &q->ops[slot];
+	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;
+	uint32_t k = q->depth - (tail - q->cq_head), i;
+
+	if (!k || ((!q->last[0].credit || !q->last[1].credit) && !emit_refill(q)))
+		return 0;
+	k = k < n ? k : n;
+	k = k < q->depth - slot ? k : q->depth - slot;
+	k = k < q->last[0].credit ? k : q->last[0].credit;
+	k = k < q->last[1].credit ? k : q->last[1].credit;
+	for (i = 0; i < k; i++, c++, op++, desc++) {
+		const uintptr_t d = (uintptr_t)c->dst, s = (uintptr_t)c->src;
+		const uintptr_t od = d - start0, os = s - start1;
+		const size_t len = c->len;
+		uint64_t fr; /* flags and reserved: both 0 */
+
+		_Static_assert(offsetof(struct dmacopy_copy, reserved) ==
+			       offsetof(struct dmacopy_copy, flags) + 4, "dmacopy_copy layout");
+		memcpy(&fr, &c->flags, sizeof(fr));
+		if (__builtin_expect(fr || len - 1 >= emax || (d >= s ? d - s : s - d) < len ||
+				     od >= elen0 || elen0 - od < len || os >= elen1 ||
+				     elen1 - os < len, 0))
+			break;
+		op->user_data = c->user_data;
+		op->dst_region = rd;
+		op->src_region = rs;
+		op->flags = 0;
+		op->kind = OP_EMITTED;
+		emit_dsa_copy_at(desc, d + delta0, s + delta1, len);
+	}
+	q->last[0].credit -= i;
+	q->last[1].credit -= i;
+	q->sq_tail = tail + i;
+	return i;
+}
+
+int dmacopy_enqueue_copies(struct dmacopy_queue *q, const struct dmacopy_copy *copies,
+			   unsigned int n)
+{
+	unsigned int i = 0;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	if (!copies && n)
+		return lib_error(-EINVAL, "copies is NULL");
+	if (n > INT32_MAX)
+		return lib_error(-EINVAL, "%u copies at once; at most %d", n, INT32_MAX);
+	while (i < n) {
+		const struct dmacopy_copy *c = &copies[i];
+
+		if (q->emit == EMIT_DSA) {
+			i += enqueue_copies_emit(q, c, n - i);
+			if (i == n)
+				break;
+			c = &copies[i];
+		}
+		/* the copy the loop above left, and the ones after it while they take this path */
+		if (c->reserved)
+			ret = lib_error(-EINVAL, "dmacopy_copy.reserved of copy %u is not zero", i);
+		else
+			ret = dmacopy_enqueue_copy(q, c->dst, c->src, c->len, c->user_data, c->flags);
+		if (ret)
+			return i ? (int)i : ret;
+		i++;
+	}
+	return (int)n;
 }
 
 int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, size_t len,

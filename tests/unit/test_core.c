@@ -698,6 +698,95 @@ static void test_emit_unregister_busy(void **state)
 	free(b2);
 }
 
+/* copy k of a dmacopy_enqueue_copies() test: its own destination, a source inside t->buf */
+static struct dmacopy_copy a_copy(struct env *t, unsigned int k, uint64_t user_data)
+{
+	return (struct dmacopy_copy){ .dst = t->buf + 32768 + k * 160, .src = t->buf + k * 97,
+				      .len = 100 + k % 50, .user_data = user_data };
+}
+
+/*
+ * dmacopy_enqueue_copies(): n copies enqueued as n calls of dmacopy_enqueue_copy() would (on an
+ * emitting queue: written as descriptors where the fast path takes them, staged where it does
+ * not), stopping at the first refused one: its index returned, or its errno when it is the first.
+ */
+static void test_copies(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue *q = t->q;
+	const bool emit = q->emit == EMIT_DSA;
+	struct dmacopy_copy c[40];
+	uint8_t *unreg = malloc(4096);
+	unsigned int k = 0, i;
+
+	assert_non_null(unreg);
+	memset(t->buf + 32768, 0, 32768);
+	assert_int_equal(dmacopy_enqueue_copies(q, NULL, 0), 0);
+	assert_int_equal(dmacopy_enqueue_copies(q, NULL, 1), -EINVAL);
+	assert_non_null(strstr(dmacopy_last_error(), "copies is NULL"));
+	assert_int_equal(dmacopy_enqueue_copies(NULL, c, 1), -EINVAL);
+	/* 40 copies, one fenced: all enqueued, in order */
+	for (i = 0; i < 40; i++) {
+		c[i] = a_copy(t, k + i, 1000 + i);
+		c[i].flags = i == 20 ? DMACOPY_OP_FENCE : 0;
+	}
+	assert_int_equal(dmacopy_enqueue_copies(q, c, 40), 40);
+	assert_int_equal(dmacopy_queue_pending(q), 40);
+	for (i = 0; i < 40; i++) {
+		const struct queue_op *op = &q->ops[i & q->mask];
+
+		log_copy(t, q, c[i].dst, c[i].src, c[i].len, c[i].user_data);
+		assert_int_equal(op->user_data, 1000 + i);
+		assert_int_equal(op->flags, c[i].flags);
+		/* the first looks the region up and the fenced one is staged; the others emitted */
+		assert_int_equal(op->kind, emit && i && i != 20 ? OP_EMITTED : OP_COPY);
+		assert_ptr_equal(op->dst_region, t->r);
+		assert_ptr_equal(op->src_region, t->r);
+	}
+	k += 40;
+	finish(t, q);
+	/* a refused copy in the middle: the ones before it are enqueued, its index returned */
+	for (i = 0; i < 10; i++)
+		c[i] = a_copy(t, k + i, 2000 + i);
+	c[5].src = (uint8_t *)c[5].dst + 1;
+	assert_int_equal(dmacopy_enqueue_copies(q, c, 10), 5);
+	assert_non_null(strstr(dmacopy_last_error(), "overlap"));
+	assert_int_equal(dmacopy_queue_pending(q), 5);
+	for (i = 0; i < 5; i++)
+		log_copy(t, q, c[i].dst, c[i].src, c[i].len, c[i].user_data);
+	/* refused first: its errno, nothing enqueued */
+	assert_int_equal(dmacopy_enqueue_copies(q, &c[5], 5), -EINVAL);
+	c[5] = a_copy(t, k + 5, 2005);
+	c[5].reserved = 1;
+	assert_int_equal(dmacopy_enqueue_copies(q, &c[5], 5), -EINVAL);
+	assert_non_null(strstr(dmacopy_last_error(), "reserved of copy 0 is not zero"));
+	c[5].reserved = 0;
+	c[5].dst = unreg;
+	assert_int_equal(dmacopy_enqueue_copies(q, &c[5], 5), -EFAULT);
+	c[5].flags = 4;
+	assert_int_equal(dmacopy_enqueue_copies(q, &c[5], 5), -EINVAL);
+	assert_int_equal(dmacopy_queue_pending(q), 5);
+	k += 5;
+	/* a queue of depth 64 with 5 in it: 40, then 19 of 40 */
+	for (i = 0; i < 40; i++)
+		c[i] = a_copy(t, k + i, 3000 + i);
+	assert_int_equal(dmacopy_enqueue_copies(q, c, 40), 40);
+	for (i = 0; i < 40; i++)
+		log_copy(t, q, c[i].dst, c[i].src, c[i].len, c[i].user_data);
+	k += 40;
+	for (i = 0; i < 40; i++)
+		c[i] = a_copy(t, k + i, 4000 + i);
+	assert_int_equal(dmacopy_enqueue_copies(q, c, 40), 19);
+	assert_non_null(strstr(dmacopy_last_error(), "is full"));
+	for (i = 0; i < 19; i++)
+		log_copy(t, q, c[i].dst, c[i].src, c[i].len, c[i].user_data);
+	assert_int_equal(dmacopy_queue_pending(q), 64);
+	assert_int_equal(dmacopy_enqueue_copies(q, &c[19], 1), -ENOSPC);
+	finish(t, q);
+	assert_int_equal(fake.completed, 40 + 5 + 40 + 19);
+	free(unreg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +804,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_emit_errors, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_queue_full, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_copies, setup_emit, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,9 +3,11 @@
  * Throughput and per-operation CPU cost of a libdmacopy engine (run with the "ioat" engine and, for
  * comparison, the "kernel" engine), on registered memory (-m anon|huge|dax, default huge):
  *
- *   ioatuser_bench ops SPEC [-b BATCH] [-w WINDOW] [-t SECONDS]
+ *   ioatuser_bench ops SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-v]
  *       64-byte copies in batches of BATCH (32) with WINDOW (1) batches in flight: refill as soon
- *       as a batch's worth of completions is reaped (dmacopy_wait, min = BATCH)
+ *       as a batch's worth of completions is reaped (dmacopy_wait, min = BATCH); each copy
+ *       enqueued with dmacopy_enqueue_copy(), or with -v each batch with one
+ *       dmacopy_enqueue_copies() (result names end in _v)
  *   ioatuser_bench bw SPEC SIZE [-w INFLIGHT] [-t SECONDS]
  *       copies of SIZE bytes, INFLIGHT at once (default: 64 for <= 64 KiB, 8 for <= 1 MiB, else 2)
  *   ioatuser_bench cost SPEC [-b BATCH] [-n BATCHES]
@@ -28,6 +30,7 @@
 #define CLOCK_EVERY 16
 
 static enum mem_kind mem = MEM_HUGE;
+static bool vectored; /* -v */
 
 static void result(const char *name, double value, const char *unit)
 {
@@ -85,6 +88,23 @@ static void enqueue(struct setup *s, size_t off, size_t len, uint64_t ud)
 		die("enqueue: %d %s", ret, dmacopy_last_error());
 }
 
+/* n copies of len bytes at offsets (ud % slots) * len, user_data ud.., in one call */
+static void enqueue_batch(struct setup *s, uint64_t ud, unsigned int n, size_t len, size_t slots)
+{
+	struct dmacopy_copy c[1024];
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++, ud++) {
+		size_t off = (size_t)(ud & (slots - 1)) * len;
+
+		c[i] = (struct dmacopy_copy){ .dst = s->dst.p + off, .src = s->src.p + off,
+					      .len = len, .user_data = ud };
+	}
+	ret = dmacopy_enqueue_copies(s->q, c, n);
+	if (ret != (int)n)
+		die("enqueue_copies: %d of %u: %s", ret, n, dmacopy_last_error());
+}
+
 static void submit(struct setup *s)
 {
 	int ret = dmacopy_submit(s->q);
@@ -133,8 +153,13 @@ static void bench_ops(const char *spec, unsigned int batch, unsigned int window,
 	cpu0 = cpu_now();
 	do {
 		while (inflight + batch <= depth) {
-			for (i = 0; i < batch; i++, ud++)
-				enqueue(&s, (size_t)(ud % slots) * len, len, ud);
+			if (vectored) {
+				enqueue_batch(&s, ud, batch, len, slots);
+				ud += batch;
+			} else {
+				for (i = 0; i < batch; i++, ud++)
+					enqueue(&s, (size_t)(ud % slots) * len, len, ud);
+			}
 			submit(&s);
 			inflight += batch;
 		}
@@ -144,9 +169,10 @@ static void bench_ops(const char *spec, unsigned int batch, unsigned int window,
 		if (++iter % CLOCK_EVERY == 0)
 			t = now_sec() - t0;
 	} while (t < seconds);
-	snprintf(name, sizeof(name), "ops64_b%u_w%u", batch, window);
+	snprintf(name, sizeof(name), "ops64_b%u_w%u%s", batch, window, vectored ? "_v" : "");
 	result(name, (double)done / t, "ops/s");
-	snprintf(name, sizeof(name), "ops64_b%u_w%u_cpu_per_op", batch, window);
+	snprintf(name, sizeof(name), "ops64_b%u_w%u%s_cpu_per_op", batch, window,
+		 vectored ? "_v" : "");
 	result(name, (cpu_now() - cpu0) / (double)done * 1e9, "ns");
 	while (inflight)
 		inflight -= reap(&s, c, 1, depth, len, slots);
@@ -299,8 +325,11 @@ int main(int argc, char **argv)
 		size = strtoull(argv[3], NULL, 0);
 		optind = 4;
 	}
-	while ((opt = getopt(argc, argv, "b:w:t:n:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:t:n:m:v")) != -1) {
 		switch (opt) {
+		case 'v':
+			vectored = true;
+			break;
 		case 'b':
 			batch = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
