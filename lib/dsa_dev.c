@@ -22,6 +22,13 @@
  *
  * A fenced operation starts a unit and is submitted only when every earlier one has finished
  * (DSA_FLAG_FENCE orders descriptors inside a batch only).
+ *
+ * With an IOMMU each queue also has a ring of its own (struct dsa_queue): slot i holds the
+ * descriptor of the queue's operation i, which the core writes at enqueue (lib/emit.h) or
+ * dq_own() at submission, and dq_push() hands runs of them to the WQ as units of the same
+ * count, a BATCH descriptor pointing into the queue's ring. Only operations that take several
+ * descriptors use the shared ring above. A fenced operation of such a queue waits until every
+ * earlier operation of the queue has been posted to its completion ring.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -371,6 +378,9 @@ static int identify(struct dsa_dev *d)
 		return lib_error(-ENODEV, "DSA %s reports a maximum transfer of 2^%u bytes", d->bdf,
 				 d->max_xfer_shift);
 	d->wq_size = total > MAX_WQ_SLOTS ? MAX_WQ_SLOTS : total;
+	/* a power of two: units are indexed by free-running counters modulo wq_size */
+	while (d->wq_size & (d->wq_size - 1))
+		d->wq_size &= d->wq_size - 1;
 	d->max_batch = d->max_batch_shift ? 1u << d->max_batch_shift : 1;
 	d->max_xfer = 1ull << d->max_xfer_shift;
 	for (d->ring_size = 64; d->ring_size < RING_MAX &&
@@ -790,7 +800,8 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		 * harvest clears them.)
 		 */
 		n = lim;
-		if ((int32_t)(q->emit_mark - i - 1) > 0) {
+		/* the last staged operation, emit_mark - 1, inside (i, i + lim)? */
+		if ((uint32_t)(q->emit_mark - 2 - i) < lim - 1) {
 			for (n = 1; n < lim; n++) {
 				const struct queue_op *o = &q->ops[slot + n];
 
@@ -808,6 +819,7 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		u->n = n;
 		if (n == 1) {
 			dq->descs[slot].flags_op |= DSA_FLAG_RCR;
+			dq->recs[slot].status = 0;
 			u->rec = &dq->recs[slot];
 			movdir64b(d->portal, &dq->descs[slot]);
 		} else {
@@ -996,8 +1008,13 @@ static int retire_dq_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS)
 		return dq_end(u->q, u->start, u->n, 0, 0);
 	if ((st & DSA_COMP_STATUS_MASK) != DSA_COMP_BATCH_FAIL) {
-		/* The batch itself failed (its list unreadable, ...): none of it ran. */
+		/*
+		 * The batch itself failed (its list unreadable, ...): its operations fail. Members
+		 * that ran before may have written their records: cleared for the slots' next use.
+		 */
 		status = failed(d, u->rec, st, &error);
+		for (uint32_t i = 0; i < u->n; i++)
+			dq->recs[slot + i].status = 0;
 		return dq_end(u->q, u->start, u->n, status, error);
 	}
 	/* Some members failed: their own records say which (and are cleared); the rest succeeded. */
@@ -1194,7 +1211,11 @@ static int dsa_queue_init(struct vchan *c, struct dmacopy_queue *q)
 	return 0;
 }
 
-/* Channel lock held; q has nothing in flight unless the device stopped answering. */
+/*
+ * Channel lock held; q has nothing in flight unless the device stopped answering (the queue is
+ * drained first: dmacopy_queue_destroy()), so the fail_all() below is a last resort whose
+ * completions nobody reaps.
+ */
 static void dsa_queue_fini(struct vchan *c, struct dmacopy_queue *q)
 {
 	struct dsa_dev *d = to_dev(c);

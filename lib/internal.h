@@ -36,7 +36,11 @@ enum op_kind {
 	OP_EMITTED = 2,
 };
 
-/* One operation as the core validated it. */
+/*
+ * One operation as the core validated it. An OP_EMITTED one has only user_data, its regions and
+ * flags here (dst, src, pattern and len are left from the slot's previous use: its descriptor
+ * holds them).
+ */
 struct queue_op {
 	void *dst;
 	const void *src; /* OP_COPY */

@@ -446,8 +446,9 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	struct queue_op *op = &q->ops[slot];
 	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;
 	uint32_t k = q->depth - (tail - q->cq_head), i;
+	const bool had0 = q->last[0].credit, had1 = q->last[1].credit;
 
-	if (!k || ((!q->last[0].credit || !q->last[1].credit) && !emit_refill(q)))
+	if (!k || ((!had0 || !had1) && !emit_refill(q)))
 		return 0;
 	k = k < n ? k : n;
 	k = k < q->depth - slot ? k : q->depth - slot;
@@ -472,6 +473,14 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 		op->flags = 0;
 		op->kind = OP_EMITTED;
 		emit_dsa_copy_at(desc, d + delta0, s + delta1, len);
+	}
+	if (!i) {
+		/* no copy uses what this call took ahead: it may not stay (see queue_region_get()) */
+		if (!had0)
+			queue_credit_return(q, 0);
+		if (!had1)
+			queue_credit_return(q, 1);
+		return 0;
 	}
 	q->last[0].credit -= i;
 	q->last[1].credit -= i;
@@ -591,11 +600,18 @@ int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions
 	if (!completions && max)
 		return lib_error(-EINVAL, "completions is NULL");
 	got = reap(q, completions, max);
-	if (got < max && q->cq_tail != q->sq_submitted) {
+	if (q->cq_tail == q->sq_submitted)
+		return (int)got;
+	if (got < max) {
 		ret = progress_reap(q, completions + got, max - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += (unsigned int)ret;
+	} else {
+		/* nothing more fits in completions; the engine still makes progress (a kick) */
+		ret = q->engine->ops->progress(q, 0);
+		if (ret && ret != -ETIMEDOUT && !got)
+			return ret;
 	}
 	return (int)got;
 }

@@ -745,6 +745,13 @@ static void test_copies(void **state)
 	}
 	k += 40;
 	finish(t, q);
+	/* refused first with no reference held ahead: none stays taken for it */
+	assert_int_equal(q->last[0].credit, 0);
+	c[0] = a_copy(t, k, 1999);
+	c[0].flags = 4;
+	assert_int_equal(dmacopy_enqueue_copies(q, c, 1), -EINVAL);
+	assert_int_equal(q->last[0].credit, 0);
+	assert_int_equal(q->last[1].credit, 0);
 	/* a refused copy in the middle: the ones before it are enqueued, its index returned */
 	for (i = 0; i < 10; i++)
 		c[i] = a_copy(t, k + i, 2000 + i);
@@ -787,6 +794,21 @@ static void test_copies(void **state)
 	free(unreg);
 }
 
+/* dmacopy_poll() with no room for completions still lets the engine make progress (a kick). */
+static void test_poll_kick(void **state)
+{
+	struct env *t = *state;
+	unsigned long calls;
+
+	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 40000, t->buf, 64, 1, 0), 0);
+	log_copy(t, t->q, t->buf + 40000, t->buf, 64, 1);
+	assert_int_equal(dmacopy_submit(t->q), 1);
+	calls = fake.progress_calls;
+	assert_int_equal(dmacopy_poll(t->q, NULL, 0), 0);
+	assert_true(fake.progress_calls > calls);
+	finish(t, t->q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +828,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_poll_kick, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_poll_kick, setup_emit, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
