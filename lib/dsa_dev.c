@@ -800,8 +800,12 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		 * harvest clears them.)
 		 */
 		n = lim;
-		/* the last staged operation, emit_mark - 1, inside (i, i + lim)? */
-		if ((uint32_t)(q->emit_mark - 2 - i) < lim - 1) {
+		/*
+		 * Any staged operation after i (the last one staged, emit_mark - 1, is)? Then look
+		 * at each. (Not "inside this run": earlier staged ones would be missed. After 2^31
+		 * operations with none staged the test turns true again: a slower, safe run.)
+		 */
+		if ((int32_t)(q->emit_mark - i - 1) > 0) {
 			for (n = 1; n < lim; n++) {
 				const struct queue_op *o = &q->ops[slot + n];
 
