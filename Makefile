@@ -274,7 +274,7 @@ uninstall:
 # The module's source as DKMS wants it: DKMSDIR/dkms.conf, the module in DKMSDIR/kmod/ and the UAPI
 # header in DKMSDIR/include/uapi/linux/ (kmod/Kbuild's -I$(src)/../include). Only dmacopy.ko: the
 # test device's driver stays in the tree.
-DKMS_SOURCES := kmod/Kbuild $(filter-out kmod/pcie_testdev.c,$(wildcard kmod/*.c)) kmod/dmacopy.h \
+DKMS_SOURCES := kmod/Kbuild $(filter-out kmod/pcie_testdev.c,$(wildcard kmod/*.c)) kmod/dmacopy.h kmod/dmacopy_compat.h \
 	include/uapi/linux/dmacopy.h
 DKMS_INSTALLED := $(DKMS_SOURCES:%=$(DESTDIR)$(DKMSDIR)/%) $(DESTDIR)$(DKMSDIR)/dkms.conf
 

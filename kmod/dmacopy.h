@@ -49,6 +49,8 @@
 
 #include <uapi/linux/dmacopy.h>
 
+#include "dmacopy_compat.h"
+
 #define DMACOPY_MAX_DMADEVS	16	/* DMA devices mapped at once */
 #define DMACOPY_MAX_CQ		65536	/* largest completion ring */
 
@@ -302,14 +304,5 @@ void dmacopy_debugfs_init(void);
 void dmacopy_debugfs_exit(void);
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* pin_user_pages() lost its vmas argument in Linux 6.5 (Kbuild tests for it). */
-#ifdef DMACOPY_PIN_HAS_VMAS
-#define dmacopy_pin_user_pages(start, nr, flags, pages) \
-	pin_user_pages(start, nr, flags, pages, NULL)
-#else
-#define dmacopy_pin_user_pages(start, nr, flags, pages) \
-	pin_user_pages(start, nr, flags, pages)
-#endif
 
 #endif /* DMACOPY_INTERNAL_H */

@@ -60,13 +60,8 @@ static DECLARE_DELAYED_WORK(rescan_work, rescan_work_fn);
  * exported, so the first candidate channel shows it, and no channel is taken
  * before its removal can be seen.
  */
-#ifdef DMACOPY_CLASS_INTF_ARG
-static int chan_dev_add(struct device *dev, struct class_interface *intf);
-static void chan_dev_remove(struct device *dev, struct class_interface *intf);
-#else
-static int chan_dev_add(struct device *dev);
-static void chan_dev_remove(struct device *dev);
-#endif
+static int chan_dev_add(DMACOPY_INTF_ARGS);
+static void chan_dev_remove(DMACOPY_INTF_ARGS);
 
 static struct class_interface chan_intf = {
 	.add_dev = chan_dev_add,
@@ -589,11 +584,7 @@ static void dmadev_unbound(struct device *dev)
 }
 
 /* A DMA channel appeared (a DMA device, or an idxd work queue enabled). */
-#ifdef DMACOPY_CLASS_INTF_ARG
-static int chan_dev_add(struct device *dev, struct class_interface *intf)
-#else
-static int chan_dev_add(struct device *dev)
-#endif
+static int chan_dev_add(DMACOPY_INTF_ARGS)
 {
 	if (READ_ONCE(rescanned))
 		queue_delayed_work(dmacopy_wq, &rescan_work, HZ / 10);
@@ -609,11 +600,7 @@ static int chan_dev_add(struct device *dev)
  * give it back; unmap the registrations from its DMA device unless another
  * channel of that device is still used.
  */
-#ifdef DMACOPY_CLASS_INTF_ARG
-static void chan_dev_remove(struct device *dev, struct class_interface *intf)
-#else
-static void chan_dev_remove(struct device *dev)
-#endif
+static void chan_dev_remove(DMACOPY_INTF_ARGS)
 {
 	struct dmacopy_dmadev *dd = NULL;
 	struct dmacopy_chan *c, *tmp;

@@ -449,7 +449,12 @@ static int __init dmacopy_init(void)
 	dmacopy_op_cache = KMEM_CACHE(dmacopy_op, SLAB_ACCOUNT);
 	if (!dmacopy_op_cache)
 		return -ENOMEM;
-	dmacopy_wq = alloc_workqueue("dmacopy", 0, 0);
+	/*
+	 * Unbound: its work (unpinning and unmapping, timeouts, rescans) needs
+	 * no particular CPU and may run long. 7.x kernels also warn when a
+	 * workqueue is made without saying whether it is per-CPU.
+	 */
+	dmacopy_wq = alloc_workqueue("dmacopy", WQ_UNBOUND, 0);
 	if (!dmacopy_wq) {
 		err = -ENOMEM;
 		goto err_cache;

@@ -473,7 +473,7 @@ static int reg_check_pages(struct dmacopy_reg *r)
 		}
 		if (!r->dax_dev)
 			return -EOPNOTSUPP;
-		r->pgmap = get_dev_pagemap(pfn, NULL);
+		r->pgmap = dmacopy_get_dev_pagemap(pfn);
 		if (!r->pgmap)
 			return -ENODEV;
 	}

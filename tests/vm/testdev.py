@@ -114,7 +114,7 @@ def testdevs():
 
 
 def short_bdf(bdf):
-    """0000:01:00.0 -> 01:00.0 (the form DMAR fault messages print)."""
+    """0000:01:00.0 -> 01:00.0 (the form 6.x kernels print in DMAR fault messages; 7.x prints the whole address)."""
     return bdf.split(":", 1)[1]
 
 
