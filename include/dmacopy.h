@@ -70,9 +70,19 @@ struct dmacopy_engine_opts {
 	unsigned int cpu_threads;
 	/** CPU engine: copies at or above this size are split across workers; 0 = engine default. */
 	size_t cpu_parallel_threshold;
+	/**
+	 * Engines with several channels (kernel without a channel name): a copy of at least this
+	 * many bytes is striped, split into one piece per channel that run at once, and completes
+	 * as one operation (the first failed piece gives its status and detail). 0 = the engine's
+	 * default (DMACOPY_STRIPE_DEFAULT); UINT64_MAX = never.
+	 */
+	uint64_t stripe_threshold;
 	/** Reserved; must be zero. */
-	uint64_t reserved[6];
+	uint64_t reserved[5];
 };
+
+/** The default dmacopy_engine_opts.stripe_threshold (see bench/stripe/ for how it was chosen). */
+#define DMACOPY_STRIPE_DEFAULT (1024u * 1024u)
 
 /**
  * Open an engine from a spec string, one of those dmacopy_engine_specs() lists (e.g. "cpu",

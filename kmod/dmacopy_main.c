@@ -451,8 +451,8 @@ static int __init dmacopy_init(void)
 		return -ENOMEM;
 	/*
 	 * Unbound: its work (unpinning and unmapping, timeouts, rescans) needs
-	 * no particular CPU and may run long. 7.x kernels also warn when a
-	 * workqueue is made without saying whether it is per-CPU.
+	 * no particular CPU and may run long. Since Linux 7.2 the kernel also
+	 * warns when a workqueue is made without saying whether it is per-CPU.
 	 */
 	dmacopy_wq = alloc_workqueue("dmacopy", WQ_UNBOUND, 0);
 	if (!dmacopy_wq) {

@@ -39,19 +39,29 @@ _Static_assert((int)DMACOPY_ERR_TIMEOUT == (int)DMACOPY_OP_TIMEOUT, "UAPI error 
 _Static_assert((int)DMACOPY_ERR_CHANNEL == (int)DMACOPY_OP_CHANNEL_ERROR, "UAPI error codes");
 _Static_assert((int)DMACOPY_ERR_DEVICE_GONE == (int)DMACOPY_OP_DEVICE_GONE, "UAPI error codes");
 
+/* Most pieces a striped copy is split into, and their granularity. */
+#define KERNEL_MAX_STRIPES 16u
+#define KERNEL_STRIPE_ALIGN 4096u
+
 struct kernel_engine {
 	int fd;      /* registrations (and the synchronous queue without a channel) */
 	int sync_fd; /* the synchronous helpers' queue */
 	pthread_mutex_t sync_lock;
 	struct dmacopy_info info;
 	char channel[DMACOPY_NAME_LEN]; /* "" = any */
+	uint32_t stripes;               /* pieces of a striped copy: the channels, or 1 */
+	uint64_t stripe_min;            /* copies of at least this many bytes are striped */
 };
 
 struct kernel_region {
 	uint32_t handle;
 };
 
-/* An operation the kernel holds (or a fenced one waiting to be handed over). */
+/*
+ * An operation the kernel holds (or a fenced one waiting to be handed over), or one piece of a
+ * striped copy. The pieces of a copy are slots of their own; the first piece's slot (parent) is the
+ * operation's, which counts the pieces not finished and keeps the first failure.
+ */
 struct kernel_slot {
 	uint64_t user_data;
 	struct dmacopy_region *dst, *src;
@@ -59,11 +69,18 @@ struct kernel_slot {
 	const void *src_addr;
 	size_t len;
 	uint32_t flags;
+	uint32_t parent;  /* the operation's slot (itself for the first piece) */
+	uint32_t pending; /* in the operation's slot: pieces not finished */
+	int status;       /* in the operation's slot: the first failed piece's */
+	unsigned int error;
 };
 
 struct kernel_queue {
 	int fd;
 	uint32_t depth;
+	uint32_t stripes; /* most pieces per copy (1: no striping) */
+	uint32_t nslots;  /* depth * stripes: every piece of every operation has a slot */
+	uint64_t stripe_min;
 	struct kernel_slot *slots;
 	uint32_t *free; /* stack of free slot indexes */
 	uint32_t nfree;
@@ -153,7 +170,6 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 	struct kernel_engine *ke;
 	int ret, n, i;
 
-	(void)opts;
 	if (arg && strlen(arg) >= DMACOPY_NAME_LEN)
 		return lib_error(-EINVAL, "channel name '%s' is too long", arg);
 	ke = calloc(1, sizeof(*ke));
@@ -191,6 +207,11 @@ static int kernel_open(struct dmacopy_engine *e, const char *arg,
 		}
 		snprintf(ke->channel, sizeof(ke->channel), "%s", arg);
 	}
+	/* Copies go to the module's channels in turn: a striped one uses them all at once. */
+	ke->stripes = arg || ke->info.nr_channels < 2 ? 1 : ke->info.nr_channels;
+	if (ke->stripes > KERNEL_MAX_STRIPES)
+		ke->stripes = KERNEL_MAX_STRIPES;
+	ke->stripe_min = opts->stripe_threshold ? opts->stripe_threshold : DMACOPY_STRIPE_DEFAULT;
 	ke->sync_fd = ke->fd;
 	if (arg) {
 		struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = 1};
@@ -379,30 +400,45 @@ static void kernel_region_unregister(struct dmacopy_engine *e, struct dmacopy_re
 static int kernel_queue_init(struct dmacopy_queue *q)
 {
 	struct kernel_engine *ke = q->engine->priv;
-	struct dmacopy_queue_create c = {.size = sizeof(c), .cq_entries = q->depth};
+	struct dmacopy_queue_create c = {.size = sizeof(c)};
 	struct kernel_queue *kq;
+	uint32_t i, n;
 	long ret;
-	uint32_t i;
 
 	snprintf(c.channel, sizeof(c.channel), "%s", ke->channel);
 	kq = calloc(1, sizeof(*kq));
 	if (!kq)
 		return -ENOMEM;
 	kq->depth = q->depth;
-	kq->slots = calloc(q->depth, sizeof(*kq->slots));
-	kq->free = calloc(q->depth, sizeof(*kq->free));
-	kq->deferred = calloc(q->depth, sizeof(*kq->deferred));
-	kq->batch = calloc(q->depth, sizeof(*kq->batch));
-	kq->sqes = calloc(q->depth, sizeof(*kq->sqes));
-	kq->cqes = calloc(q->depth, sizeof(*kq->cqes));
+	/* Every piece in flight needs a completion entry of the module's ring (at most 65536). */
+	kq->stripes = ke->stripes;
+	if ((uint64_t)q->depth * kq->stripes > DMACOPY_MAX_DEPTH)
+		kq->stripes = DMACOPY_MAX_DEPTH / q->depth;
+	if (!kq->stripes)
+		kq->stripes = 1;
+	kq->stripe_min = ke->stripe_min;
+	n = kq->nslots = q->depth * kq->stripes;
+	kq->slots = calloc(n, sizeof(*kq->slots));
+	kq->free = calloc(n, sizeof(*kq->free));
+	kq->deferred = calloc(n, sizeof(*kq->deferred));
+	kq->batch = calloc(n, sizeof(*kq->batch));
+	kq->sqes = calloc(n, sizeof(*kq->sqes));
+	kq->cqes = calloc(n, sizeof(*kq->cqes));
 	if (!kq->slots || !kq->free || !kq->deferred || !kq->batch || !kq->sqes || !kq->cqes) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	for (i = 0; i < q->depth; i++)
-		kq->free[i] = q->depth - 1 - i;
-	kq->nfree = q->depth;
+	for (i = 0; i < n; i++)
+		kq->free[i] = n - 1 - i;
+	kq->nfree = n;
+	c.cq_entries = n;
 	ret = kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
+	if (ret == -ENOSPC && kq->stripes > 1) {
+		/* The session's completion entries are short: the queue does without striping. */
+		kq->stripes = 1;
+		c.cq_entries = q->depth;
+		ret = kioctl(ke->fd, DMACOPY_IOC_QUEUE_CREATE, &c);
+	}
 	if (ret) {
 		lib_error((int)ret, "dmacopy.ko could not create a queue%s%s: %s",
 		          ke->channel[0] ? " on " : "", ke->channel, kernel_why(ret));
@@ -438,15 +474,48 @@ static void kernel_queue_fini(struct dmacopy_queue *q)
 	q->engine_priv = NULL;
 }
 
-/* Post a completion for slot i and free it. */
+/*
+ * Slot i (an operation, or a piece of a striped copy) finished with status and error: free it,
+ * and when it was its operation's last piece, post the operation's completion with the first
+ * failure among its pieces and free the operation's slot.
+ */
 static void slot_complete(struct dmacopy_queue *q, uint32_t i, int status, unsigned int error)
 {
 	struct kernel_queue *kq = q->engine_priv;
-	struct kernel_slot *s = &kq->slots[i];
-	struct queue_op op = {.user_data = s->user_data, .dst_region = s->dst, .src_region = s->src};
+	struct kernel_slot *s = &kq->slots[kq->slots[i].parent];
+	struct queue_op op;
 
-	queue_complete(q, &op, status, status ? error : DMACOPY_OP_OK);
-	kq->free[kq->nfree++] = i;
+	if (status && !s->status) {
+		s->status = status;
+		s->error = error;
+	}
+	if (i != kq->slots[i].parent)
+		kq->free[kq->nfree++] = i;
+	if (--s->pending)
+		return;
+	op = (struct queue_op){.user_data = s->user_data, .dst_region = s->dst, .src_region = s->src};
+	queue_complete(q, &op, s->status, s->status ? s->error : DMACOPY_OP_OK);
+	kq->free[kq->nfree++] = kq->slots[i].parent;
+}
+
+/*
+ * How many pieces op is striped into (1: not striped), and their size: equal shares of the
+ * channels, in whole KERNEL_STRIPE_ALIGN units (the last piece takes the rest).
+ */
+static uint32_t stripe_pieces(const struct kernel_queue *kq, const struct queue_op *op,
+                              size_t *piece)
+{
+	size_t units = (op->len + KERNEL_STRIPE_ALIGN - 1) / KERNEL_STRIPE_ALIGN, per;
+	uint32_t n = kq->stripes;
+
+	*piece = op->len;
+	if (n < 2 || op->len < kq->stripe_min || units < 2)
+		return 1;
+	if (units < n)
+		n = (uint32_t)units;
+	per = (units + n - 1) / n * KERNEL_STRIPE_ALIGN;
+	*piece = per;
+	return (uint32_t)((op->len + per - 1) / per);
 }
 
 static void sqe_fill(struct dmacopy_sqe *sqe, const struct kernel_slot *s, uint32_t i)
@@ -542,36 +611,47 @@ static void release_deferred(struct dmacopy_queue *q)
 static int kernel_submit(struct dmacopy_queue *q)
 {
 	struct kernel_queue *kq = q->engine_priv;
-	uint32_t n = 0, i;
+	uint32_t n = 0, i, parent, k, pieces;
 
 	while (q->sq_submitted != q->sq_tail) {
 		const struct queue_op *op = &q->ops[q->sq_submitted & q->mask];
-		struct kernel_slot *s;
+		size_t piece = op->len, off = 0;
 
-		i = kq->free[--kq->nfree];
-		s = &kq->slots[i];
-		*s = (struct kernel_slot){.user_data = op->user_data,
-		                          .dst = op->dst_region,
-		                          .src = op->src_region,
-		                          .dst_addr = op->dst,
-		                          .src_addr = op->src,
-		                          .len = op->len,
-		                          .flags = op->flags};
 		q->sq_submitted++;
-		if (!op->len) {
-			slot_complete(q, i, 0, DMACOPY_OP_OK);
-			continue;
+		pieces = op->kind == OP_COPY ? stripe_pieces(kq, op, &piece) : 1;
+		parent = kq->free[kq->nfree - 1];
+		for (k = 0; k < pieces; k++, off += piece) {
+			struct kernel_slot *s;
+
+			i = kq->free[--kq->nfree];
+			s = &kq->slots[i];
+			*s = (struct kernel_slot){.user_data = op->user_data,
+			                          .dst = op->dst_region,
+			                          .src = op->src_region,
+			                          .dst_addr = (char *)op->dst + off,
+			                          .src_addr = (const char *)op->src + off,
+			                          .len = k + 1 < pieces ? piece : op->len - off,
+			                          .flags = k ? 0 : op->flags,
+			                          .parent = parent,
+			                          .pending = k ? 0 : pieces};
+			if (!op->len) {
+				slot_complete(q, i, 0, DMACOPY_OP_OK);
+				continue;
+			}
+			if (op->kind != OP_COPY) {
+				slot_complete(q, i, -ENOTSUP, DMACOPY_OP_CHANNEL_ERROR);
+				continue;
+			}
+			/*
+			 * A fenced operation, and everything after it, waits for what came before
+			 * (its later pieces with it).
+			 */
+			if (kq->ndeferred || ((s->flags & DMACOPY_OP_FENCE) && (kq->inflight || n))) {
+				kq->deferred[kq->ndeferred++] = i;
+				continue;
+			}
+			kq->batch[n++] = i;
 		}
-		if (op->kind != OP_COPY) {
-			slot_complete(q, i, -ENOTSUP, DMACOPY_OP_CHANNEL_ERROR);
-			continue;
-		}
-		/* A fenced operation, and everything after it, waits for what came before. */
-		if (kq->ndeferred || ((op->flags & DMACOPY_OP_FENCE) && (kq->inflight || n))) {
-			kq->deferred[kq->ndeferred++] = i;
-			continue;
-		}
-		kq->batch[n++] = i;
 	}
 	if (n)
 		hand_over(q, kq->batch, n);
@@ -589,7 +669,7 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 	struct kernel_queue *kq = q->engine_priv;
 	struct dmacopy_reap r = {
 	        .size = sizeof(r),
-	        .max = kq->depth,
+	        .max = kq->nslots,
 	        .cqes = (uintptr_t)kq->cqes,
 	        .cqe_size = sizeof(struct dmacopy_cqe),
 	};
@@ -615,7 +695,7 @@ static int kernel_progress(struct dmacopy_queue *q, int timeout_ms)
 	for (i = 0; i < r.count; i++) {
 		uint32_t slot = (uint32_t)kq->cqes[i].user_data;
 
-		if (slot >= kq->depth)
+		if (slot >= kq->nslots)
 			continue;
 		kq->inflight--;
 		/* The module's error codes are the library's (enum dmacopy_op_error). */
@@ -631,41 +711,64 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	struct kernel_engine *ke = e->priv;
 	const struct dmacopy_region *rd = op->dst_region, *rs = op->src_region;
+	const struct kernel_queue stripes = {.stripes = ke->stripes, .stripe_min = ke->stripe_min};
+	struct dmacopy_sqe sqe[KERNEL_MAX_STRIPES];
+	struct dmacopy_cqe cqe[KERNEL_MAX_STRIPES];
 	const struct kernel_region *kd, *ks;
-	struct dmacopy_sqe sqe = {.len = op->len, .user_data = 1};
-	struct dmacopy_submit s = {
-	        .size = sizeof(s), .count = 1, .sqe_size = sizeof(sqe), .sqes = (uintptr_t)&sqe};
-	struct dmacopy_cqe cqe;
+	struct dmacopy_submit s = {.size = sizeof(s), .sqe_size = sizeof(sqe[0]),
+	                           .sqes = (uintptr_t)sqe};
 	struct dmacopy_reap r = {.size = sizeof(r),
-	                         .max = 1,
-	                         .min = 1,
-	                         .cqes = (uintptr_t)&cqe,
+	                         .max = KERNEL_MAX_STRIPES,
+	                         .cqes = (uintptr_t)cqe,
 	                         .timeout_ns = -1,
-	                         .cqe_size = sizeof(cqe)};
+	                         .cqe_size = sizeof(cqe[0])};
+	size_t piece, off = 0;
+	uint32_t n, k, got = 0;
+	int status = 0;
+	unsigned int error = 0;
 	long ret;
 
 	if (!op->len)
 		return 0;
 	kd = rd->engine_priv;
 	ks = rs->engine_priv;
-	sqe.dst_handle = kd->handle;
-	sqe.dst_offset = (uintptr_t)op->dst - rd->start;
-	sqe.src_handle = ks->handle;
-	sqe.src_offset = (uintptr_t)op->src - rs->start;
+	/* Striped as a queued copy is: a piece per channel, all in flight at once. */
+	n = stripe_pieces(&stripes, op, &piece);
+	for (k = 0; k < n; k++, off += piece) {
+		sqe[k] = (struct dmacopy_sqe){
+		        .user_data = k + 1,
+		        .dst_handle = kd->handle,
+		        .dst_offset = (uintptr_t)op->dst + off - rd->start,
+		        .src_handle = ks->handle,
+		        .src_offset = (uintptr_t)op->src + off - rs->start,
+		        .len = k + 1 < n ? piece : op->len - off,
+		};
+	}
+	s.count = n;
 
 	pthread_mutex_lock(&ke->sync_lock);
 	ret = kioctl(ke->sync_fd, DMACOPY_IOC_SUBMIT, &s);
-	if (!ret) {
-		do
-			ret = ioctl(ke->sync_fd, DMACOPY_IOC_WAIT, &r) < 0 ? -errno : 0;
-		while (ret == -EINTR);
+	while (!ret && got < n) {
+		r.min = n - got;
+		ret = ioctl(ke->sync_fd, DMACOPY_IOC_WAIT, &r) < 0 ? -errno : 0;
+		if (ret == -EINTR) {
+			ret = 0;
+			continue;
+		}
+		for (k = 0; !ret && k < r.count; k++) {
+			if (cqe[k].status && !status) {
+				status = cqe[k].status;
+				error = cqe[k].error;
+			}
+		}
+		got += ret ? 0 : r.count;
 	}
 	pthread_mutex_unlock(&ke->sync_lock);
 	if (ret)
 		return lib_error((int)ret, "dmacopy.ko: %s", strerror((int)-ret));
-	if (cqe.status)
-		return lib_error(cqe.status, "the DMA copy failed: %s (%s)", strerror(-cqe.status),
-		                 dmacopy_op_error_str(cqe.error));
+	if (status)
+		return lib_error(status, "the DMA copy failed: %s (%s)", strerror(-status),
+		                 dmacopy_op_error_str(error));
 	return 0;
 }
 

@@ -13,7 +13,14 @@
  * descriptors at once (small batches finish without waking the main loop);
  * the rest is processed in a bottom half, in slices of at most slice-bytes
  * bytes and slice-descs descriptors; the channel reads ACTIVE until the count
- * is reached. After
+ * is reached. A COPY or FILL with at least worker-bytes bytes left is moved by
+ * the channel's own worker thread instead (workers=on, the default), without
+ * the big lock, so that channels work in parallel as hardware's do: the main
+ * loop maps what of the descriptor is guest RAM (through the vIOMMU), the
+ * worker copies it, and the main loop then carries on with the rest of the
+ * chain (a part that could not be mapped goes through the slices, which
+ * report its fault). Every guest action that changes the channel's state
+ * (reset, abort, migration, unplug) first waits for the worker. After
  * half a millisecond of back-to-back slices the device pauses for a moment
  * (a timer instead of the bottom half) so vCPUs waiting for the big lock get
  * it; nothing is processed while the VM is stopped. All
@@ -41,6 +48,7 @@
 #include "dmacopy-dma.h"
 #include "sysemu/runstate.h"
 #include "qemu/timer.h"
+#include "qemu/thread.h"
 #include "qom/object.h"
 
 #include "dmacopy/ioat_spec.h"
@@ -57,6 +65,24 @@ OBJECT_DECLARE_SIMPLE_TYPE(IOATState, IOAT)
 #define IOAT_PREFETCH           16      /* most valid descriptors read at once */
 #define IOAT_BUSY_NS            (500 * SCALE_US) /* longest run of back-to-back slices */
 #define IOAT_YIELD_NS           (50 * SCALE_US)  /* then a pause, big lock released */
+#define IOAT_JOB_SEGS           512     /* most mapped pieces per worker job */
+#define IOAT_JOB_BYTES          (16 * MiB) /* most bytes per worker job */
+
+/* A piece of a worker job: len bytes to dst, from src (NULL: the fill pattern). */
+typedef struct IOATSeg {
+    uint8_t *dst;
+    uint8_t *src;
+    uint64_t len;
+} IOATSeg;
+
+/* What the worker moves: pieces of the current descriptor, mapped. */
+typedef struct IOATJob {
+    IOATSeg seg[IOAT_JOB_SEGS];
+    uint32_t nseg;
+    uint64_t bytes;         /* sum of the pieces */
+    uint64_t start;         /* d_done when the job began (the fill pattern's phase) */
+    uint8_t pat[8];         /* FILL: the pattern */
+} IOATJob;
 
 struct IOATState {
     PCIDevice parent_obj;
@@ -80,6 +106,22 @@ struct IOATState {
     uint32_t pf_count;
     bool in_dma;            /* the bottom half is moving data */
 
+    /*
+     * The worker thread. job_active (big lock) says a job was handed out and
+     * not yet taken back; job_queued and job_done (job_lock) pass it to the
+     * worker and back; job_bh takes it back in the main loop.
+     */
+    QemuThread worker;
+    QemuMutex job_lock;
+    QemuCond job_cond;
+    QEMUBH *job_bh;
+    IOATJob *job;
+    bool job_active;
+    bool job_queued;
+    bool job_done;
+    bool worker_quit;
+    bool worker_started;
+
     /* properties */
     uint8_t xfercap;
     bool fill;
@@ -89,6 +131,8 @@ struct IOATState {
     uint32_t slice_descs;
     uint32_t inline_bytes;  /* done in the doorbell write itself (0: never) */
     uint32_t inline_descs;
+    bool workers;
+    uint32_t worker_bytes;  /* descriptors with this much left go to the worker */
     uint64_t fail_nth;
     uint64_t fail_every;
     char *fail_op;
@@ -135,6 +179,8 @@ struct IOATState {
     uint64_t stat_injected;
     uint64_t stat_irqs;
     uint64_t data_descs;    /* COPY/FILL descriptors started, for fault injection */
+    uint64_t stat_worker_jobs;
+    uint64_t stat_worker_bytes;
 };
 
 static const char *const ioat_state_name[] = {
@@ -387,6 +433,169 @@ static bool ioat_move(IOATState *s, uint32_t len)
     return true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The worker thread                                                        */
+
+static void ioat_job_run(IOATJob *j)
+{
+    uint64_t off = j->start;
+    uint32_t i;
+
+    for (i = 0; i < j->nseg; i++) {
+        IOATSeg *g = &j->seg[i];
+
+        if (g->src) {
+            memmove(g->dst, g->src, g->len);    /* overlap: undefined, but no harm */
+        } else {
+            uint64_t k, n = MIN(g->len, 8);
+
+            /* byte k of the destination is byte k % 8 of the pattern */
+            for (k = 0; k < n; k++) {
+                g->dst[k] = j->pat[(off + k) & 7];
+            }
+            for (; k < g->len; k += n) {
+                n = MIN(k, g->len - k);
+                memcpy(g->dst + k, g->dst, n);
+            }
+        }
+        off += g->len;
+    }
+}
+
+static void *ioat_worker_fn(void *opaque)
+{
+    IOATState *s = opaque;
+
+    qemu_mutex_lock(&s->job_lock);
+    for (;;) {
+        while (!s->job_queued && !s->worker_quit) {
+            qemu_cond_wait(&s->job_cond, &s->job_lock);
+        }
+        if (s->worker_quit) {
+            break;
+        }
+        qemu_mutex_unlock(&s->job_lock);
+        ioat_job_run(s->job);
+        qemu_mutex_lock(&s->job_lock);
+        s->job_queued = false;
+        s->job_done = true;
+        qemu_cond_broadcast(&s->job_cond);
+        qemu_bh_schedule(s->job_bh);
+    }
+    qemu_mutex_unlock(&s->job_lock);
+    return NULL;
+}
+
+/*
+ * Hand the worker what of the current descriptor is guest RAM, from d_done
+ * on (big lock held); false if not even its first byte is (the slices then
+ * take it and report the fault).
+ */
+static bool ioat_job_start(IOATState *s)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    bool fill = IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL;
+    uint64_t left = MIN(s->d_size - s->d_done, IOAT_JOB_BYTES);
+    uint64_t off = s->d_done;
+    IOATJob *j = s->job;
+
+    j->nseg = 0;
+    j->bytes = 0;
+    j->start = s->d_done;
+    stq_le_p(j->pat, s->d_src);
+    smp_mb();   /* as dma_barrier(): the guest's writes before the doorbell first */
+    while (left && j->nseg < IOAT_JOB_SEGS) {
+        dma_addr_t n = left, m;
+        uint8_t *src = NULL, *dst;
+
+        if (!fill) {
+            src = dmacopy_dma_map(as, s->d_src + off, &n, false);
+            if (!src) {
+                break;
+            }
+        }
+        m = n;
+        dst = dmacopy_dma_map(as, s->d_dst + off, &m, true);
+        if (!dst) {
+            if (src) {
+                address_space_unmap(as, src, n, false, 0);
+            }
+            break;
+        }
+        j->seg[j->nseg++] = (IOATSeg){ .dst = dst, .src = src, .len = m };
+        off += m;
+        left -= m;
+        j->bytes += m;
+    }
+    if (!j->nseg) {
+        return false;
+    }
+    s->job_active = true;
+    s->stat_worker_jobs++;
+    qemu_mutex_lock(&s->job_lock);
+    s->job_done = false;
+    s->job_queued = true;
+    qemu_cond_broadcast(&s->job_cond);
+    qemu_mutex_unlock(&s->job_lock);
+    return true;
+}
+
+/*
+ * Wait for the worker's job, if one is out, and take it back: the mappings
+ * are released (the written ones marked dirty, translated code on them
+ * dropped) and the descriptor's progress counted (big lock held).
+ */
+static void ioat_job_reap(IOATState *s)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    IOATJob *j = s->job;
+    uint32_t i;
+
+    if (!s->job_active) {
+        return;
+    }
+    qemu_mutex_lock(&s->job_lock);
+    while (!s->job_done) {
+        qemu_cond_wait(&s->job_cond, &s->job_lock);
+    }
+    s->job_done = false;
+    qemu_mutex_unlock(&s->job_lock);
+    s->job_active = false;
+    for (i = 0; i < j->nseg; i++) {
+        address_space_unmap(as, j->seg[i].dst, j->seg[i].len, true, j->seg[i].len);
+        if (j->seg[i].src) {
+            address_space_unmap(as, j->seg[i].src, j->seg[i].len, false, 0);
+        }
+    }
+    if (s->have_desc) {
+        s->d_done += j->bytes;
+        s->stat_bytes += j->bytes;
+        s->stat_worker_bytes += j->bytes;
+    }
+    j->nseg = 0;
+}
+
+/* The worker is done: carry on with the chain in the bottom half. */
+static void ioat_job_bh(void *opaque)
+{
+    IOATState *s = opaque;
+    bool done;
+
+    if (!s->job_active) {
+        return;         /* already taken back by a waiting command */
+    }
+    qemu_mutex_lock(&s->job_lock);
+    done = s->job_done;
+    qemu_mutex_unlock(&s->job_lock);
+    if (!done) {
+        return;
+    }
+    ioat_job_reap(s);
+    if (s->state == IOAT_CHANSTS_ACTIVE) {
+        qemu_bh_schedule(s->bh);
+    }
+}
+
 /* More to do: the next slice now, or after a pause if the device hogged the loop. */
 static void ioat_continue(IOATState *s)
 {
@@ -409,7 +618,7 @@ static void ioat_continue(IOATState *s)
 static void ioat_process(IOATState *s, uint64_t bytes, uint32_t descs)
 {
     s->in_dma = true;
-    while (s->state == IOAT_CHANSTS_ACTIVE) {
+    while (s->state == IOAT_CHANSTS_ACTIVE && !s->job_active) {
         if (s->count == s->dmacount) {
             s->state = IOAT_CHANSTS_IDLE;
             break;
@@ -423,6 +632,10 @@ static void ioat_process(IOATState *s, uint64_t bytes, uint32_t descs)
         if (!(s->d_ctl & IOAT_DESC_NULL)) {
             uint32_t len = MIN(s->d_size - s->d_done, IOAT_BOUNCE_SIZE);
 
+            if (s->workers && s->d_size - s->d_done >= s->worker_bytes &&
+                ioat_job_start(s)) {
+                break;  /* ioat_job_bh() carries on when the worker is done */
+            }
             len = MIN(len, bytes);
             if (!ioat_move(s, len)) {
                 break;
@@ -449,7 +662,9 @@ static void ioat_bh(void *opaque)
         s->busy_since = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     }
     ioat_process(s, s->slice_bytes, s->slice_descs);
-    if (s->state == IOAT_CHANSTS_ACTIVE) {
+    if (s->job_active) {
+        s->busy_since = 0;      /* the worker has it; the main loop is free */
+    } else if (s->state == IOAT_CHANSTS_ACTIVE) {
         ioat_continue(s);
     } else {
         s->busy_since = 0;
@@ -470,6 +685,7 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 
 static void ioat_chan_reset(IOATState *s)
 {
+    ioat_job_reap(s);
     qemu_bh_cancel(s->bh);
     timer_del(s->yield_timer);
     s->busy_since = 0;
@@ -550,6 +766,7 @@ static void ioat_command(IOATState *s, uint8_t cmd)
         }
     }
     if (cmd & IOAT_CHANCMD_ABORT) {
+        ioat_job_reap(s);       /* what the worker has moved is moved */
         s->state = IOAT_CHANSTS_HALTED;
         s->have_desc = false;
     }
@@ -767,6 +984,12 @@ static void ioat_reset(DeviceState *dev)
     ioat_set_intx(s, false);
 }
 
+static int ioat_pre_save(void *opaque)
+{
+    ioat_job_reap(opaque);      /* the descriptor's progress is then all in d_done */
+    return 0;
+}
+
 static int ioat_post_load(void *opaque, int version_id)
 {
     IOATState *s = opaque;
@@ -846,12 +1069,36 @@ static void ioat_realize(PCIDevice *pdev, Error **errp)
     s->yield_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ioat_bh, s);
     s->vmstate_change = qemu_add_vm_change_state_handler(ioat_vm_state_change, s);
     s->state = IOAT_CHANSTS_HALTED;
+    if (s->workers) {
+        s->job = g_new0(IOATJob, 1);
+        qemu_mutex_init(&s->job_lock);
+        qemu_cond_init(&s->job_cond);
+        s->job_bh = qemu_bh_new_guarded(ioat_job_bh, s, &DEVICE(s)->mem_reentrancy_guard);
+        qemu_thread_create(&s->worker, "ioat-worker", ioat_worker_fn, s,
+                           QEMU_THREAD_JOINABLE);
+        s->worker_started = true;
+    }
 }
 
 static void ioat_exit(PCIDevice *pdev)
 {
     IOATState *s = IOAT(pdev);
 
+    if (s->worker_started) {
+        ioat_job_reap(s);
+        qemu_mutex_lock(&s->job_lock);
+        s->worker_quit = true;
+        qemu_cond_broadcast(&s->job_cond);
+        qemu_mutex_unlock(&s->job_lock);
+        qemu_thread_join(&s->worker);
+        s->worker_started = false;
+        qemu_bh_delete(s->job_bh);
+        s->job_bh = NULL;
+        qemu_cond_destroy(&s->job_cond);
+        qemu_mutex_destroy(&s->job_lock);
+        g_free(s->job);
+        s->job = NULL;
+    }
     qemu_del_vm_change_state_handler(s->vmstate_change);
     timer_free(s->yield_timer);
     s->yield_timer = NULL;
@@ -871,10 +1118,12 @@ static char *ioat_get_stats(Object *obj, Error **errp)
 
     return g_strdup_printf("state=%s count=%u dmacount=%u chanerr=0x%x "
                            "descriptors=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64
-                           " injected=%" PRIu64 " interrupts=%" PRIu64,
+                           " injected=%" PRIu64 " interrupts=%" PRIu64
+                           " worker-jobs=%" PRIu64 " worker-bytes=%" PRIu64,
                            ioat_state_name[s->state], s->count, s->dmacount, s->chanerr,
                            s->stat_descs, s->stat_bytes, s->stat_errors,
-                           s->stat_injected, s->stat_irqs);
+                           s->stat_injected, s->stat_irqs, s->stat_worker_jobs,
+                           s->stat_worker_bytes);
 }
 
 static void ioat_instance_init(Object *obj)
@@ -890,6 +1139,10 @@ static void ioat_instance_init(Object *obj)
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stat-interrupts", &s->stat_irqs,
                                    OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-worker-jobs", &s->stat_worker_jobs,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-worker-bytes", &s->stat_worker_bytes,
+                                   OBJ_PROP_FLAG_READ);
     object_property_add_str(obj, "stats", ioat_get_stats, NULL);
 }
 
@@ -897,6 +1150,7 @@ static const VMStateDescription vmstate_ioat = {
     .name = TYPE_IOAT,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = ioat_pre_save,
     .post_load = ioat_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, IOATState),
@@ -946,6 +1200,8 @@ static Property ioat_properties[] = {
     DEFINE_PROP_UINT32("slice-descs", IOATState, slice_descs, 256),
     DEFINE_PROP_UINT32("inline-bytes", IOATState, inline_bytes, 64 * KiB),
     DEFINE_PROP_UINT32("inline-descs", IOATState, inline_descs, 64),
+    DEFINE_PROP_BOOL("workers", IOATState, workers, true),
+    DEFINE_PROP_UINT32("worker-bytes", IOATState, worker_bytes, 256 * KiB),
     DEFINE_PROP_UINT64("fail-nth", IOATState, fail_nth, 0),
     DEFINE_PROP_UINT64("fail-every", IOATState, fail_every, 0),
     DEFINE_PROP_STRING("fail-op", IOATState, fail_op),
@@ -981,6 +1237,10 @@ static void ioat_class_init(ObjectClass *klass, void *data)
         "most bytes moved in the doorbell write itself (0: all in the bottom half)");
     object_class_property_set_description(klass, "inline-descs",
         "most descriptors completed in the doorbell write itself");
+    object_class_property_set_description(klass, "workers",
+        "move large descriptors in a thread of the channel's own, outside the big lock");
+    object_class_property_set_description(klass, "worker-bytes",
+        "least bytes left in a descriptor for the worker thread to move them");
     object_class_property_set_description(klass, "fail-nth",
         "fail the Nth COPY/FILL descriptor since power-on (0: never)");
     object_class_property_set_description(klass, "fail-every",
