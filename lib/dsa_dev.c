@@ -747,6 +747,41 @@ static bool dq_own(const struct dsa_dev *d, struct dmacopy_queue *q, const struc
 }
 
 /*
+ * Send the next unit to the WQ: the n descriptors at descs (IOVA desc_iova) of queue q's own ring
+ * (q NULL: the device's shared ring), whose first is operation or slot number start. A lone
+ * descriptor goes as itself and asks for its record, lone_rec (RCR); a run goes as one BATCH
+ * descriptor whose record is the unit's. The caller has checked that the WQ has room.
+ */
+static void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start,
+		      struct dsa_desc *descs, uint64_t desc_iova, uint32_t n,
+		      volatile struct dsa_completion *lone_rec)
+{
+	uint32_t ui = d->u_head % d->wq_size;
+	struct unit *u = &d->units[ui];
+
+	u->q = q;
+	u->start = start;
+	u->n = n;
+	if (n == 1) {
+		descs->flags_op |= DSA_FLAG_RCR;
+		u->rec = lone_rec;
+		movdir64b(d->portal, descs);
+	} else {
+		struct dsa_desc batch = {
+			.flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | (uint32_t)DSA_OP_BATCH << 24,
+			.compl_addr = d->ucomp_iova + (uint64_t)ui * DSA_COMPL_SIZE,
+			.desc_list = desc_iova,
+			.desc_count = n,
+		};
+
+		d->ucomps[ui].status = 0;
+		u->rec = &d->ucomps[ui];
+		movdir64b(d->portal, &batch);
+	}
+	d->u_head++;
+}
+
+/*
  * Hand queue q's operations [hw_next, sq_submitted) to the device in order: runs of operations
  * with their own descriptors as units (a BATCH descriptor pointing into the queue's ring, or a
  * lone descriptor), the others built in the channel's ring. A fenced operation starts a unit and
@@ -761,9 +796,8 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 	uint32_t i = qp->hw_next;
 
 	while (i != end) {
-		uint32_t slot = i & mask, n, ui, lim;
+		uint32_t slot = i & mask, n, lim;
 		const struct queue_op *op = &q->ops[slot];
-		struct unit *u;
 
 		if (d->dead) {
 			dq_end(q, i, end - i, -ENODEV, DMACOPY_OP_DEVICE_GONE);
@@ -816,29 +850,10 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		}
 		if (d->u_tail == d->u_head)
 			vchan_moved(&d->watch);
-		ui = d->u_head % d->wq_size;
-		u = &d->units[ui];
-		u->q = q;
-		u->start = i;
-		u->n = n;
-		if (n == 1) {
-			dq->descs[slot].flags_op |= DSA_FLAG_RCR;
+		if (n == 1)
 			dq->recs[slot].status = 0;
-			u->rec = &dq->recs[slot];
-			movdir64b(d->portal, &dq->descs[slot]);
-		} else {
-			struct dsa_desc batch = {
-				.flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | (uint32_t)DSA_OP_BATCH << 24,
-				.compl_addr = d->ucomp_iova + (uint64_t)ui * DSA_COMPL_SIZE,
-				.desc_list = dq->desc_iova + (uint64_t)slot * DSA_DESC_SIZE,
-				.desc_count = n,
-			};
-
-			d->ucomps[ui].status = 0;
-			u->rec = &d->ucomps[ui];
-			movdir64b(d->portal, &batch);
-		}
-		d->u_head++;
+		send_unit(d, q, i, &dq->descs[slot], dq->desc_iova + (uint64_t)slot * DSA_DESC_SIZE,
+			  n, &dq->recs[slot]);
 		i += n;
 	}
 	qp->hw_next = i;
@@ -872,8 +887,7 @@ static void flush(struct dsa_dev *d)
 	if (d->dead)
 		return;
 	while (d->submitted != d->head && d->u_head - d->u_tail < d->wq_size) {
-		uint32_t pos = d->submitted & d->mask, ui = d->u_head % d->wq_size, n, i;
-		struct unit *u = &d->units[ui];
+		uint32_t pos = d->submitted & d->mask, n, i;
 
 		if ((d->slots[pos].flags & SLOT_FENCE) && d->tail != d->submitted)
 			break;
@@ -887,27 +901,9 @@ static void flush(struct dsa_dev *d)
 		n = i;
 		if (d->tail == d->submitted)
 			vchan_moved(&d->watch);
-		u->q = NULL;
-		u->start = d->submitted;
-		u->n = n;
-		if (n == 1) {
-			d->descs[pos].flags_op |= DSA_FLAG_RCR;
-			u->rec = &d->comps[pos];
-			movdir64b(d->portal, &d->descs[pos]);
-		} else {
-			struct dsa_desc batch = {
-				.flags_op = DSA_FLAG_CRAV | DSA_FLAG_RCR | (uint32_t)DSA_OP_BATCH << 24,
-				.compl_addr = d->ucomp_iova + (uint64_t)ui * DSA_COMPL_SIZE,
-				.desc_list = d->desc_iova + (uint64_t)pos * DSA_DESC_SIZE,
-				.desc_count = n,
-			};
-
-			d->ucomps[ui].status = 0;
-			u->rec = &d->ucomps[ui];
-			movdir64b(d->portal, &batch);
-		}
+		send_unit(d, NULL, d->submitted, &d->descs[pos],
+			  d->desc_iova + (uint64_t)pos * DSA_DESC_SIZE, n, &d->comps[pos]);
 		d->submitted += n;
-		d->u_head++;
 	}
 }
 
