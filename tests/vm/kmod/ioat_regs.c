@@ -498,6 +498,49 @@ static void check_big(struct regs_test *t)
 }
 
 /*
+ * Descriptors large enough for the model's worker thread (workers=on: 256 KiB
+ * or more; with workers=off the same through the slices): copies and fills at
+ * odd sizes and offsets, byte for byte with the pattern's phase, and ABORT
+ * and RESET written while such a descriptor moves, after which the channel is
+ * halted or reset and copies again.
+ */
+static void check_worker(struct regs_test *t)
+{
+	const u64 pat = 0x8877665544332211ULL;
+	size_t len = BIG_SIZE - 4096 - 5;
+	u32 cmd;
+
+	for (cmd = 0; cmd < 3; cmd++) {
+		memset(t->big_dst, 0x5a, BIG_SIZE);
+		reset_chan(t);
+		set_desc(t, 0, len, copy_ctl(IOAT_DESC_COMPL_WRITE), t->big_src_dma + 3,
+			 t->big_dst_dma + 7);
+		set_desc(t, 1, len, fill_ctl(IOAT_DESC_COMPL_WRITE), pat, t->big_dst_dma + 4093);
+		start_chain(t, 0);
+		doorbell(t, 1);
+		if (cmd == 1) {
+			writeb(IOAT_CHANCMD_ABORT, t->chan + IOAT_CHANCMD_OFFSET);
+			CHECK(t, state(t) == IOAT_CHANSTS_HALTED, "state %u after ABORT", state(t));
+			continue;
+		}
+		if (cmd == 2) {
+			reset_chan(t);	/* checks HALTED and CHANERR 0 */
+			continue;
+		}
+		CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+		CHECK(t, !memcmp(t->big_src + 3, t->big_dst + 7, len) && t->big_dst[6] == 0x5a &&
+		      t->big_dst[7 + len] == 0x5a, "%zu-byte copy at odd offsets", len);
+		memset(t->big_dst, 0x5a, BIG_SIZE);
+		doorbell(t, 1);
+		CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+		CHECK(t, fill_ok(t->big_dst + 4093, len, pat) && t->big_dst[4092] == 0x5a &&
+		      t->big_dst[4093 + len] == 0x5a, "%zu-byte fill at an odd address", len);
+	}
+	/* after ABORT and RESET in the middle of a large descriptor, it copies again */
+	check_big(t);
+}
+
+/*
  * Random writes of every width to the register page, bus mastering off so
  * whatever DMA they start fails harmlessly: the device (and QEMU) must
  * survive, and a reset must bring the channel back.
@@ -634,6 +677,7 @@ static const struct check_group check_groups[] = {
 	{ "wrap", check_wrap },
 	{ "attn", check_attn },
 	{ "big", check_big },
+	{ "worker", check_worker },
 	{ "fuzz", check_fuzz },
 	{ "huge", check_huge, true },
 };
