@@ -192,7 +192,13 @@ static inline void dbuf_release(struct dbuf *b)
 			die("dmacopy_region_unregister(%s memory): %d %s", mem_kind_name[b->kind],
 			    ret, dmacopy_last_error());
 		b->reg = NULL;
-		if (phys_layout_expected() && vma_has_flag(b->p, "dc"))
+		/*
+		 * Unregistering undoes MADV_DONTFORK, where the kernel lets it: 7.x kernels refuse
+		 * MADV_DOFORK on hugetlb mappings (EINVAL), and the flag then stays, as it would
+		 * for any program.
+		 */
+		if (phys_layout_expected() && vma_has_flag(b->p, "dc") &&
+		    !(b->kind == MEM_HUGE && madvise(b->p, b->len, MADV_DOFORK) && errno == EINVAL))
 			die("%s memory still MADV_DONTFORK after unregistering",
 			    mem_kind_name[b->kind]);
 	}
