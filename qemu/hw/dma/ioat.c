@@ -575,7 +575,9 @@ static void ioat_job_reap(IOATState *s)
     j->nseg = 0;
 }
 
-/* The worker is done: carry on with the chain in the bottom half. */
+static void ioat_bh(void *opaque);
+
+/* The worker is done: carry on with the chain at once (as the bottom half does). */
 static void ioat_job_bh(void *opaque)
 {
     IOATState *s = opaque;
@@ -592,7 +594,7 @@ static void ioat_job_bh(void *opaque)
     }
     ioat_job_reap(s);
     if (s->state == IOAT_CHANSTS_ACTIVE) {
-        qemu_bh_schedule(s->bh);
+        ioat_bh(s);
     }
 }
 
