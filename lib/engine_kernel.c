@@ -711,7 +711,10 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	struct kernel_engine *ke = e->priv;
 	const struct dmacopy_region *rd = op->dst_region, *rs = op->src_region;
-	const struct kernel_queue stripes = {.stripes = ke->stripes, .stripe_min = ke->stripe_min};
+	uint32_t most = ke->stripes < ke->info.max_batch ? ke->stripes : ke->info.max_batch;
+	const struct kernel_queue stripes = {
+	        .stripes = most < ke->info.cq_entries ? most : ke->info.cq_entries,
+	        .stripe_min = ke->stripe_min};
 	struct dmacopy_sqe sqe[KERNEL_MAX_STRIPES];
 	struct dmacopy_cqe cqe[KERNEL_MAX_STRIPES];
 	const struct kernel_region *kd, *ks;
@@ -732,7 +735,10 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 		return 0;
 	kd = rd->engine_priv;
 	ks = rs->engine_priv;
-	/* Striped as a queued copy is: a piece per channel, all in flight at once. */
+	/*
+	 * Striped as a queued copy is: a piece per channel, all in flight at once, in one
+	 * submission and within the synchronous queue's completion ring.
+	 */
 	n = stripe_pieces(&stripes, op, &piece);
 	for (k = 0; k < n; k++, off += piece) {
 		sqe[k] = (struct dmacopy_sqe){

@@ -679,6 +679,13 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 
     if (running && s->state == IOAT_CHANSTS_ACTIVE) {
         qemu_bh_schedule(s->bh);
+    } else if (!running) {
+        /*
+         * Nothing moves while the VM is stopped: a migration or snapshot
+         * saves RAM right after this, before any device's pre_save, so
+         * what the worker wrote must be done and marked dirty by then.
+         */
+        ioat_job_reap(s);
     }
 }
 
@@ -763,6 +770,7 @@ static void ioat_command(IOATState *s, uint8_t cmd)
         return;
     }
     if (cmd & IOAT_CHANCMD_SUSPEND) {
+        ioat_job_reap(s);       /* SUSPENDED means nothing moves any more */
         if (s->state != IOAT_CHANSTS_HALTED) {
             s->state = IOAT_CHANSTS_SUSPENDED;
         }

@@ -500,9 +500,10 @@ static void check_big(struct regs_test *t)
 /*
  * Descriptors large enough for the model's worker thread (workers=on: 256 KiB
  * or more; with workers=off the same through the slices): copies and fills at
- * odd sizes and offsets, byte for byte with the pattern's phase, and ABORT
- * and RESET written while such a descriptor moves, after which the channel is
- * halted or reset and copies again.
+ * odd sizes and offsets, byte for byte with the pattern's phase; ABORT and
+ * RESET written while such a descriptor moves, after which the channel is
+ * halted or reset and copies again; SUSPEND, after which nothing moves until
+ * RESUME lets the copy finish.
  */
 static void check_worker(struct regs_test *t)
 {
@@ -510,7 +511,7 @@ static void check_worker(struct regs_test *t)
 	size_t len = BIG_SIZE - 4096 - 5;
 	u32 cmd;
 
-	for (cmd = 0; cmd < 3; cmd++) {
+	for (cmd = 0; cmd < 4; cmd++) {
 		memset(t->big_dst, 0x5a, BIG_SIZE);
 		reset_chan(t);
 		set_desc(t, 0, len, copy_ctl(IOAT_DESC_COMPL_WRITE), t->big_src_dma + 3,
@@ -526,6 +527,21 @@ static void check_worker(struct regs_test *t)
 		if (cmd == 2) {
 			reset_chan(t);	/* checks HALTED and CHANERR 0 */
 			continue;
+		}
+		if (cmd == 3) {
+			u8 before[64];
+			unsigned int st;
+
+			writeb(IOAT_CHANCMD_SUSPEND, t->chan + IOAT_CHANCMD_OFFSET);
+			st = state(t);
+			CHECK(t, st == IOAT_CHANSTS_SUSPENDED || st == IOAT_CHANSTS_IDLE,
+			      "state %u after SUSPEND", st);
+			/* suspended (or already done): the destination no longer changes */
+			memcpy(before, t->big_dst + 7 + len - sizeof(before), sizeof(before));
+			usleep_range(2000, 3000);
+			CHECK(t, !memcmp(before, t->big_dst + 7 + len - sizeof(before),
+					 sizeof(before)), "data moved while suspended");
+			writeb(IOAT_CHANCMD_RESUME, t->chan + IOAT_CHANCMD_OFFSET);
 		}
 		CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
 		CHECK(t, !memcmp(t->big_src + 3, t->big_dst + 7, len) && t->big_dst[6] == 0x5a &&
