@@ -502,14 +502,13 @@ static void slot_complete(struct dmacopy_queue *q, uint32_t i, int status, unsig
  * How many pieces op is striped into (1: not striped), and their size: equal shares of the
  * channels, in whole KERNEL_STRIPE_ALIGN units (the last piece takes the rest).
  */
-static uint32_t stripe_pieces(const struct kernel_queue *kq, const struct queue_op *op,
+static uint32_t stripe_pieces(uint32_t n, uint64_t stripe_min, const struct queue_op *op,
                               size_t *piece)
 {
 	size_t units = (op->len + KERNEL_STRIPE_ALIGN - 1) / KERNEL_STRIPE_ALIGN, per;
-	uint32_t n = kq->stripes;
 
 	*piece = op->len;
-	if (n < 2 || op->len < kq->stripe_min || units < 2)
+	if (n < 2 || op->len < stripe_min || units < 2)
 		return 1;
 	if (units < n)
 		n = (uint32_t)units;
@@ -618,7 +617,7 @@ static int kernel_submit(struct dmacopy_queue *q)
 		size_t piece = op->len, off = 0;
 
 		q->sq_submitted++;
-		pieces = op->kind == OP_COPY ? stripe_pieces(kq, op, &piece) : 1;
+		pieces = op->kind == OP_COPY ? stripe_pieces(kq->stripes, kq->stripe_min, op, &piece) : 1;
 		parent = kq->free[kq->nfree - 1];
 		for (k = 0; k < pieces; k++, off += piece) {
 			struct kernel_slot *s;
@@ -712,9 +711,6 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 	struct kernel_engine *ke = e->priv;
 	const struct dmacopy_region *rd = op->dst_region, *rs = op->src_region;
 	uint32_t most = ke->stripes < ke->info.max_batch ? ke->stripes : ke->info.max_batch;
-	const struct kernel_queue stripes = {
-	        .stripes = most < ke->info.cq_entries ? most : ke->info.cq_entries,
-	        .stripe_min = ke->stripe_min};
 	struct dmacopy_sqe sqe[KERNEL_MAX_STRIPES];
 	struct dmacopy_cqe cqe[KERNEL_MAX_STRIPES];
 	const struct kernel_region *kd, *ks;
@@ -739,7 +735,8 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 	 * Striped as a queued copy is: a piece per channel, all in flight at once, in one
 	 * submission and within the synchronous queue's completion ring.
 	 */
-	n = stripe_pieces(&stripes, op, &piece);
+	n = stripe_pieces(most < ke->info.cq_entries ? most : ke->info.cq_entries, ke->stripe_min,
+	                  op, &piece);
 	for (k = 0; k < n; k++, off += piece) {
 		sqe[k] = (struct dmacopy_sqe){
 		        .user_data = k + 1,
