@@ -9,8 +9,11 @@
  *   "kernel[:CHANNEL]"  any Linux dmaengine DMA_MEMCPY channel through dmacopy.ko (/dev/dmacopy)
  *   "dsa[:PCI_ADDR]"    an Intel DSA work queue driven from user space through VFIO (MOVDIR64B,
  *                       polled, no syscall); no address: the first usable function
- *   "ioat:PCI_ADDR"     an Intel I/OAT channel driven from user space through VFIO (polled, no
- *                       syscall)
+ *   "ioat[:PCI_ADDR]"   an Intel I/OAT channel driven from user space through VFIO (polled, no
+ *                       syscall); no address: the first usable function
+ *                       Both take several functions, "ioat:ADDR+ADDR+..." or "ioat:all" (every
+ *                       usable one): each queue then has a channel of its own in turn, and large
+ *                       operations are striped over all of them (stripe_threshold)
  *   "auto"              the best available engine; dmacopy_engine_selection() says what it chose
  *                       and why each other engine was not usable
  *
@@ -71,10 +74,11 @@ struct dmacopy_engine_opts {
 	/** CPU engine: copies at or above this size are split across workers; 0 = engine default. */
 	size_t cpu_parallel_threshold;
 	/**
-	 * Engines with several channels (kernel without a channel name): a copy of at least this
-	 * many bytes is striped, split into one piece per channel that run at once, and completes
-	 * as one operation (the first failed piece gives its status and detail). 0 = the engine's
-	 * default (DMACOPY_STRIPE_DEFAULT); UINT64_MAX = never.
+	 * Engines with several channels ("kernel" without a channel name, "ioat" and "dsa" on
+	 * several functions): a copy (a fill too, on ioat and dsa) of at least this many bytes is
+	 * striped, split into one piece per channel that run at once, and completes as one
+	 * operation (the first failed piece gives its status and detail). 0 = the engine's default
+	 * (DMACOPY_STRIPE_DEFAULT); UINT64_MAX = never.
 	 */
 	uint64_t stripe_threshold;
 	/** Reserved; must be zero. */
@@ -101,7 +105,7 @@ int dmacopy_engine_open(struct dmacopy_engine **engine, const char *spec,
 
 /**
  * The specs dmacopy_engine_open() takes, as one line for messages and usage texts:
- * "auto, dsa[:PCI_ADDR], ioat:PCI_ADDR, kernel[:CHANNEL], cpu" ("auto" first, then every engine
+ * "auto, dsa[:PCI_ADDR], ioat[:PCI_ADDR], kernel[:CHANNEL], cpu" ("auto" first, then every engine
  * kind this library has, in the order "auto" tries them). Thread-safe; the string is static.
  */
 const char *dmacopy_engine_specs(void);

@@ -722,7 +722,8 @@ static bool dq_own(const struct dsa_dev *d, struct dmacopy_queue *q, const struc
 
 	if (op->kind == OP_EMITTED)
 		return true;
-	if (op->len > d->max_xfer)
+	if (op->len > d->max_xfer ||
+	    op->len > ((const struct vchan_queue *)q->engine_priv)->fast_max)
 		return false;
 	if (op->len) {
 		if (!op->dst_region->dev_flat ||
@@ -809,10 +810,10 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 		if (!emitted_unfenced(op) && !dq_own(d, q, dq, slot)) {
 			int ret;
 
-			ret = vchan_build_slow(ve, op,
+			ret = vchan_build_slow(ve, (struct vchan *)d, op,
 					       op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0,
 					       &qp->st[slot]);
-			if (ret == -ENOMEM)
+			if (ret == -ENOMEM || ret == VCHAN_STRIPE)
 				break;
 			if (ret)
 				dq_end(q, i, 1, ret,

@@ -108,7 +108,7 @@ static int engine_open_auto(struct dmacopy_engine *e, const struct dmacopy_engin
 		ret = engine_try(e, ops, NULL, opts);
 		if (!ret) {
 			snprintf(e->selection, sizeof(e->selection),
-				 "auto: chose %s (order: %s)\n%.1850s", e->name,
+				 "auto: chose %.100s (order: %s)\n%.1850s", e->name,
 				 engine_auto_order(), reasons);
 			return 0;
 		}

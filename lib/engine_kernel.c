@@ -41,7 +41,6 @@ _Static_assert((int)DMACOPY_ERR_DEVICE_GONE == (int)DMACOPY_OP_DEVICE_GONE, "UAP
 
 /* Most pieces a striped copy is split into, and their granularity. */
 #define KERNEL_MAX_STRIPES 16u
-#define KERNEL_STRIPE_ALIGN 4096u
 
 struct kernel_engine {
 	int fd;      /* registrations (and the synchronous queue without a channel) */
@@ -498,25 +497,6 @@ static void slot_complete(struct dmacopy_queue *q, uint32_t i, int status, unsig
 	kq->free[kq->nfree++] = kq->slots[i].parent;
 }
 
-/*
- * How many pieces op is striped into (1: not striped), and their size: equal shares of the
- * channels, in whole KERNEL_STRIPE_ALIGN units (the last piece takes the rest).
- */
-static uint32_t stripe_pieces(uint32_t n, uint64_t stripe_min, const struct queue_op *op,
-                              size_t *piece)
-{
-	size_t units = (op->len + KERNEL_STRIPE_ALIGN - 1) / KERNEL_STRIPE_ALIGN, per;
-
-	*piece = op->len;
-	if (n < 2 || op->len < stripe_min || units < 2)
-		return 1;
-	if (units < n)
-		n = (uint32_t)units;
-	per = (units + n - 1) / n * KERNEL_STRIPE_ALIGN;
-	*piece = per;
-	return (uint32_t)((op->len + per - 1) / per);
-}
-
 static void sqe_fill(struct dmacopy_sqe *sqe, const struct kernel_slot *s, uint32_t i)
 {
 	const struct kernel_region *kd = s->dst->engine_priv, *ks = s->src->engine_priv;
@@ -614,10 +594,10 @@ static int kernel_submit(struct dmacopy_queue *q)
 
 	while (q->sq_submitted != q->sq_tail) {
 		const struct queue_op *op = &q->ops[q->sq_submitted & q->mask];
-		size_t piece = op->len, off = 0;
+		uint64_t piece = op->len, off = 0;
 
 		q->sq_submitted++;
-		pieces = op->kind == OP_COPY ? stripe_pieces(kq->stripes, kq->stripe_min, op, &piece) : 1;
+		pieces = op->kind == OP_COPY ? stripe_pieces(kq->stripes, kq->stripe_min, op->len, &piece) : 1;
 		parent = kq->free[kq->nfree - 1];
 		for (k = 0; k < pieces; k++, off += piece) {
 			struct kernel_slot *s;
@@ -721,7 +701,7 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 	                         .cqes = (uintptr_t)cqe,
 	                         .timeout_ns = -1,
 	                         .cqe_size = sizeof(cqe[0])};
-	size_t piece, off = 0;
+	uint64_t piece, off = 0;
 	uint32_t n, k, got = 0;
 	int status = 0;
 	unsigned int error = 0;
@@ -736,7 +716,7 @@ static int kernel_memcpy(struct dmacopy_engine *e, const struct queue_op *op)
 	 * submission and within the synchronous queue's completion ring.
 	 */
 	n = stripe_pieces(most < ke->info.cq_entries ? most : ke->info.cq_entries, ke->stripe_min,
-	                  op, &piece);
+	                  op->len, &piece);
 	for (k = 0; k < n; k++, off += piece) {
 		sqe[k] = (struct dmacopy_sqe){
 		        .user_data = k + 1,

@@ -4,9 +4,11 @@
  * "ioat" (Intel I/OAT, lib/ioat_chan.c) and "dsa" (Intel DSA, lib/dsa_dev.c), both on the channel
  * table of vchan.h and on lib/vfio.c.
  *
- * One engine drives one PCI function (one channel). Queues of the engine share the channel:
- * building descriptors and reading completions happen under the engine's channel lock, and each
- * finished operation is marked in its queue's context array; a queue moves its own marked
+ * An engine drives one PCI function (one channel), or several ("ioat:all", "ioat:A+B"): each queue
+ * then has a home channel for its operations, and one of at least the stripe threshold is split
+ * into a piece per channel that run at once and end as one operation. Queues of the engine share
+ * its channels: building descriptors and reading completions happen under the channel's lock, and
+ * each finished operation is marked in its queue's context array; a queue moves its own marked
  * operations, in order, to its completion ring. Operations that do not fit in the descriptor ring
  * wait in the queue and are built as the ring drains.
  */
@@ -24,15 +26,35 @@
 #include "vchan.h"
 
 #define MAX_FUNCS 64
+#define MAX_CHANS 16 /* functions one engine drives */
 #define IDLE_SPINS 64 /* polls between two looks at the clock while waiting */
 #define CAP_SYS_RAWIO_BIT 17
 #define CAP_SYS_ADMIN_BIT 21
 
+struct vchan_chan {
+	struct vchan *chan;
+	pthread_mutex_t lock;
+	struct vchan_info info;
+};
+
 struct vchan_engine {
 	const struct vchan_driver *drv;
-	struct vchan *chan;
-	pthread_mutex_t lock; /* the channel */
-	struct vchan_info info;
+	unsigned int nchan;
+	struct vchan_chan ch[MAX_CHANS];
+	struct vchan_info info; /* what every channel can do: the smallest sizes */
+	uint64_t stripe_min;    /* operations of at least this many bytes are striped */
+	unsigned int next_home; /* the home channel of the next queue or synchronous call (atomic) */
+};
+
+/*
+ * A striped operation while its pieces run: it ends, with the first failed piece's status (or
+ * success), when the last piece does.
+ */
+struct vchan_stripe {
+	struct vchan_status *st; /* where the operation ends */
+	uint32_t *count;         /* the queue's striped operations in flight, or NULL */
+	uint32_t pending;        /* pieces not yet ended */
+	uint64_t fail;           /* the first failed piece's word, 0 while none failed */
 };
 
 void vchan_status_done(void *arg, int status, unsigned int error)
@@ -113,26 +135,66 @@ static void describe(const struct vchan_driver *drv, const struct vfio_pci_info 
 	}
 }
 
-static int open_chan(struct dmacopy_engine *e, const struct vchan_driver *drv, const char *bdf)
+/* Open the function at bdf as the engine's next channel. */
+static int add_chan(struct vchan_engine *ve, const char *bdf)
 {
-	struct vchan_engine *ve;
-	struct vchan *c;
-	int ret = drv->open(bdf, &c);
+	struct vchan_chan *ch = &ve->ch[ve->nchan];
+	int ret;
 
+	for (unsigned int i = 0; i < ve->nchan; i++)
+		if (!strcmp(ve->ch[i].info.bdf, bdf))
+			return lib_error(-EINVAL, "%s %s is named twice", ve->drv->name, bdf);
+	if (ve->nchan == MAX_CHANS)
+		return lib_error(-E2BIG, "one engine drives at most %u functions", MAX_CHANS);
+	ret = ve->drv->open(bdf, &ch->chan);
 	if (ret)
 		return ret;
-	ve = calloc(1, sizeof(*ve));
-	if (!ve) {
-		drv->close(c);
-		return lib_error(-ENOMEM, "cannot allocate the engine");
-	}
-	ve->drv = drv;
-	ve->chan = c;
-	pthread_mutex_init(&ve->lock, NULL);
-	drv->info(c, &ve->info);
-	e->priv = ve;
-	snprintf(e->name, sizeof(e->name), "%s:%s", drv->kind, ve->info.bdf);
+	pthread_mutex_init(&ch->lock, NULL);
+	ve->drv->info(ch->chan, &ch->info);
+	ve->nchan++;
 	return 0;
+}
+
+static void close_chans(struct vchan_engine *ve)
+{
+	while (ve->nchan) {
+		struct vchan_chan *ch = &ve->ch[--ve->nchan];
+
+		ve->drv->close(ch->chan);
+		pthread_mutex_destroy(&ch->lock);
+	}
+}
+
+/* The engine on its channels: what they all can do, and its name. */
+static void engine_ready(struct dmacopy_engine *e, struct vchan_engine *ve)
+{
+	size_t used;
+
+	ve->info = ve->ch[0].info;
+	for (unsigned int i = 1; i < ve->nchan; i++) {
+		const struct vchan_info *in = &ve->ch[i].info;
+
+		if (in->max_xfer < ve->info.max_xfer)
+			ve->info.max_xfer = in->max_xfer;
+		if (in->slots < ve->info.slots)
+			ve->info.slots = in->slots;
+		ve->info.can_fill = ve->info.can_fill && in->can_fill;
+	}
+	if (ve->nchan < 2)
+		ve->stripe_min = UINT64_MAX;
+	used = (size_t)snprintf(e->name, sizeof(e->name), "%s:%s", ve->drv->kind,
+				ve->ch[0].info.bdf);
+	for (unsigned int i = 1; i < ve->nchan; i++) {
+		size_t room = sizeof(e->name) - used, need = strlen(ve->ch[i].info.bdf) + 1;
+
+		/* "ioat:0000:00:04.0+0000:00:04.1", or "ioat:0000:00:04.0+7 more" when too long */
+		if (need + (i + 1 < ve->nchan ? 12 : 0) >= room) {
+			snprintf(e->name + used, room, "+%u more", ve->nchan - i);
+			break;
+		}
+		used += (size_t)snprintf(e->name + used, room, "+%s", ve->ch[i].info.bdf);
+	}
+	e->priv = ve;
 }
 
 /* "0000:00:04.0" or "00:04.0" -> "0000:00:04.0"; -EINVAL for anything else. */
@@ -156,43 +218,72 @@ static int normalize_bdf(const struct vchan_driver *drv, const char *arg, char *
 	return 0;
 }
 
-static int vchan_open(struct dmacopy_engine *e, const char *arg,
-		      const struct dmacopy_engine_opts *opts)
+/*
+ * The functions of a spec's address part, "A" or "A+B+...", into bdf[0..*n) (normalised).
+ */
+static int parse_list(const struct vchan_driver *drv, const char *arg, char (*bdf)[32],
+		      unsigned int *n)
 {
-	const struct vchan_driver *drv = e->ops->driver;
+	char list[512], *save = NULL;
+	int ret = 0;
+
+	*n = 0;
+	if (strlen(arg) >= sizeof(list))
+		return lib_error(-EINVAL, "'%s' is too long a list of PCI addresses", arg);
+	memcpy(list, arg, strlen(arg) + 1);
+	if (!*list || *list == '+' || list[strlen(list) - 1] == '+' || strstr(list, "++"))
+		return lib_error(-EINVAL, "'%s' is not a PCI address or a list of them joined by '+' "
+				 "as in %s+0000:00:04.1 (see dmacopy info)", arg, drv->example);
+	for (char *a = strtok_r(list, "+", &save); a && !ret; a = strtok_r(NULL, "+", &save)) {
+		if (*n == MAX_CHANS)
+			return lib_error(-E2BIG, "one engine drives at most %u functions", MAX_CHANS);
+		ret = normalize_bdf(drv, a, bdf[*n], sizeof(bdf[0]));
+		if (!ret)
+			++*n;
+	}
+	return ret;
+}
+
+/* The functions of a spec's address part, opened in that order (any failure fails the open). */
+static int open_list(struct vchan_engine *ve, const char *arg)
+{
+	char bdf[MAX_CHANS][32];
+	unsigned int n;
+	int ret = parse_list(ve->drv, arg, bdf, &n);
+
+	for (unsigned int i = 0; i < n && !ret; i++)
+		ret = add_chan(ve, bdf[i]);
+	return ret;
+}
+
+/*
+ * No address: the first function this process can take (the others may be busy in other
+ * processes); every one of them with all.
+ */
+static int open_free(struct vchan_engine *ve, bool all)
+{
+	const struct vchan_driver *drv = ve->drv;
 	struct vfio_pci_info f[MAX_FUNCS];
-	const char *fix, *lacks = drv->cpu_lacks ? drv->cpu_lacks(&fix) : NULL;
 	char why[1024] = "";
 	size_t used = 0;
-	unsigned int n;
+	unsigned int n = drv->scan(f, MAX_FUNCS);
 	int first = 0;
 
-	(void)opts;
-	if (arg) {
-		char bdf[32];
-		int ret = normalize_bdf(drv, arg, bdf, sizeof(bdf));
-
-		if (!ret && lacks)
-			ret = lib_error(-ENOTSUP, "%s", lacks);
-		return ret ? ret : open_chan(e, drv, bdf);
-	}
-	if (lacks)
-		return lib_error(-ENOTSUP, "%s", lacks);
-	n = drv->scan(f, MAX_FUNCS);
 	if (!n)
 		return lib_error(-ENODEV, "%s", drv->absent);
 	if (n > MAX_FUNCS)
 		n = MAX_FUNCS;
-	/* The first function this process can take; the others may be busy in other processes. */
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n && ve->nchan < MAX_CHANS; i++) {
 		char detail[256], remedy[256];
 		int err;
 
 		describe(drv, &f[i], false, detail, sizeof(detail), remedy, sizeof(remedy), &err);
 		if (!err) {
-			err = open_chan(e, drv, f[i].bdf);
-			if (!err)
+			err = add_chan(ve, f[i].bdf);
+			if (!err && !all)
 				return 0;
+			if (!err)
+				continue;
 			snprintf(detail, sizeof(detail), "%s", dmacopy_last_error());
 		}
 		if (!first || first == -EBUSY)
@@ -202,7 +293,44 @@ static int vchan_open(struct dmacopy_engine *e, const char *arg,
 						 used ? "; " : "", detail, *remedy ? ": " : "",
 						 remedy);
 	}
+	if (ve->nchan)
+		return 0;
 	return lib_error(first, "no usable %s function: %s", drv->name, why);
+}
+
+static int vchan_open(struct dmacopy_engine *e, const char *arg,
+		      const struct dmacopy_engine_opts *opts)
+{
+	const struct vchan_driver *drv = e->ops->driver;
+	const char *fix, *lacks = drv->cpu_lacks ? drv->cpu_lacks(&fix) : NULL;
+	struct vchan_engine *ve;
+	int ret;
+
+	if (lacks) {
+		char bdf[MAX_CHANS][32];
+		unsigned int n;
+
+		/* a malformed address is reported as such first */
+		ret = arg && strcmp(arg, "all") ? parse_list(drv, arg, bdf, &n) : 0;
+		return ret ? ret : lib_error(-ENOTSUP, "%s", lacks);
+	}
+	ve = calloc(1, sizeof(*ve));
+	if (!ve)
+		return lib_error(-ENOMEM, "cannot allocate the engine");
+	ve->drv = drv;
+	ve->stripe_min = opts && opts->stripe_threshold ? opts->stripe_threshold
+							: DMACOPY_STRIPE_DEFAULT;
+	if (!arg || !strcmp(arg, "all"))
+		ret = open_free(ve, arg != NULL);
+	else
+		ret = open_list(ve, arg);
+	if (ret) {
+		close_chans(ve);
+		free(ve);
+		return ret;
+	}
+	engine_ready(e, ve);
+	return 0;
 }
 
 static void vchan_close(struct dmacopy_engine *e)
@@ -211,8 +339,7 @@ static void vchan_close(struct dmacopy_engine *e)
 
 	if (!ve)
 		return;
-	ve->drv->close(ve->chan);
-	pthread_mutex_destroy(&ve->lock);
+	close_chans(ve);
 	free(ve);
 	e->priv = NULL;
 }
@@ -223,7 +350,7 @@ static void vchan_caps(const struct dmacopy_engine *e, struct dmacopy_caps *caps
 	uint64_t max = ve->info.max_xfer * (ve->info.slots / 2);
 
 	caps->flags = ve->info.can_fill ? DMACOPY_CAP_FILL : 0;
-	caps->channels = 1;
+	caps->channels = ve->nchan;
 	caps->max_transfer = max > SIZE_MAX ? SIZE_MAX : max;
 	caps->hw_max_transfer = ve->info.max_xfer > UINT32_MAX ? UINT32_MAX
 							       : (uint32_t)ve->info.max_xfer;
@@ -342,34 +469,47 @@ static uint64_t piece_at(uint32_t kind, const struct dmacopy_region *rd, void *d
 	return n;
 }
 
+/* Descriptors the bytes [off, end) of an operation take on channel c. */
+static uint32_t range_descs(const struct vchan_engine *ve, const struct vchan *c, uint32_t kind,
+			    const struct dmacopy_region *rd, void *dst,
+			    const struct dmacopy_region *rs, const void *src, uint64_t off,
+			    uint64_t end)
+{
+	uint64_t n, da, sa;
+	uint32_t descs = 0;
+
+	for (; off < end; off += n) {
+		n = piece_at(kind, rd, dst, rs, src, off, end, &da, &sa);
+		descs += ve->drv->descs_needed(c, n);
+	}
+	return descs;
+}
+
 /*
- * Build one operation as the pieces the two regions' layouts need (one piece with an IOMMU),
- * all or nothing: -ENOMEM when the ring lacks room for every piece, -E2BIG when it never could.
+ * Build the bytes [off, end) of an operation on channel c, as the pieces the two regions'
+ * layouts need (one piece with an IOMMU), all or nothing: -ENOMEM when the ring lacks room for
+ * every piece, -E2BIG when it never could. The range ends through fn(arg).
  */
-static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy_region *rd,
-		    void *dst, const struct dmacopy_region *rs, const void *src, uint64_t pattern,
-		    uint64_t len, uint32_t flags, void *arg)
+static int build_range(struct vchan_engine *ve, struct vchan *c, uint32_t kind,
+		       const struct dmacopy_region *rd, void *dst, const struct dmacopy_region *rs,
+		       const void *src, uint64_t pattern, uint64_t off, uint64_t end,
+		       uint32_t flags, vchan_done_fn fn, void *arg)
 {
 	const struct vchan_driver *drv = ve->drv;
-	struct vchan *c = ve->chan;
-	uint64_t off, da, sa = 0, n;
-	uint32_t descs = 0;
+	uint64_t o, da, sa = 0, n;
+	uint32_t descs;
 	int ret = 0;
 
-	if (!len)
-		return drv->build_copy(c, 0, 0, 0, flags, vchan_status_done, arg);
-	n = piece_at(kind, rd, dst, rs, src, 0, len, &da, &sa);
-	if (n == len) {
+	n = piece_at(kind, rd, dst, rs, src, off, end, &da, &sa);
+	if (off + n == end) {
 		/* One piece (always with an IOMMU): the channel checks the room. */
 		if (kind == OP_FILL)
-			return drv->build_fill(c, da, pattern, len, flags, vchan_status_done, arg);
-		return drv->build_copy(c, da, sa, len, flags, vchan_status_done, arg);
+			return drv->build_fill(c, da, vchan_fill_pattern_at(pattern, off), n, flags,
+					       fn, arg);
+		return drv->build_copy(c, da, sa, n, flags, fn, arg);
 	}
 	/* Count first: a partly built operation cannot be taken back. */
-	for (off = 0; off < len; off += n) {
-		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
-		descs += drv->descs_needed(c, n);
-	}
+	descs = range_descs(ve, c, kind, rd, dst, rs, src, off, end);
 	if (descs > drv->slots_free(c)) {
 		if (descs > ve->info.slots / 2)
 			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
@@ -377,19 +517,122 @@ static int build_op(struct vchan_engine *ve, uint32_t kind, const struct dmacopy
 					 descs, ve->info.slots / 2);
 		return -ENOMEM;
 	}
-	for (off = 0; off < len && !ret; off += n) {
-		uint32_t f = off ? flags & ~VCHAN_OPF_FENCE : flags;
+	for (o = off; o < end && !ret; o += n) {
+		uint32_t f = o != off ? flags & ~VCHAN_OPF_FENCE : flags;
 
-		n = piece_at(kind, rd, dst, rs, src, off, len, &da, &sa);
-		if (off + n < len)
+		n = piece_at(kind, rd, dst, rs, src, o, end, &da, &sa);
+		if (o + n < end)
 			f |= VCHAN_OPF_MORE;
 		if (kind == OP_FILL)
-			ret = drv->build_fill(c, da, vchan_fill_pattern_at(pattern, off), n, f,
-					      vchan_status_done, arg);
+			ret = drv->build_fill(c, da, vchan_fill_pattern_at(pattern, o), n, f, fn, arg);
 		else
-			ret = drv->build_copy(c, da, sa, n, f, vchan_status_done, arg);
+			ret = drv->build_copy(c, da, sa, n, f, fn, arg);
 	}
 	return ret;
+}
+
+/* Build one operation on channel c, to end in the status word arg; as build_range(). */
+static int build_op(struct vchan_engine *ve, struct vchan *c, const struct queue_op *op,
+		    uint32_t flags, void *arg)
+{
+	if (!op->len)
+		return ve->drv->build_copy(c, 0, 0, 0, flags, vchan_status_done, arg);
+	return build_range(ve, c, op->kind, op->dst_region, op->dst, op->src_region, op->src,
+			   op->pattern, 0, op->len, flags, vchan_status_done, arg);
+}
+
+/* ---- striping -------------------------------------------------------------------------------- */
+
+/* How many pieces op is striped into over the engine's channels (1: not striped), of *piece. */
+static uint32_t stripes_of(const struct vchan_engine *ve, const struct queue_op *op,
+			   uint64_t *piece)
+{
+	if (ve->nchan < 2 || (op->kind != OP_COPY && op->kind != OP_FILL) ||
+	    (op->kind == OP_FILL && !ve->info.can_fill))
+		return 1;
+	return stripe_pieces(ve->nchan, ve->stripe_min, op->len, piece);
+}
+
+/* A piece of a striped operation ended: the operation ends with its last piece. */
+static void stripe_done(void *arg, int status, unsigned int error)
+{
+	struct vchan_stripe *sp = arg;
+	struct vchan_status *st = sp->st;
+	uint64_t w, none = 0;
+
+	if (status)
+		__atomic_compare_exchange_n(&sp->fail, &none, vchan_st_word(status, error), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&sp->pending, 1, __ATOMIC_ACQ_REL))
+		return;
+	w = __atomic_load_n(&sp->fail, __ATOMIC_ACQUIRE);
+	if (sp->count)
+		__atomic_sub_fetch(sp->count, 1, __ATOMIC_RELEASE);
+	/* sp may be reused (or gone, for a synchronous call) once the word is out */
+	__atomic_store_n(&st->word, w ? w : vchan_st_word(0, DMACOPY_OP_OK), __ATOMIC_RELEASE);
+}
+
+/*
+ * Build op striped into k pieces of piece bytes, piece i on channel i, all or nothing, and start
+ * them; it ends in st, through sp (count, if not NULL, counts it while it runs). Returns 0,
+ * -ENOMEM when a channel lacks room now (nothing built), or an error for the operation.
+ */
+static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint32_t k,
+			uint64_t piece, struct vchan_status *st, uint32_t *count,
+			struct vchan_stripe *sp)
+{
+	const struct vchan_driver *drv = ve->drv;
+	int ret = 0;
+	uint32_t i;
+
+	/* every lock, in channel order: nothing else holds two */
+	for (i = 0; i < k; i++)
+		pthread_mutex_lock(&ve->ch[i].lock);
+	for (i = 0; i < k && !ret; i++) {
+		uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
+		uint32_t descs = range_descs(ve, ve->ch[i].chan, op->kind, op->dst_region, op->dst,
+					     op->src_region, op->src, off, end);
+
+		if (descs > ve->info.slots / 2)
+			ret = lib_error(-E2BIG, "a piece of the striped operation needs %u "
+					"descriptors (its memory is in physically separate pieces); "
+					"the ring takes %u: split it", descs, ve->info.slots / 2);
+		else if (descs > drv->slots_free(ve->ch[i].chan))
+			ret = -ENOMEM;
+	}
+	if (!ret) {
+		*sp = (struct vchan_stripe){.st = st, .count = count, .pending = k};
+		if (count)
+			__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < k; i++) {
+			struct vchan *c = ve->ch[i].chan;
+			uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
+			int r = build_range(ve, c, op->kind, op->dst_region, op->dst, op->src_region,
+					    op->src, op->pattern, off, end, 0, stripe_done, sp);
+
+			/* the room was checked: only a device out of service fails here */
+			if (r)
+				stripe_done(sp, r, r == -ENODEV ? DMACOPY_OP_DEVICE_GONE
+								: DMACOPY_OP_CHANNEL_ERROR);
+			drv->flush(c);
+		}
+	}
+	while (i--)
+		pthread_mutex_unlock(&ve->ch[i].lock);
+	return ret;
+}
+
+/* Start what is built and read the completions of channels [first, first + n). */
+static void poll_chans(struct vchan_engine *ve, unsigned int first, unsigned int n)
+{
+	for (unsigned int i = first; i < first + n; i++) {
+		struct vchan_chan *ch = &ve->ch[i];
+
+		pthread_mutex_lock(&ch->lock);
+		ve->drv->flush(ch->chan);
+		ve->drv->process_events(ch->chan);
+		pthread_mutex_unlock(&ch->lock);
+	}
 }
 
 /* ---- queues ---------------------------------------------------------------------------------- */
@@ -402,22 +645,36 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 	if (!qp)
 		return lib_error(-ENOMEM, "cannot allocate the queue");
 	qp->st = calloc(q->depth, sizeof(*qp->st));
-	if (!qp->st) {
+	/* the queues take the channels in turn */
+	qp->home = __atomic_fetch_add(&ve->next_home, 1, __ATOMIC_RELAXED) % ve->nchan;
+	qp->fast_max = UINT64_MAX - 1;
+	if (ve->nchan > 1) {
+		qp->sp = calloc(q->depth, sizeof(*qp->sp));
+		qp->hold_fence = DMACOPY_OP_FENCE;
+		qp->fast_max = ve->stripe_min - 1;
+	}
+	if (!qp->st || (ve->nchan > 1 && !qp->sp)) {
+		free(qp->st);
+		free(qp->sp);
 		free(qp);
 		return lib_error(-ENOMEM, "cannot allocate the queue");
 	}
 	qp->hw_next = q->sq_submitted;
 	q->engine_priv = qp;
 	if (ve->drv->queue_init) {
-		int ret = ve->drv->queue_init(ve->chan, q);
+		int ret = ve->drv->queue_init(ve->ch[qp->home].chan, q);
 
 		if (ret) {
 			q->engine_priv = NULL;
 			free(qp->st);
+			free(qp->sp);
 			free(qp);
 			return ret;
 		}
 	}
+	/* the core writes descriptors only for operations that are not striped */
+	if (q->emit != EMIT_NONE && q->emit_max > qp->fast_max)
+		q->emit_max = qp->fast_max;
 	return 0;
 }
 
@@ -425,26 +682,86 @@ static void vchan_queue_fini(struct dmacopy_queue *q)
 {
 	struct vchan_engine *ve = q->engine->priv;
 	struct vchan_queue *qp = q->engine_priv;
+	struct vchan_chan *h = &ve->ch[qp->home];
 
 	if (ve->drv->queue_fini) {
-		pthread_mutex_lock(&ve->lock);
-		ve->drv->queue_fini(ve->chan, q);
-		pthread_mutex_unlock(&ve->lock);
+		pthread_mutex_lock(&h->lock);
+		ve->drv->queue_fini(h->chan, q);
+		pthread_mutex_unlock(&h->lock);
 	}
 	free(qp->st);
+	free(qp->sp);
 	free(qp);
 	q->engine_priv = NULL;
 }
 
 /*
- * An operation the drivers' push fast path leaves (no bytes, not one flat copy): built here
- * through the driver's per-operation calls. Returns what build_op() does.
+ * An operation the drivers' push fast path leaves (no bytes, not one flat copy, one to stripe):
+ * built here through the driver's per-operation calls, or left to stripe_next().
  */
-int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_t flags,
-		     struct vchan_status *st)
+int vchan_build_slow(struct vchan_engine *ve, struct vchan *c, const struct queue_op *op,
+		     uint32_t flags, struct vchan_status *st)
 {
-	return build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src, op->pattern,
-			op->len, flags, st);
+	uint64_t piece;
+
+	if (stripes_of(ve, op, &piece) > 1)
+		return VCHAN_STRIPE;
+	return build_op(ve, c, op, flags, st);
+}
+
+/*
+ * Stripe the operation at queue q's hw_next over the engine's channels if it is one to stripe
+ * and it can start now (a fenced one once every earlier operation of the queue was reaped, as
+ * vchan_push() holds fences). True when it was built or failed: the queue moved on.
+ */
+static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
+{
+	struct vchan_queue *qp = q->engine_priv;
+	const uint32_t i = qp->hw_next, slot = i & q->mask;
+	const struct queue_op *op = &q->ops[slot];
+	uint64_t piece;
+	uint32_t k;
+	int ret;
+
+	if (op->kind == OP_EMITTED || (k = stripes_of(ve, op, &piece)) < 2 ||
+	    ((op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail))
+		return false;
+	ret = stripe_build(ve, op, k, piece, &qp->st[slot], &qp->stripes, &qp->sp[slot]);
+	if (ret == -ENOMEM)
+		return false;
+	if (ret)
+		vchan_status_done(&qp->st[slot], ret, DMACOPY_OP_CHANNEL_ERROR);
+	qp->hw_next = i + 1;
+	return true;
+}
+
+/*
+ * Build and start queue q's waiting operations in order, as far as there is room and fences
+ * allow: on its home channel, striped over every channel when one is to be. events: read the
+ * channels' completions first (the other channels' only while the queue has striped operations
+ * in flight).
+ */
+static void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
+{
+	struct vchan_queue *qp = q->engine_priv;
+	struct vchan_chan *h = &ve->ch[qp->home];
+
+	if (events && __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE)) {
+		for (unsigned int i = 0; i < ve->nchan; i++)
+			if (i != qp->home)
+				poll_chans(ve, i, 1);
+	}
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		if (events)
+			ve->drv->process_events(h->chan);
+		ve->drv->push(h->chan, q, ve);
+		ve->drv->flush(h->chan);
+		pthread_mutex_unlock(&h->lock);
+		if (qp->hw_next == q->sq_submitted || ve->nchan < 2 || !stripe_next(ve, q))
+			return;
+		events = false;
+	}
 }
 
 /*
@@ -513,13 +830,8 @@ static unsigned int harvest(struct dmacopy_queue *q)
 
 static int vchan_submit(struct dmacopy_queue *q)
 {
-	struct vchan_engine *ve = q->engine->priv;
-
 	q->sq_submitted = q->sq_tail;
-	pthread_mutex_lock(&ve->lock);
-	ve->drv->push(ve->chan, q, ve);
-	ve->drv->flush(ve->chan);
-	pthread_mutex_unlock(&ve->lock);
+	drive(q->engine->priv, q, false);
 	return 0;
 }
 
@@ -530,11 +842,7 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 	unsigned int spins = 0;
 
 	for (;;) {
-		pthread_mutex_lock(&ve->lock);
-		ve->drv->process_events(ve->chan);
-		ve->drv->push(ve->chan, q, ve);
-		ve->drv->flush(ve->chan);
-		pthread_mutex_unlock(&ve->lock);
+		drive(ve, q, true);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
 		/* Polled mode: spin, look at the clock and let other threads run now and then. */
@@ -556,51 +864,55 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 static int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion *out,
 			      unsigned int max)
 {
-	struct vchan_engine *ve = q->engine->priv;
-
-	pthread_mutex_lock(&ve->lock);
-	ve->drv->process_events(ve->chan);
-	ve->drv->push(ve->chan, q, ve);
-	ve->drv->flush(ve->chan);
-	pthread_mutex_unlock(&ve->lock);
+	drive(q->engine->priv, q, true);
 	return (int)harvest_to(q, true, out, max);
 }
 
 /* ---- synchronous helpers --------------------------------------------------------------------- */
 
-/* A synchronous copy or fill: built, flushed and polled until it ends. */
+/*
+ * A synchronous copy or fill: built (striped over every channel when it is large enough, else
+ * on the channels in turn), started and polled until it ends.
+ */
 static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 {
 	struct vchan_engine *ve = e->priv;
 	struct vchan_status x = { 0 };
-	uint64_t w;
+	struct vchan_stripe sp;
+	unsigned int first = 0, n = ve->nchan;
+	uint64_t w, piece;
+	uint32_t k;
 	int ret;
 
 	if (!op->len)
 		return 0;
-	pthread_mutex_lock(&ve->lock);
+	k = stripes_of(ve, op, &piece);
+	if (k < 2) {
+		first = __atomic_fetch_add(&ve->next_home, 1, __ATOMIC_RELAXED) % ve->nchan;
+		n = 1;
+	}
 	for (;;) {
-		ret = build_op(ve, op->kind, op->dst_region, op->dst, op->src_region, op->src,
-			       op->pattern, op->len, 0, &x);
+		if (k > 1) {
+			ret = stripe_build(ve, op, k, piece, &x, NULL, &sp);
+		} else {
+			struct vchan_chan *ch = &ve->ch[first];
+
+			pthread_mutex_lock(&ch->lock);
+			ret = build_op(ve, ch->chan, op, 0, &x);
+			if (!ret)
+				ve->drv->flush(ch->chan);
+			pthread_mutex_unlock(&ch->lock);
+		}
 		if (ret != -ENOMEM)
 			break;
-		/* The ring is full of other queues' work: let it drain. */
-		ve->drv->flush(ve->chan);
-		ve->drv->process_events(ve->chan);
-		pthread_mutex_unlock(&ve->lock);
+		/* The rings are full of other queues' work: let them drain. */
+		poll_chans(ve, first, n);
 		sched_yield();
-		pthread_mutex_lock(&ve->lock);
 	}
-	if (!ret)
-		ve->drv->flush(ve->chan);
-	pthread_mutex_unlock(&ve->lock);
 	if (ret)
 		return ret;
-	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE))) {
-		pthread_mutex_lock(&ve->lock);
-		ve->drv->process_events(ve->chan);
-		pthread_mutex_unlock(&ve->lock);
-	}
+	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE)))
+		poll_chans(ve, first, n);
 	if (vchan_st_status(w))
 		return lib_error(vchan_st_status(w), "the %s operation failed: %s (%s)",
 				 ve->drv->name, strerror(-vchan_st_status(w)),
@@ -631,6 +943,6 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 	}
 
 const struct engine_ops engine_ioat_ops =
-	VCHAN_ENGINE_OPS("ioat", "ioat:PCI_ADDR", ioat_vchan_driver);
+	VCHAN_ENGINE_OPS("ioat", "ioat[:PCI_ADDR]", ioat_vchan_driver);
 const struct engine_ops engine_dsa_ops =
 	VCHAN_ENGINE_OPS("dsa", "dsa[:PCI_ADDR]", dsa_vchan_driver);

@@ -53,6 +53,27 @@ struct queue_op {
 	uint32_t kind;
 };
 
+/* Granularity of the pieces of a striped operation (dmacopy_engine_opts.stripe_threshold). */
+#define STRIPE_ALIGN 4096u
+
+/*
+ * How many pieces an operation of len bytes is striped into over n channels (1: not striped) and
+ * their size in *piece: equal shares in whole STRIPE_ALIGN units, the last piece taking the rest.
+ */
+static inline uint32_t stripe_pieces(uint32_t n, uint64_t stripe_min, uint64_t len, uint64_t *piece)
+{
+	uint64_t units = (len + STRIPE_ALIGN - 1) / STRIPE_ALIGN, per;
+
+	*piece = len;
+	if (n < 2 || len < stripe_min || units < 2)
+		return 1;
+	if (units < n)
+		n = (uint32_t)units;
+	per = (units + n - 1) / n * STRIPE_ALIGN;
+	*piece = per;
+	return (uint32_t)((len + per - 1) / per);
+}
+
 #define REGION_REFS(busy)        ((uint32_t)(busy))
 #define REGION_INCARNATION(busy) ((uint32_t)((busy) >> 32))
 #define REGION_NEXT_INCARNATION  (1ull << 32)
@@ -198,7 +219,7 @@ struct dmacopy_engine {
 	uint32_t magic;
 	const struct engine_ops *ops;
 	struct dmacopy_caps caps;
-	char name[64];
+	char name[256]; /* "ioat:A+B+..." names up to 16 functions */
 	char selection[DMACOPY_SELECTION_LEN];
 	pthread_mutex_t lock; /* queues and regions lists */
 	struct dmacopy_queue *queues;

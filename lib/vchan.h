@@ -20,7 +20,8 @@
 #include "vfio.h"
 
 struct vchan; /* a driver's channel: struct ioat_chan, struct dsa_dev */
-struct vchan_engine; /* the engine on a channel (lib/engine_vchan.c) */
+struct vchan_engine; /* the engine on its channels (lib/engine_vchan.c) */
+struct vchan_stripe; /* a striped operation (lib/engine_vchan.c) */
 
 /*
  * Called once per operation when it is finished: status 0, or -EIO (error = DMACOPY_OP_READ_FAULT,
@@ -119,8 +120,23 @@ struct vchan_region {
 struct vchan_queue {
 	struct vchan_status *st; /* per queue slot: its operation's end */
 	uint32_t hw_next; /* next operation to build: [hw_next, sq_submitted) wait for ring room */
+	/*
+	 * DMACOPY_OP_FENCE on an engine with several channels, where the home channel's own fence
+	 * does not cover the pieces of striped operations on the others: while the queue has any
+	 * in flight, a fenced operation waits until every earlier one of the queue was reaped.
+	 * 0 on one channel.
+	 */
+	uint32_t hold_fence;
+	/* Operations of more bytes are striped over the engine's channels (vchan_build_slow()). */
+	uint64_t fast_max;
 	void *drv_priv;   /* the driver's, from its queue_init */
+	unsigned int home; /* the engine's channel the queue's unstriped operations go to */
+	uint32_t stripes; /* striped operations of the queue not yet ended (atomic) */
+	struct vchan_stripe *sp; /* per queue slot, on an engine with several channels */
 };
+
+/* What vchan_build_slow() returns for an operation the engine stripes over its channels. */
+#define VCHAN_STRIPE (-EAGAIN)
 
 struct vchan_info {
 	char bdf[32];
@@ -226,11 +242,12 @@ static inline uint64_t vchan_fill_pattern_at(uint64_t pattern, uint64_t off)
 
 /*
  * An operation vchan_push() leaves to the engine layer (no bytes, a fill, memory without an
- * IOMMU): built through the driver's per-operation calls. 0, -ENOMEM no room (nothing built),
- * or another error for the operation.
+ * IOMMU, one to stripe): built on channel c through the driver's per-operation calls. 0,
+ * -ENOMEM no room (nothing built), VCHAN_STRIPE (nothing built: the engine stripes it over its
+ * channels itself, outside this channel's lock), or another error for the operation.
  */
-int vchan_build_slow(struct vchan_engine *ve, const struct queue_op *op, uint32_t flags,
-		     struct vchan_status *st);
+int vchan_build_slow(struct vchan_engine *ve, struct vchan *c, const struct queue_op *op,
+		     uint32_t flags, struct vchan_status *st);
 
 /* The builder a driver gives vchan_push(): its build_copy, inlined. */
 typedef int (*vchan_build_fn)(struct vchan *c, uint64_t dst, uint64_t src, uint64_t len,
@@ -256,15 +273,19 @@ static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,
 		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
 		int ret;
 
+		/* on several channels, a fence waits for the queue's earlier operations to end */
+		if (__builtin_expect(op->flags & qp->hold_fence, 0) && i != q->cq_tail &&
+		    __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE))
+			break;
 		/* x->word is 0: the engine's harvest clears a slot's word when it posts it */
-		if (__builtin_expect(op->kind == OP_COPY && op->len && rd && rs && rd->flat && rs->flat,
-				     1))
+		if (__builtin_expect(op->kind == OP_COPY && op->len - 1 < qp->fast_max && rd && rs &&
+				     rd->flat && rs->flat, 1))
 			ret = build(c, (uintptr_t)op->dst + rd->delta, (uintptr_t)op->src + rs->delta,
 				    op->len, flags, vchan_status_done, x);
 		else
-			ret = vchan_build_slow(ve, op, flags, x);
+			ret = vchan_build_slow(ve, c, op, flags, x);
 		if (__builtin_expect(ret, 0)) {
-			if (ret == -ENOMEM)
+			if (ret == -ENOMEM || ret == VCHAN_STRIPE)
 				break;
 			vchan_status_done(x, ret,
 					  ret == -ENODEV ? DMACOPY_OP_DEVICE_GONE : DMACOPY_OP_CHANNEL_ERROR);

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Guest side of bench/stripe/run: dmacopy.ko on the four emulated I/OAT channels, then
-# kmod_stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and 4 MiB up.
+# stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and 4 MiB up.
 set -eu
 rounds=${1:-5}
-prog=$DMACOPY_BUILD/tests/vm/kmod_stripe
+prog=$DMACOPY_BUILD/tests/vm/stripe
 modprobe ioatdma
 insmod "$DMACOPY_KMOD/kmod/dmacopy.ko"
 n=$(ls /sys/class/dma | grep -c chan)

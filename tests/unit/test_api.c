@@ -53,6 +53,25 @@ static void test_open_specs(void **state)
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:zzz", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:00:04", NULL), -EINVAL);
 	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:20.0", NULL), -EINVAL);
+	/* lists of functions: malformed ones are refused before anything is opened */
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:0000:ff:1f.7+0000:ff:1f.6", NULL), -ENODEV);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:04.0+", NULL), -EINVAL);
+	assert_non_null(strstr(dmacopy_last_error(), "joined by '+'"));
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:+00:04.0", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:04.0++00:04.1", NULL), -EINVAL);
+	assert_int_equal(dmacopy_engine_open(&e, "ioat:00:04.0+zz", NULL), -EINVAL);
+	assert_non_null(strstr(dmacopy_last_error(), "'zz' is not a PCI address"));
+	{
+		char many[5 + 17 * 8] = "ioat:";
+
+		for (int i = 0; i < 17; i++)
+			snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s00:%02x.0",
+				 i ? "+" : "", i);
+		assert_int_equal(dmacopy_engine_open(&e, many, NULL), -E2BIG);
+	}
+	ret = dmacopy_engine_open(&e, "ioat:all", NULL);
+	assert_true(ret == -ENODEV || ret == -ENXIO || ret == -EACCES);
+	assert_int_equal(dmacopy_engine_open(&e, "dsa:00:06.0+", NULL), -EINVAL);
 	/* no such function anywhere; -ENOTSUP first on a CPU without MOVDIR64B */
 	ret = dmacopy_engine_open(&e, "dsa:0000:ff:1f.7", NULL);
 	assert_true(ret == -ENODEV || ret == -ENOTSUP);
@@ -343,7 +362,7 @@ static void test_strerror_and_probe(void **state)
 	assert_int_equal(dmacopy_probe(rows, 1), n);
 }
 
-/* The kind a spec names: "kernel" of "kernel[:CHANNEL]", "ioat" of "ioat:PCI_ADDR". */
+/* The kind a spec names: "kernel" of "kernel[:CHANNEL]", "ioat" of "ioat[:PCI_ADDR]". */
 static size_t spec_kind_len(const char *spec)
 {
 	return strcspn(spec, "[:, ");

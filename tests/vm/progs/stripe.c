@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Striped copies through libdmacopy's "kernel" engine: a copy of at least the engine's stripe
- * threshold is split into one piece per channel of dmacopy.ko, and completes as one operation.
+ * Striped operations through libdmacopy: on an engine with several channels (the "kernel" engine
+ * on dmacopy.ko's channels, "ioat" or "dsa" on several functions), a copy (and on ioat and dsa a
+ * fill) of at least the stripe threshold is split into one piece per channel and completes as one
+ * operation.
  *
- *   kmod_stripe check               random copies around the threshold (odd sizes and offsets,
- *                                   guard bytes), striped and not, fenced ones among them, each
- *                                   checked byte for byte; then dmacopy_memcpy(), striped too
- *   kmod_stripe fault N             as check, on channels where N piece descriptors in all fail
- *                                   (the device's fault injection): between 1 and N copies fail
- *                                   with -EIO and DMACOPY_OP_READ_FAULT (a striped one when any
- *                                   of its pieces failed), others queued behind a fault on its
- *                                   channel may end -ECANCELED/ABORTED; every other copy is exact
- *   kmod_stripe bench SIZE_KIB ROUNDS [THRESHOLD...]
+ *   stripe [-e SPEC] check          random copies (and fills, where the engine fills) around the
+ *                                   threshold (odd sizes and offsets, guard bytes), striped and
+ *                                   not, fenced ones among them, each checked byte for byte; then
+ *                                   dmacopy_memcpy() and dmacopy_fill(), striped too
+ *   stripe [-e SPEC] fault N        as check, on channels where N piece descriptors in all fail
+ *                                   (the device's fault injection): between 1 and N operations
+ *                                   fail with -EIO and DMACOPY_OP_READ_FAULT (a striped one when
+ *                                   any of its pieces failed; a fill, which reads nothing, may
+ *                                   fail with a write fault), others queued behind a fault on its
+ *                                   channel may end -ECANCELED/ABORTED; every other one is exact
+ *   stripe [-e SPEC] bench SIZE_KIB ROUNDS [THRESHOLD...]
  *                                   copies of SIZE_KIB KiB one at a time, back to back, at least
  *                                   ROUNDS of them and for at least a second, with each stripe
  *                                   threshold given (bytes; "never" = UINT64_MAX, the default):
  *                                   "result:" lines (GB/s over all the copies) for the caller
+ *
+ * SPEC is the engine ("kernel" by default; e.g. "ioat:all").
  */
 #include <dmacopy.h>
 
@@ -30,15 +36,24 @@ struct bufs {
 	struct dmacopy_region *rs, *rd;
 };
 
-static struct dmacopy_engine *open_kernel(uint64_t threshold)
+static const char *spec = "kernel";
+
+static struct dmacopy_engine *open_engine(uint64_t threshold)
 {
 	struct dmacopy_engine_opts o = {.stripe_threshold = threshold};
 	struct dmacopy_engine *e;
-	int ret = dmacopy_engine_open(&e, "kernel", &o);
+	int ret = dmacopy_engine_open(&e, spec, &o);
 
 	if (ret)
-		die("dmacopy_engine_open(kernel): %s: %s", strerror(-ret), dmacopy_last_error());
+		die("dmacopy_engine_open(%s): %s: %s", spec, strerror(-ret), dmacopy_last_error());
 	return e;
+}
+
+/* What a fill of len bytes with pattern writes at dst. */
+static void fill_want(unsigned char *dst, uint64_t pattern, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (unsigned char)(pattern >> (8 * (i % 8)));
 }
 
 static void *map_anon(size_t len)
@@ -84,14 +99,20 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 	struct dmacopy_completion c[64];
 	struct dmacopy_queue *q;
 	uint64_t rs = 4242;
-	int round, i, failed = 0, striped = 0, ret;
+	struct dmacopy_caps caps;
+	int round, i, failed = 0, striped = 0, fills = 0, ret;
+	bool can_fill;
 
+	dmacopy_engine_caps(e, &caps);
+	can_fill = caps.flags & DMACOPY_CAP_FILL;
 	ret = dmacopy_queue_create(e, &qo, &q);
 	if (ret)
 		die("dmacopy_queue_create: %s", dmacopy_last_error());
 	for (round = 0; round < rounds; round++) {
 		struct {
 			size_t doff, soff, len;
+			uint64_t pattern; /* a fill's, when fill */
+			bool fill;
 		} op[8];
 		int nops = 1 + (int)rnd_below(&rs, 8), got = 0, n;
 		size_t slice = AREA / 8;
@@ -108,8 +129,17 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 			op[i].soff = rnd_below(&rs, AREA - len);
 			if (len >= THRESHOLD)
 				striped++;
-			ret = dmacopy_enqueue_copy(q, b->dst + op[i].doff, b->src + op[i].soff, len,
-						   (uint64_t)i, i % 4 == 3 ? DMACOPY_OP_FENCE : 0);
+			op[i].fill = can_fill && rnd_below(&rs, 4) == 0;
+			op[i].pattern = rnd_below(&rs, UINT32_MAX) << 32 | rnd_below(&rs, UINT32_MAX);
+			if (op[i].fill)
+				ret = dmacopy_enqueue_fill(q, b->dst + op[i].doff, op[i].pattern, len,
+							   (uint64_t)i,
+							   i % 4 == 3 ? DMACOPY_OP_FENCE : 0);
+			else
+				ret = dmacopy_enqueue_copy(q, b->dst + op[i].doff,
+							   b->src + op[i].soff, len, (uint64_t)i,
+							   i % 4 == 3 ? DMACOPY_OP_FENCE : 0);
+			fills += op[i].fill;
 			if (ret)
 				die("enqueue %zu bytes: %s", len, dmacopy_last_error());
 		}
@@ -129,18 +159,23 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 				if (k >= (uint64_t)nops)
 					continue;
 				if (c[i].status) {
-					CHECK(fault, "copy of %zu bytes failed: %d (%s)", op[k].len,
-					      c[i].status, dmacopy_op_error_str(c[i].error));
+					CHECK(fault, "%s of %zu bytes failed: %d (%s)",
+					      op[k].fill ? "fill" : "copy", op[k].len, c[i].status,
+					      dmacopy_op_error_str(c[i].error));
 					CHECK((c[i].status == -EIO &&
-					       c[i].error == DMACOPY_OP_READ_FAULT) ||
+					       (c[i].error == DMACOPY_OP_READ_FAULT ||
+						(op[k].fill && c[i].error == DMACOPY_OP_WRITE_FAULT))) ||
 					      (c[i].status == -ECANCELED &&
 					       c[i].error == DMACOPY_OP_ABORTED),
-					      "a failed copy's status %d, detail %s", c[i].status,
+					      "a failed %s's status %d, detail %s",
+					      op[k].fill ? "fill" : "copy", c[i].status,
 					      dmacopy_op_error_str(c[i].error));
 					failed++;
-					*read_faults += c[i].error == DMACOPY_OP_READ_FAULT;
+					*read_faults += c[i].status == -EIO;
 					/* What the other pieces wrote is taken as it is. */
 					memcpy(b->want + op[k].doff, b->dst + op[k].doff, op[k].len);
+				} else if (op[k].fill) {
+					fill_want(b->want + op[k].doff, op[k].pattern, op[k].len);
 				} else {
 					memcpy(b->want + op[k].doff, b->src + op[k].soff, op[k].len);
 				}
@@ -155,8 +190,8 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 		}
 	}
 	dmacopy_queue_destroy(q);
-	note("%d rounds, %d copies striped, %d failed (%d with a read fault)", rounds, striped,
-	     failed, *read_faults);
+	note("%s: %d rounds, %d operations striped, %d of them fills, %d failed (%d with a fault)",
+	     dmacopy_engine_name(e), rounds, striped, fills, failed, *read_faults);
 	return failed;
 }
 
@@ -199,9 +234,14 @@ int main(int argc, char **argv)
 	struct bufs b;
 	int failed, faults = 0;
 
-	test_name = "kmod_stripe";
+	test_name = "stripe";
+	if (argc > 2 && !strcmp(argv[1], "-e")) {
+		spec = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2)
-		die("usage: kmod_stripe check | fault N | bench SIZE_KIB ROUNDS [THRESHOLD...]");
+		die("usage: stripe [-e SPEC] check | fault N | bench SIZE_KIB ROUNDS [THRESHOLD...]");
 	if (!strcmp(argv[1], "bench")) {
 		size_t len = (size_t)strtoul(argc > 2 ? argv[2] : "65536", NULL, 0) << 10;
 		int rounds = argc > 3 ? atoi(argv[3]) : 5, i;
@@ -210,11 +250,13 @@ int main(int argc, char **argv)
 			const char *t = i < argc ? argv[i] : "never";
 			uint64_t th = !strcmp(t, "never") ? UINT64_MAX : strtoull(t, NULL, 0);
 
-			e = open_kernel(th);
+			e = open_engine(th);
 			bufs_init(e, &b, len);
 			printf("result: gbps_%zuK_stripe_%s %.3f GB/s\n", len >> 10, t,
 			       gbps(e, &b, len, rounds));
 			fflush(stdout);
+			dmacopy_region_unregister(b.rs);
+			dmacopy_region_unregister(b.rd);
 			dmacopy_engine_close(e);
 			munmap(b.src, len);
 			munmap(b.dst, len);
@@ -222,29 +264,38 @@ int main(int argc, char **argv)
 		}
 		return check_failures ? 1 : 0;
 	}
-	e = open_kernel(THRESHOLD);
+	e = open_engine(THRESHOLD);
 	dmacopy_engine_caps(e, &caps);
-	CHECK(caps.channels >= 2, "the kernel engine has %u channels; striping needs 2 or more",
-	      caps.channels);
+	CHECK(caps.channels >= 2, "engine %s has %u channels; striping needs 2 or more",
+	      dmacopy_engine_name(e), caps.channels);
 	bufs_init(e, &b, AREA);
 	if (!strcmp(argv[1], "check")) {
 		failed = random_copies(e, &b, 40, false, &faults);
-		CHECK(!failed, "%d copies failed", failed);
-		/* The synchronous call stripes too: odd sizes and offsets, guards around. */
+		CHECK(!failed, "%d operations failed", failed);
+		/* The synchronous calls stripe too: odd sizes and offsets, guards around. */
 		for (int i = 0; i < 8; i++) {
 			size_t len = (3u << 20) + 4093 * (size_t)i, doff = 4096 + 7 * (size_t)i;
 			unsigned char *d = b.dst + doff;
+			uint64_t pat = 0x0123456789abcdefull * (uint64_t)(i + 1);
 
 			memset(b.dst, 0x5a, len + 8192 + 64);
 			CHECK(!dmacopy_memcpy(e, d, b.src + 13 * (size_t)i, len),
 			      "dmacopy_memcpy of %zu bytes: %s", len, dmacopy_last_error());
 			CHECK(!memcmp(d, b.src + 13 * (size_t)i, len) && d[-1] == 0x5a &&
 			      d[len] == 0x5a, "dmacopy_memcpy of %zu bytes: wrong bytes", len);
+			if (!(caps.flags & DMACOPY_CAP_FILL))
+				continue;
+			memset(b.dst, 0x5a, len + 8192 + 64);
+			fill_want(b.want, pat, len);
+			CHECK(!dmacopy_fill(e, d, pat, len), "dmacopy_fill of %zu bytes: %s", len,
+			      dmacopy_last_error());
+			CHECK(!memcmp(d, b.want, len) && d[-1] == 0x5a && d[len] == 0x5a,
+			      "dmacopy_fill of %zu bytes: wrong bytes", len);
 		}
 	} else if (!strcmp(argv[1], "fault") && argc > 2) {
 		failed = random_copies(e, &b, 40, true, &faults);
 		CHECK(faults >= 1 && faults <= atoi(argv[2]),
-		      "%d copies failed with a read fault, 1 to %s expected (%d failed in all)",
+		      "%d operations failed with a fault, 1 to %s expected (%d failed in all)",
 		      faults, argv[2], failed);
 	} else {
 		die("unknown mode %s", argv[1]);
