@@ -1039,8 +1039,11 @@ static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 
 	if (u->q)
 		return retire_dq_unit(d, u, st);
-	if (u->n == 1)
-		return retire_one(d, failed(d, u->rec, st, &error), error);
+	if (u->n == 1) {
+		/* not retire_one(d, failed(..., &error), error): arguments have no order */
+		status = failed(d, u->rec, st, &error);
+		return retire_one(d, status, error);
+	}
 	if ((st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS) {
 		if (__builtin_expect(d->op_status, 0)) {
 			/* It ends an operation whose earlier pieces failed. */

@@ -7,6 +7,10 @@
 #   qemu/build.sh            build if needed, print the binary's path
 #   qemu/build.sh --key      print the cache key only (no build)
 #   qemu/build.sh --refresh  forget the cached QEMU source and fetch the newest
+#   qemu/build.sh --asan     the same QEMU built with AddressSanitizer and
+#                            UndefinedBehaviorSanitizer (--enable-sanitizers),
+#                            in a build folder and binary of its own (make
+#                            check-qemu-asan runs the models' tests on it)
 #
 # Overlay: every qemu/hw/<dir>/<name>.c of the repository is copied into
 # QEMU's hw/<dir>/ and registered in hw/<dir>/meson.build; qemu/hw/<dir>/*.h
@@ -43,9 +47,11 @@ log() { echo "qemu/build.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 mode=build
+san=
 case "${1:-}" in
 --key) mode=key ;;
 --refresh) mode=refresh ;;
+--asan) san=asan- ;;
 -h|--help) awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
 '') ;;
 *) die "unknown option $1" ;;
@@ -91,7 +97,7 @@ compute_key() {
 			if [ -n "$tree" ]; then src=$tree/$(overlay_dest "$f"); else src=$REPO/$f; fi
 			echo "$f $(sha256sum "$src" | cut -d' ' -f1)"
 		done
-	} | sha256sum | cut -c1-16
+	} | sha256sum | cut -c1-16 | sed "s/^/$san/"
 }
 
 print_cached() {
@@ -288,7 +294,7 @@ if [ -z "$ver" ] || [ ! -d "$QCACHE/src/$(version_dir "$ver")/tree" ]; then
 	ver=$(cached_src_version)
 fi
 tree=$QCACHE/src/$(version_dir "$ver")/tree
-bld=$QCACHE/build-$(version_dir "$ver")
+bld=$QCACHE/build-$san$(version_dir "$ver")
 key=$(compute_key "$ver")
 if [ -x "$QCACHE/bin/$key/qemu-system-x86_64" ]; then
 	echo "$QCACHE/bin/$key/qemu-system-x86_64"
@@ -311,13 +317,14 @@ if [ ! -f "$bld/build.ninja" ]; then
 		--disable-docs --disable-werror --disable-gtk --disable-sdl \
 		--disable-vnc --disable-opengl --disable-spice --disable-user \
 		--disable-tools --disable-guest-agent --disable-slirp --disable-curl \
-		--disable-capstone --disable-install-blobs) >"$QCACHE/configure.log" 2>&1 ||
-		die "configure failed, see $QCACHE/configure.log"
+		--disable-capstone --disable-install-blobs ${san:+--enable-sanitizers}) \
+		>"$QCACHE/${san}configure.log" 2>&1 ||
+		die "configure failed, see $QCACHE/${san}configure.log"
 fi
 log "building QEMU (key $key) in $bld"
-if ! PATH=$SYS_PATH nice -n 10 ninja -C "$bld" qemu-system-x86_64 >"$QCACHE/build.log" 2>&1; then
-	grep -E 'error|Error' "$QCACHE/build.log" | head -40 >&2 || true
-	die "build failed, see $QCACHE/build.log"
+if ! PATH=$SYS_PATH nice -n 10 ninja -C "$bld" qemu-system-x86_64 >"$QCACHE/${san}build.log" 2>&1; then
+	grep -E 'error|Error' "$QCACHE/${san}build.log" | head -40 >&2 || true
+	die "build failed, see $QCACHE/${san}build.log"
 fi
 log "built in $(( $(date +%s) - start )) s"
 

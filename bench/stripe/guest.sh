@@ -1,15 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Guest side of bench/stripe/run: dmacopy.ko on the four emulated I/OAT channels, then
-# stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and 4 MiB up.
+# Guest side of bench/stripe/run: the four emulated I/OAT functions through ENGINE, "kernel"
+# (dmacopy.ko on their ioatdma channels) or "ioat" (the user-space engine on all of them, bound to
+# vfio-pci), then stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and
+# 4 MiB up.
 set -eu
-rounds=${1:-5}
+rounds=${1:-5} engine=${2:-kernel}
 prog=$DMACOPY_BUILD/tests/vm/stripe
-modprobe ioatdma
-insmod "$DMACOPY_KMOD/kmod/dmacopy.ko"
-n=$(ls /sys/class/dma | grep -c chan)
-echo "# $n DMA channels: $(ls /sys/class/dma | tr '\n' ' ')"
+if [ "$engine" = kernel ]; then
+	modprobe ioatdma
+	insmod "$DMACOPY_KMOD/kmod/dmacopy.ko"
+	n=$(ls /sys/class/dma | grep -c chan)
+	echo "# $n DMA channels: $(ls /sys/class/dma | tr '\n' ' ')"
+	spec=kernel
+else
+	"$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:04.0 00:04.1 00:04.2 00:04.3
+	spec=ioat:all
+fi
 for kib in 256 1024 2048 4096 16384 65536; do
-	"$prog" bench "$kib" "$rounds" never 262144 1048576 2097152 4194304
+	"$prog" -e "$spec" bench "$kib" "$rounds" never 262144 1048576 2097152 4194304
 done
-rmmod dmacopy
+[ "$engine" = kernel ] && rmmod dmacopy
+exit 0

@@ -100,7 +100,7 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 	struct dmacopy_queue *q;
 	uint64_t rs = 4242;
 	struct dmacopy_caps caps;
-	int round, i, failed = 0, striped = 0, fills = 0, ret;
+	int round, i, failed = 0, striped = 0, fills = 0, total = 0, ret;
 	bool can_fill;
 
 	dmacopy_engine_caps(e, &caps);
@@ -140,6 +140,7 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 							   b->src + op[i].soff, len, (uint64_t)i,
 							   i % 4 == 3 ? DMACOPY_OP_FENCE : 0);
 			fills += op[i].fill;
+			total++;
 			if (ret)
 				die("enqueue %zu bytes: %s", len, dmacopy_last_error());
 		}
@@ -190,8 +191,8 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
 		}
 	}
 	dmacopy_queue_destroy(q);
-	note("%s: %d rounds, %d operations striped, %d of them fills, %d failed (%d with a fault)",
-	     dmacopy_engine_name(e), rounds, striped, fills, failed, *read_faults);
+	note("%s: %d rounds, %d operations (%d fills), %d of them striped, %d failed (%d with a "
+	     "fault)", dmacopy_engine_name(e), rounds, total, fills, striped, failed, *read_faults);
 	return failed;
 }
 
