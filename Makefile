@@ -196,6 +196,11 @@ check-qemu-asan: all vm-progs kmods
 	DMACOPY_QEMU_ASAN=1 tests/vm/check $(QEMU_ASAN_TESTS)
 
 check: deps
+	@mkdir -p $(B)
+	@# The guest kernels and the Debian 13 root (downloads and unpacking, little CPU) are made
+	@# beside the builds and unit tests; check-packages and check-vm run scripts/kernels.sh
+	@# again, which waits for this one (its lock) and reports any failure itself.
+	scripts/kernels.sh >$(B)/kernels-prefetch.log 2>&1 &
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-cli
