@@ -195,8 +195,16 @@ struct dmacopy_queue_opts {
 	 * not yet reaped all count. 0 = engine default (256). Rounded up to a power of two.
 	 */
 	uint32_t depth;
+	/**
+	 * Polled engines ("ioat", "dsa"): how long dmacopy_wait() spins on completions before it
+	 * sleeps between polls, each time for an eighth of the time waited so far (at most 1 ms),
+	 * so that a long wait (a large copy) does not hold a CPU. 0 = the default, 200
+	 * microseconds; UINT32_MAX = spin for the whole wait (a core given to polling, as DPDK and
+	 * SPDK do). Other engines wait their own way. (Libraries before it refuse it: reserved.)
+	 */
+	uint32_t spin_us;
 	/** Reserved; must be zero. */
-	uint32_t reserved[7];
+	uint32_t reserved[6];
 };
 
 /** Create a queue on an engine. Returns 0 and the queue in *queue, or -errno. */

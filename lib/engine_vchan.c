@@ -28,6 +28,13 @@
 #define MAX_FUNCS 64
 #define MAX_CHANS 16 /* functions one engine drives */
 #define IDLE_SPINS 64 /* polls between two looks at the clock while waiting */
+/*
+ * A wait spins for its queue's spin_ns (dmacopy_queue_opts.spin_us; synchronous calls: the
+ * default); then it sleeps between polls, each time for an eighth of the time waited so far (at
+ * most WAIT_SLEEP_MAX_NS): small operations end while it spins, and a long one (a large copy)
+ * does not hold a CPU for its whole length, late by at most about an eighth.
+ */
+#define WAIT_SLEEP_MAX_NS 1000000ll
 #define CAP_SYS_RAWIO_BIT 17
 #define CAP_SYS_ADMIN_BIT 21
 
@@ -622,6 +629,44 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 	return ret;
 }
 
+/* A wait for operations to end: when it began (0: before its first look at the clock). */
+struct waiter {
+	long long t0;
+	long long spin_ns;
+	unsigned int spins;
+};
+
+/*
+ * Between two polls that found nothing new: spin, look at the clock now and then, and once the
+ * wait is older than its spin_ns sleep (see WAIT_SLEEP_MAX_NS). Returns the nanoseconds waited so far at a
+ * look at the clock, else 0. deadline_ns: do not sleep past this long (0: no limit).
+ */
+static long long wait_idle(struct waiter *w, long long deadline_ns)
+{
+	long long now, waited, nap;
+
+	if (++w->spins % IDLE_SPINS)
+		return 0;
+	now = mono_ns();
+	if (!w->t0)
+		w->t0 = now;
+	waited = now - w->t0;
+	if (waited <= w->spin_ns) {
+		if (w->spins % 256 == 0)
+			sched_yield();
+		return waited ? waited : 1;
+	}
+	nap = waited / 8 < WAIT_SLEEP_MAX_NS ? waited / 8 : WAIT_SLEEP_MAX_NS;
+	if (deadline_ns && waited + nap > deadline_ns)
+		nap = deadline_ns > waited ? deadline_ns - waited : 0;
+	if (nap > 0) {
+		struct timespec ts = {.tv_sec = nap / 1000000000, .tv_nsec = nap % 1000000000};
+
+		nanosleep(&ts, NULL);
+	}
+	return waited;
+}
+
 /* Start what is built and read the completions of channels [first, first + n). */
 static void poll_chans(struct vchan_engine *ve, unsigned int first, unsigned int n)
 {
@@ -838,26 +883,20 @@ static int vchan_submit(struct dmacopy_queue *q)
 static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct vchan_engine *ve = q->engine->priv;
-	long long deadline = 0; /* from the first look at the clock, after IDLE_SPINS polls */
-	unsigned int spins = 0;
+	/* the deadline counts from the first look at the clock, after IDLE_SPINS polls */
+	long long limit = timeout_ms > 0 ? timeout_ms * 1000000ll : 0;
+	struct waiter w = {.spin_ns = q->spin_ns};
 
 	for (;;) {
+		long long waited;
+
 		drive(ve, q, true);
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
-		/* Polled mode: spin, look at the clock and let other threads run now and then. */
-		if (++spins % IDLE_SPINS)
-			continue;
-		if (timeout_ms > 0) {
-			long long now = mono_ms();
-
-			if (!deadline)
-				deadline = now + timeout_ms;
-			else if (now >= deadline)
-				return -ETIMEDOUT;
-		}
-		if (spins % 256 == 0)
-			sched_yield();
+		/* Polled mode: spin, then sleep between polls while the wait grows long. */
+		waited = wait_idle(&w, limit);
+		if (limit && waited >= limit)
+			return -ETIMEDOUT;
 	}
 }
 
@@ -879,6 +918,7 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 	struct vchan_engine *ve = e->priv;
 	struct vchan_status x = { 0 };
 	struct vchan_stripe sp;
+	struct waiter wt = {.spin_ns = DMACOPY_DEFAULT_SPIN_US * 1000ll};
 	unsigned int first = 0, n = ve->nchan;
 	uint64_t w, piece;
 	uint32_t k;
@@ -911,8 +951,10 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 	}
 	if (ret)
 		return ret;
-	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE)))
+	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE))) {
 		poll_chans(ve, first, n);
+		wait_idle(&wt, 0);
+	}
 	if (vchan_st_status(w))
 		return lib_error(vchan_st_status(w), "the %s operation failed: %s (%s)",
 				 ve->drv->name, strerror(-vchan_st_status(w)),

@@ -19,6 +19,7 @@
 
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u
+#define DMACOPY_DEFAULT_SPIN_US 200u /* dmacopy_queue_opts.spin_us */
 #define DMACOPY_SELECTION_LEN 2048
 
 /* Handle states: a retired handle keeps its memory so that a late call is an error, not a crash. */
@@ -120,6 +121,7 @@ struct dmacopy_queue {
 	uint32_t depth;
 	uint32_t mask;
 	uint64_t max_len; /* the engine's caps.max_transfer */
+	long long spin_ns; /* dmacopy_queue_opts.spin_us: a polled wait spins this long first */
 	bool needs_reg;   /* the engine has DMACOPY_CAP_NEEDS_REGISTER */
 	/*
 	 * Free-running counters. Slots in use = sq_tail - cq_head <= depth:

@@ -5,6 +5,7 @@
  * validation here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -137,7 +138,7 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 			 struct dmacopy_queue **queue)
 {
 	struct dmacopy_queue *q;
-	uint32_t depth = DMACOPY_DEFAULT_DEPTH;
+	uint32_t depth = DMACOPY_DEFAULT_DEPTH, spin_us = DMACOPY_DEFAULT_SPIN_US;
 	int ret = engine_check(e);
 
 	if (ret)
@@ -153,6 +154,8 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 		}
 		if (opts->depth)
 			depth = opts->depth;
+		if (opts->spin_us)
+			spin_us = opts->spin_us;
 	}
 	if (depth > e->caps.max_queue_depth)
 		return lib_error(-EINVAL, "queue depth %u exceeds the engine's maximum %u", depth,
@@ -167,6 +170,7 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 	q->depth = depth;
 	q->mask = depth - 1;
 	q->max_len = e->caps.max_transfer;
+	q->spin_ns = spin_us == UINT32_MAX ? LLONG_MAX : spin_us * 1000ll;
 	q->needs_reg = e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER;
 	q->ops = calloc(depth, sizeof(*q->ops));
 	q->cqes = calloc(depth, sizeof(*q->cqes));

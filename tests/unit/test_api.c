@@ -246,6 +246,11 @@ static void test_queue_full_and_order(void **state)
 	qo.reserved[0] = 1;
 	assert_int_equal(dmacopy_queue_create(e, &qo, &q), -EINVAL);
 	qo.reserved[0] = 0;
+	/* any spin time is valid (the CPU engine does not poll) */
+	qo.spin_us = UINT32_MAX;
+	assert_int_equal(dmacopy_queue_create(e, &qo, &q), 0);
+	assert_int_equal(dmacopy_queue_destroy(q), 0);
+	qo.spin_us = 0;
 	qo.depth = 1u << 20;
 	assert_int_equal(dmacopy_queue_create(e, &qo, &q), -EINVAL);
 	qo.depth = 5;
