@@ -196,11 +196,12 @@ struct dmacopy_queue_opts {
 	 */
 	uint32_t depth;
 	/**
-	 * Polled engines ("ioat", "dsa"): how long dmacopy_wait() spins on completions before it
-	 * sleeps between polls, each time for an eighth of the time waited so far (at most 1 ms),
-	 * so that a long wait (a large copy) does not hold a CPU. 0 = the default, 200
-	 * microseconds; UINT32_MAX = spin for the whole wait (a core given to polling, as DPDK and
-	 * SPDK do). Other engines wait their own way. (Libraries before it refuse it: reserved.)
+	 * Polled engines ("ioat", "dsa"): 0 (the default) = dmacopy_wait() spins on completions for
+	 * the whole wait, a core given to polling as in DPDK and SPDK; N = it spins N microseconds,
+	 * then sleeps between polls, each time for an eighth of the time waited so far (at most
+	 * 1 ms), so that a long wait (a large copy) does not hold a CPU, at the price of seeing the
+	 * end late (the sleeps' own granularity included). Other engines wait their own way.
+	 * (Libraries before this field refuse it as reserved.)
 	 */
 	uint32_t spin_us;
 	/** Reserved; must be zero. */

@@ -29,10 +29,10 @@
 #define MAX_CHANS 16 /* functions one engine drives */
 #define IDLE_SPINS 64 /* polls between two looks at the clock while waiting */
 /*
- * A wait spins for its queue's spin_ns (dmacopy_queue_opts.spin_us; synchronous calls: the
- * default); then it sleeps between polls, each time for an eighth of the time waited so far (at
- * most WAIT_SLEEP_MAX_NS): small operations end while it spins, and a long one (a large copy)
- * does not hold a CPU for its whole length, late by at most about an eighth.
+ * A wait spins for its queue's spin_ns (dmacopy_queue_opts.spin_us; by default, and in the
+ * synchronous calls, for the whole wait); then it sleeps between polls, each time for an eighth
+ * of the time waited so far (at most WAIT_SLEEP_MAX_NS): small operations end while it spins, and
+ * a long one (a large copy) does not hold a CPU for its whole length.
  */
 #define WAIT_SLEEP_MAX_NS 1000000ll
 #define CAP_SYS_RAWIO_BIT 17
@@ -918,7 +918,7 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 	struct vchan_engine *ve = e->priv;
 	struct vchan_status x = { 0 };
 	struct vchan_stripe sp;
-	struct waiter wt = {.spin_ns = DMACOPY_DEFAULT_SPIN_US * 1000ll};
+	struct waiter wt = {.spin_ns = LLONG_MAX};
 	unsigned int first = 0, n = ve->nchan;
 	uint64_t w, piece;
 	uint32_t k;

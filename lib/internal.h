@@ -19,7 +19,6 @@
 
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u
-#define DMACOPY_DEFAULT_SPIN_US 200u /* dmacopy_queue_opts.spin_us */
 #define DMACOPY_SELECTION_LEN 2048
 
 /* Handle states: a retired handle keeps its memory so that a late call is an error, not a crash. */

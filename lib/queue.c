@@ -138,7 +138,7 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 			 struct dmacopy_queue **queue)
 {
 	struct dmacopy_queue *q;
-	uint32_t depth = DMACOPY_DEFAULT_DEPTH, spin_us = DMACOPY_DEFAULT_SPIN_US;
+	uint32_t depth = DMACOPY_DEFAULT_DEPTH, spin_us = 0;
 	int ret = engine_check(e);
 
 	if (ret)
@@ -170,7 +170,7 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 	q->depth = depth;
 	q->mask = depth - 1;
 	q->max_len = e->caps.max_transfer;
-	q->spin_ns = spin_us == UINT32_MAX ? LLONG_MAX : spin_us * 1000ll;
+	q->spin_ns = spin_us ? spin_us * 1000ll : LLONG_MAX;
 	q->needs_reg = e->caps.flags & DMACOPY_CAP_NEEDS_REGISTER;
 	q->ops = calloc(depth, sizeof(*q->ops));
 	q->cqes = calloc(depth, sizeof(*q->cqes));

@@ -3,7 +3,8 @@
 # Guest side of bench/stripe/run: the four emulated I/OAT functions through ENGINE, "kernel"
 # (dmacopy.ko on their ioatdma channels) or "ioat" (the user-space engine on all of them, bound to
 # vfio-pci), then stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and
-# 4 MiB up.
+# 4 MiB up; for ioat twice, with waits that spin throughout (the default) and with
+# spin_us=200.
 set -eu
 rounds=${1:-5} engine=${2:-kernel}
 prog=$DMACOPY_BUILD/tests/vm/stripe
@@ -17,8 +18,16 @@ else
 	"$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:04.0 00:04.1 00:04.2 00:04.3
 	spec=ioat:all
 fi
-for kib in 256 1024 2048 4096 16384 65536; do
-	"$prog" -e "$spec" bench "$kib" "$rounds" never 262144 1048576 2097152 4194304
-done
+series() {
+	for kib in 256 1024 2048 4096 16384 65536; do
+		"$prog" -e "$spec" "$@" bench "$kib" "$rounds" never 262144 1048576 2097152 4194304
+	done
+}
+series
+if [ "$engine" = ioat ]; then
+	# the same with waits that sleep after 200 us (dmacopy_queue_opts.spin_us)
+	echo "## ioat:spin_us=200 workers=on"
+	series -s 200
+fi
 [ "$engine" = kernel ] && rmmod dmacopy
 exit 0

@@ -15,13 +15,14 @@
  *                                   any of its pieces failed; a fill, which reads nothing, may
  *                                   fail with a write fault), others queued behind a fault on its
  *                                   channel may end -ECANCELED/ABORTED; every other one is exact
- *   stripe [-e SPEC] bench SIZE_KIB ROUNDS [THRESHOLD...]
+ *   stripe [-e SPEC] [-s SPIN_US] bench SIZE_KIB ROUNDS [THRESHOLD...]
  *                                   copies of SIZE_KIB KiB one at a time, back to back, at least
  *                                   ROUNDS of them and for at least a second, with each stripe
  *                                   threshold given (bytes; "never" = UINT64_MAX, the default):
  *                                   "result:" lines (GB/s over all the copies) for the caller
  *
- * SPEC is the engine ("kernel" by default; e.g. "ioat:all").
+ * SPEC is the engine ("kernel" by default; e.g. "ioat:all"); SPIN_US the bench queues'
+ * dmacopy_queue_opts.spin_us (0, the default: polled waits spin throughout).
  */
 #include <dmacopy.h>
 
@@ -37,6 +38,7 @@ struct bufs {
 };
 
 static const char *spec = "kernel";
+static uint32_t spin_us; /* dmacopy_queue_opts.spin_us of the bench's queues */
 
 static struct dmacopy_engine *open_engine(uint64_t threshold)
 {
@@ -203,7 +205,7 @@ static int random_copies(struct dmacopy_engine *e, struct bufs *b, int rounds, b
  */
 static double gbps(struct dmacopy_engine *e, struct bufs *b, size_t len, int min_rounds)
 {
-	struct dmacopy_queue_opts qo = {.depth = 4};
+	struct dmacopy_queue_opts qo = {.depth = 4, .spin_us = spin_us};
 	struct dmacopy_completion c;
 	struct dmacopy_queue *q;
 	double t0, t;
@@ -236,13 +238,17 @@ int main(int argc, char **argv)
 	int failed, faults = 0;
 
 	test_name = "stripe";
-	if (argc > 2 && !strcmp(argv[1], "-e")) {
-		spec = argv[2];
+	while (argc > 2 && (!strcmp(argv[1], "-e") || !strcmp(argv[1], "-s"))) {
+		if (!strcmp(argv[1], "-e"))
+			spec = argv[2];
+		else
+			spin_us = (uint32_t)strtoul(argv[2], NULL, 0);
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc < 2)
-		die("usage: stripe [-e SPEC] check | fault N | bench SIZE_KIB ROUNDS [THRESHOLD...]");
+		die("usage: stripe [-e SPEC] [-s SPIN_US] check | fault N | bench SIZE_KIB ROUNDS "
+		    "[THRESHOLD...]");
 	if (!strcmp(argv[1], "bench")) {
 		size_t len = (size_t)strtoul(argc > 2 ? argv[2] : "65536", NULL, 0) << 10;
 		int rounds = argc > 3 ? atoi(argv[3]) : 5, i;
