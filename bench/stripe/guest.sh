@@ -11,8 +11,8 @@ prog=$DMACOPY_BUILD/tests/vm/stripe
 if [ "$engine" = kernel ]; then
 	modprobe ioatdma
 	insmod "$DMACOPY_KMOD/kmod/dmacopy.ko"
-	n=$(ls /sys/class/dma | grep -c chan)
-	echo "# $n DMA channels: $(ls /sys/class/dma | tr '\n' ' ')"
+	chans=(/sys/class/dma/*chan*)
+	echo "# ${#chans[@]} DMA channels: ${chans[*]##*/}"
 	spec=kernel
 else
 	"$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:04.0 00:04.1 00:04.2 00:04.3
