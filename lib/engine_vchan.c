@@ -51,6 +51,7 @@ struct vchan_engine {
 	struct vchan_info info; /* what every channel can do: the smallest sizes */
 	uint64_t stripe_min;    /* operations of at least this many bytes are striped */
 	unsigned int next_home; /* the home channel of the next queue or synchronous call (atomic) */
+	unsigned int next_stripe; /* the first channel of the next striped operation (atomic) */
 };
 
 /*
@@ -580,31 +581,42 @@ static void stripe_done(void *arg, int status, unsigned int error)
 }
 
 /*
- * Build op striped into k pieces of piece bytes, piece i on channel i, all or nothing, and start
- * them; it ends in st, through sp (count, if not NULL, counts it while it runs). Returns 0,
- * -ENOMEM when a channel lacks room now (nothing built), or an error for the operation.
+ * Build op striped into k pieces of piece bytes over k of the engine's channels (piece i on
+ * channel (first + i) % nchan, first taking the channels in turn when k < nchan), all or nothing,
+ * and start them; it ends in st, through sp (count, if not NULL, counts it while it runs).
+ * Returns 0, -ENOMEM when a channel lacks room now (nothing built), or an error for the
+ * operation.
  */
 static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint32_t k,
 			uint64_t piece, struct vchan_status *st, uint32_t *count,
 			struct vchan_stripe *sp)
 {
 	const struct vchan_driver *drv = ve->drv;
+	const unsigned int n = ve->nchan;
+	const unsigned int first =
+		k < n ? __atomic_fetch_add(&ve->next_stripe, 1, __ATOMIC_RELAXED) % n : 0;
+	bool used[MAX_CHANS] = {false};
+	unsigned int c;
 	int ret = 0;
 	uint32_t i;
 
-	/* every lock, in channel order: nothing else holds two */
 	for (i = 0; i < k; i++)
-		pthread_mutex_lock(&ve->ch[i].lock);
+		used[(first + i) % n] = true;
+	/* the channels it uses, locked in channel order: nothing else holds two */
+	for (c = 0; c < n; c++)
+		if (used[c])
+			pthread_mutex_lock(&ve->ch[c].lock);
 	for (i = 0; i < k && !ret; i++) {
+		struct vchan *ch = ve->ch[(first + i) % n].chan;
 		uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
-		uint32_t descs = range_descs(ve, ve->ch[i].chan, op->kind, op->dst_region, op->dst,
+		uint32_t descs = range_descs(ve, ch, op->kind, op->dst_region, op->dst,
 					     op->src_region, op->src, off, end);
 
 		if (descs > ve->info.slots / 2)
 			ret = lib_error(-E2BIG, "a piece of the striped operation needs %u "
 					"descriptors (its memory is in physically separate pieces); "
 					"the ring takes %u: split it", descs, ve->info.slots / 2);
-		else if (descs > drv->slots_free(ve->ch[i].chan))
+		else if (descs > drv->slots_free(ch))
 			ret = -ENOMEM;
 	}
 	if (!ret) {
@@ -612,20 +624,21 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 		if (count)
 			__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < k; i++) {
-			struct vchan *c = ve->ch[i].chan;
+			struct vchan *ch = ve->ch[(first + i) % n].chan;
 			uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
-			int r = build_range(ve, c, op->kind, op->dst_region, op->dst, op->src_region,
+			int r = build_range(ve, ch, op->kind, op->dst_region, op->dst, op->src_region,
 					    op->src, op->pattern, off, end, 0, stripe_done, sp);
 
 			/* the room was checked: only a device out of service fails here */
 			if (r)
 				stripe_done(sp, r, r == -ENODEV ? DMACOPY_OP_DEVICE_GONE
 								: DMACOPY_OP_CHANNEL_ERROR);
-			drv->flush(c);
+			drv->flush(ch);
 		}
 	}
-	while (i--)
-		pthread_mutex_unlock(&ve->ch[i].lock);
+	for (c = n; c--;)
+		if (used[c])
+			pthread_mutex_unlock(&ve->ch[c].lock);
 	return ret;
 }
 
@@ -772,6 +785,8 @@ static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
 	    ((op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail))
 		return false;
 	ret = stripe_build(ve, op, k, piece, &qp->st[slot], &qp->stripes, &qp->sp[slot]);
+	/* no room on a channel: drive() then reads every channel's completions until there is */
+	qp->stripe_wait = ret == -ENOMEM;
 	if (ret == -ENOMEM)
 		return false;
 	if (ret)
@@ -784,14 +799,14 @@ static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
  * Build and start queue q's waiting operations in order, as far as there is room and fences
  * allow: on its home channel, striped over every channel when one is to be. events: read the
  * channels' completions first (the other channels' only while the queue has striped operations
- * in flight).
+ * in flight or one waiting for room on them).
  */
 static void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
 {
 	struct vchan_queue *qp = q->engine_priv;
 	struct vchan_chan *h = &ve->ch[qp->home];
 
-	if (events && __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE)) {
+	if (events && (__atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE) || qp->stripe_wait)) {
 		for (unsigned int i = 0; i < ve->nchan; i++)
 			if (i != qp->home)
 				poll_chans(ve, i, 1);
@@ -928,7 +943,8 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 		return 0;
 	k = stripes_of(ve, op, &piece);
 	if (k < 2) {
-		first = __atomic_fetch_add(&ve->next_home, 1, __ATOMIC_RELAXED) % ve->nchan;
+		if (ve->nchan > 1)
+			first = __atomic_fetch_add(&ve->next_home, 1, __ATOMIC_RELAXED) % ve->nchan;
 		n = 1;
 	}
 	for (;;) {

@@ -132,6 +132,7 @@ struct vchan_queue {
 	void *drv_priv;   /* the driver's, from its queue_init */
 	unsigned int home; /* the engine's channel the queue's unstriped operations go to */
 	uint32_t stripes; /* striped operations of the queue not yet ended (atomic) */
+	bool stripe_wait; /* the next operation is striped and waits for room on the channels */
 	struct vchan_stripe *sp; /* per queue slot, on an engine with several channels */
 };
 

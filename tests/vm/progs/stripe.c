@@ -9,6 +9,8 @@
  *                                   threshold (odd sizes and offsets, guard bytes), striped and
  *                                   not, fenced ones among them, each checked byte for byte; then
  *                                   dmacopy_memcpy() and dmacopy_fill(), striped too
+ *   stripe [-e SPEC] full           a striped copy and a striped dmacopy_memcpy() that need room
+ *                                   on a channel whose ring another queue filled (ring_full())
  *   stripe [-e SPEC] fault N        as check, on channels where N piece descriptors in all fail
  *                                   (the device's fault injection): between 1 and N operations
  *                                   fail with -EIO and DMACOPY_OP_READ_FAULT (a striped one when
@@ -230,6 +232,71 @@ static double gbps(struct dmacopy_engine *e, struct bufs *b, size_t len, int min
 	return (double)len * (double)n / t / 1e9;
 }
 
+/*
+ * A striped operation that finds a channel's ring full of another queue's work: queue a (the
+ * engine's first, home channel 0) submits FULL_OPS small copies, more than that ring holds, and
+ * nobody reaps it; queue b (home channel 1) then submits a striped copy, which needs room on
+ * channel 0 too, and waits for it alone: the wait must make that room itself (read channel 0's
+ * completions). Then a striped dmacopy_memcpy() behind another such burst; then everything is
+ * reaped and checked.
+ */
+#define FULL_OPS 12000u
+
+static void ring_full(struct dmacopy_engine *e, struct bufs *b)
+{
+	struct dmacopy_queue_opts qoa = {.depth = 16384}, qob = {.depth = 4};
+	static struct dmacopy_completion c[FULL_OPS];
+	struct dmacopy_queue *qa, *qb;
+	size_t big = (8u << 20) + 4093, sync = (4u << 20) + 13;
+	unsigned int round, i, got;
+	int ret;
+
+	if (dmacopy_queue_create(e, &qoa, &qa) || dmacopy_queue_create(e, &qob, &qb))
+		die("dmacopy_queue_create: %s", dmacopy_last_error());
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < FULL_OPS; i++) {
+			ret = dmacopy_enqueue_copy(qa, b->dst + (size_t)i * 64,
+						   b->src + (size_t)(round * FULL_OPS + i) * 64, 64,
+						   i, 0);
+			if (ret)
+				die("enqueue small copy %u: %s", i, dmacopy_last_error());
+		}
+		if (dmacopy_submit(qa) != (int)FULL_OPS)
+			die("dmacopy_submit(a): %s", dmacopy_last_error());
+		if (!round) {
+			if (dmacopy_enqueue_copy(qb, b->dst + (4u << 20), b->src + (1u << 20), big, 7,
+						 0) || dmacopy_submit(qb) != 1)
+				die("striped copy: %s", dmacopy_last_error());
+			ret = dmacopy_wait(qb, c, 1, 1, 20000);
+			CHECK(ret == 1 && c[0].status == 0 && c[0].user_data == 7,
+			      "striped copy behind a full ring: %d (status %d): %s", ret,
+			      ret == 1 ? c[0].status : 0, dmacopy_last_error());
+			CHECK(!memcmp(b->dst + (4u << 20), b->src + (1u << 20), big),
+			      "striped copy behind a full ring: wrong bytes");
+		} else {
+			CHECK(!dmacopy_memcpy(e, b->dst + (13u << 20), b->src + (9u << 20), sync),
+			      "striped dmacopy_memcpy behind a full ring: %s", dmacopy_last_error());
+			CHECK(!memcmp(b->dst + (13u << 20), b->src + (9u << 20), sync),
+			      "striped dmacopy_memcpy behind a full ring: wrong bytes");
+		}
+		for (got = 0; got < FULL_OPS; got += (unsigned int)ret) {
+			ret = dmacopy_wait(qa, c + got, 1, FULL_OPS - got, 20000);
+			if (ret <= 0)
+				die("reaping the small copies: %d after %u: %s", ret, got,
+				    dmacopy_last_error());
+		}
+		for (i = 0; i < FULL_OPS; i++)
+			CHECK(c[i].status == 0 && c[i].user_data == i, "small copy %u: %d", i,
+			      c[i].status);
+		CHECK(!memcmp(b->dst, b->src + (size_t)round * FULL_OPS * 64, FULL_OPS * 64),
+		      "small copies, round %u: wrong bytes", round);
+	}
+	dmacopy_queue_destroy(qb);
+	dmacopy_queue_destroy(qa);
+	note("%s: a striped copy and a striped dmacopy_memcpy() behind a full ring of %u copies",
+	     dmacopy_engine_name(e), FULL_OPS);
+}
+
 int main(int argc, char **argv)
 {
 	struct dmacopy_engine *e;
@@ -247,8 +314,8 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 2)
-		die("usage: stripe [-e SPEC] [-s SPIN_US] check | fault N | bench SIZE_KIB ROUNDS "
-		    "[THRESHOLD...]");
+		die("usage: stripe [-e SPEC] [-s SPIN_US] check | full | fault N | bench SIZE_KIB "
+		    "ROUNDS [THRESHOLD...]");
 	if (!strcmp(argv[1], "bench")) {
 		size_t len = (size_t)strtoul(argc > 2 ? argv[2] : "65536", NULL, 0) << 10;
 		int rounds = argc > 3 ? atoi(argv[3]) : 5, i;
@@ -299,6 +366,8 @@ int main(int argc, char **argv)
 			CHECK(!memcmp(d, b.want, len) && d[-1] == 0x5a && d[len] == 0x5a,
 			      "dmacopy_fill of %zu bytes: wrong bytes", len);
 		}
+	} else if (!strcmp(argv[1], "full")) {
+		ring_full(e, &b);
 	} else if (!strcmp(argv[1], "fault") && argc > 2) {
 		failed = random_copies(e, &b, 40, true, &faults);
 		CHECK(faults >= 1 && faults <= atoi(argv[2]),
