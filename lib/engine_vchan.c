@@ -702,7 +702,8 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 
 	if (!qp)
 		return lib_error(-ENOMEM, "cannot allocate the queue");
-	qp->st = calloc(q->depth, sizeof(*qp->st));
+	/* one spare word after the last: a driver's run of words (vchan_st_run_word()) ends there */
+	qp->st = calloc(q->depth + 1, sizeof(*qp->st));
 	/* the queues take the channels in turn */
 	qp->home = __atomic_fetch_add(&ve->next_home, 1, __ATOMIC_RELAXED) % ve->nchan;
 	qp->fast_max = UINT64_MAX - 1;
@@ -729,6 +730,14 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 			free(qp);
 			return ret;
 		}
+	}
+	/*
+	 * A driver with no descriptors of its queues' own takes copies the core staged with their
+	 * device addresses (OP_DEVCOPY, vchan_push()): no region is looked at when it builds them.
+	 */
+	if (q->emit == EMIT_NONE && !vfio_dma_physical()) {
+		q->emit = EMIT_DEV;
+		q->emit_max = q->max_len;
 	}
 	/* the core writes descriptors only for operations that are not striped */
 	if (q->emit != EMIT_NONE && q->emit_max > qp->fast_max)
@@ -781,7 +790,7 @@ static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
 	uint32_t k;
 	int ret;
 
-	if (op->kind == OP_EMITTED || (k = stripes_of(ve, op, &piece)) < 2 ||
+	if (op->kind == OP_EMITTED || op->kind == OP_DEVCOPY || (k = stripes_of(ve, op, &piece)) < 2 ||
 	    ((op->flags & DMACOPY_OP_FENCE) && i != q->cq_tail))
 		return false;
 	ret = stripe_build(ve, op, k, piece, &qp->st[slot], &qp->stripes, &qp->sp[slot]);

@@ -32,8 +32,13 @@ enum obj_magic {
 enum op_kind {
 	OP_COPY = 0,
 	OP_FILL = 1,
-	/* A copy whose descriptor the core already wrote (dmacopy_queue.emit). */
+	/* A copy whose descriptor the core already wrote (dmacopy_queue.emit EMIT_DSA). */
 	OP_EMITTED = 2,
+	/*
+	 * A copy between flat regions whose dst and src the core already turned into device
+	 * addresses, of at most emit_max bytes and without flags (dmacopy_queue.emit EMIT_DEV).
+	 */
+	OP_DEVCOPY = 3,
 };
 
 /*
@@ -112,6 +117,11 @@ struct dmacopy_region {
 enum queue_emit {
 	EMIT_NONE = 0,
 	EMIT_DSA = 1, /* struct dsa_desc, MEMMOVE with CRAV; the other fields constant per slot */
+	/*
+	 * No descriptor of its own: the core leaves the copy in ops as OP_DEVCOPY, with device
+	 * addresses, for an engine whose ring is shared (the I/OAT channel's) to build from.
+	 */
+	EMIT_DEV = 2,
 };
 
 struct dmacopy_queue {
@@ -156,11 +166,13 @@ struct dmacopy_queue {
 	struct dmacopy_completion *cqes;
 	void *engine_priv;
 	/*
-	 * Optional, set by the engine's queue_init: a queue with descriptors of its own, one per
-	 * slot in emit_ring, in format emit. The core writes there, at enqueue, each copy between
-	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes without flags, and stores
-	 * its user_data, regions and flags in ops with kind OP_EMITTED; everything else is staged in
-	 * ops as usual. The engine's submit hands them to the device.
+	 * Optional, set by the engine's queue_init: the core writes, at enqueue, each copy between
+	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes without flags in a form
+	 * the engine builds from without looking at its regions. EMIT_DSA: a queue with descriptors
+	 * of its own, one per slot in emit_ring, in format emit; the op keeps user_data, regions and
+	 * flags with kind OP_EMITTED. EMIT_DEV: the op itself, kind OP_DEVCOPY, with the device
+	 * addresses. Everything else is staged in ops as usual. The engine's submit hands them to
+	 * the device.
 	 */
 	uint32_t emit;
 	void *emit_ring;

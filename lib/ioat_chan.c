@@ -315,25 +315,60 @@ void ioat_flush(struct ioat_chan *c)
 	doorbell(c);
 }
 
-/* Retire n descriptors from the tail; the operations they end get status (0 or an error). */
+/*
+ * Post a run of operations that ended alike: the status word of the first (run) stands for it
+ * and the next more ones, consecutive slots of one queue (vchan_st_run_word()).
+ */
+static void post_run(struct vchan_status *run, uint32_t more, int status, unsigned int error)
+{
+	__atomic_store_n(&run->word, vchan_st_run_word(status, error, more), __ATOMIC_RELEASE);
+}
+
+/*
+ * Retire n descriptors from the tail; the operations they end get status (0 or an error).
+ * Operations whose status words follow each other (a queue's consecutive slots: the engine
+ * keeps a spare word after each queue's last, so a run never reaches another array) end in one
+ * store, as a run; any other done function runs in order, after the run before it is posted.
+ */
 static int retire(struct ioat_chan *c, uint32_t n, int status, unsigned int error)
 {
+	const struct slot *slots = c->slots;
+	const uint32_t mask = c->mask, end = c->tail + n;
+	struct vchan_status *run = NULL;
+	uint32_t more = 0, t;
 	int ops = 0;
 
-	while (n--) {
-		struct slot *s = &c->slots[c->tail & c->mask];
+	c->st.descs += n;
+	for (t = c->tail; t != end; t++) {
+		const struct slot *s = &slots[t & mask];
 
-		c->tail++;
-		c->st.descs++;
 		if (!(s->flags & SLOT_LAST))
 			continue;
 		ops++;
-		c->outstanding--;
-		c->st.ops++;
-		if (status)
-			c->st.errors++;
+		if (__builtin_expect(s->fn == vchan_status_done, 1)) {
+			if (run && s->arg == run + more + 1 && more < VCHAN_ST_MORE_MAX) {
+				more++;
+				continue;
+			}
+			if (run)
+				post_run(run, more, status, error);
+			run = s->arg;
+			more = 0;
+			continue;
+		}
+		if (run)
+			post_run(run, more, status, error);
+		run = NULL;
+		c->tail = t + 1;
 		vchan_complete(s->fn, s->arg, status, error);
 	}
+	c->tail = end;
+	if (run)
+		post_run(run, more, status, error);
+	c->outstanding -= ops;
+	c->st.ops += ops;
+	if (status)
+		c->st.errors += ops;
 	return ops;
 }
 
@@ -747,9 +782,51 @@ static ALWAYS_INLINE int v_build_copy(struct vchan *vc, uint64_t dst, uint64_t s
 	return 0;
 }
 
-static void v_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
+/* What v_push()'s loop leaves: vchan_push() with the inline builder, out of that loop's way. */
+static __attribute__((noinline)) void v_push_rest(struct vchan *c, struct dmacopy_queue *q,
+						  struct vchan_engine *ve)
 {
 	vchan_push(c, q, ve, v_build_copy);
+}
+
+/*
+ * Queue q's waiting operations onto the ring. The common run first, in one loop with the ring's
+ * state in locals: copies the core staged with device addresses (OP_DEVCOPY: flat regions, no
+ * flags) that fit one descriptor each, as far as the ring has room. vchan_push() takes whatever
+ * that loop stops at, and everything after it.
+ */
+static void v_push(struct vchan *vc, struct dmacopy_queue *q, struct vchan_engine *ve)
+{
+	struct ioat_chan *c = (struct ioat_chan *)vc;
+	struct vchan_queue *qp = q->engine_priv;
+	const uint32_t end = q->sq_submitted, qmask = q->mask, mask = c->mask;
+	const uint64_t max_len = c->max_desc_len;
+	struct ioat_desc *ring = c->ring;
+	struct slot *slots = c->slots;
+	struct vchan_status *st = qp->st;
+	uint32_t i = qp->hw_next, head = c->head, room, k;
+
+	room = c->dead ? 0 : c->ring_size - 1 - (head - c->tail);
+	for (k = 0; i != end && k < room; i++, k++) {
+		const struct queue_op *op = &q->ops[i & qmask];
+		const uint32_t pos = (head + k) & mask;
+		struct ioat_desc *d = &ring[pos];
+
+		if (op->kind != OP_DEVCOPY || op->len - 1 >= max_len)
+			break;
+		d->size = (uint32_t)op->len;
+		d->ctl = IOAT_OP_COPY << IOAT_DESC_OP_SHIFT |
+			 (op->len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
+		d->src = (uintptr_t)op->src;
+		d->dst = (uintptr_t)op->dst;
+		slots[pos] = (struct slot){ .fn = vchan_status_done, .arg = &st[i & qmask],
+					    .flags = SLOT_LAST };
+	}
+	c->head = head + k;
+	c->outstanding += k;
+	qp->hw_next = i;
+	if (i != end)
+		v_push_rest(vc, q, ve);
 }
 
 static int v_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,

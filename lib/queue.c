@@ -361,8 +361,16 @@ static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintpt
 	op->dst_region = q->last[0].region;
 	op->src_region = q->last[1].region;
 	op->flags = 0;
-	op->kind = OP_EMITTED;
-	emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
+	if (q->emit == EMIT_DSA) {
+		op->kind = OP_EMITTED;
+		emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta,
+			      s + q->last[1].dev_delta, len);
+	} else {
+		op->kind = OP_DEVCOPY;
+		op->dst = (void *)(d + q->last[0].dev_delta);
+		op->src = (const void *)(s + q->last[1].dev_delta);
+		op->len = len;
+	}
 	q->sq_tail++;
 }
 
@@ -416,7 +424,7 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 {
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
-	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit == EMIT_DSA, 1))
+	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit != EMIT_NONE, 1))
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
 	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
 			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
@@ -432,7 +440,7 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 }
 
 /*
- * dmacopy_enqueue_copies() on an emitting queue: as many of the n copies from the first as
+ * dmacopy_enqueue_copies() on a queue that emits DSA descriptors: as many of the n copies from the first as
  * enqueue_copy_emit() would emit, up to the end of the queue's slots, in one loop with the
  * queue's state in locals; returns how many it emitted (it stops at the first one that needs
  * more than its fast path).

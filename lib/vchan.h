@@ -269,8 +269,6 @@ static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,
 	for (; i != end; i++) {
 		const struct queue_op *op = &q->ops[i & q->mask];
 		struct vchan_status *x = &qp->st[i & q->mask];
-		const struct vchan_region *rd = op->dst_region ? op->dst_region->engine_priv : NULL;
-		const struct vchan_region *rs = op->src_region ? op->src_region->engine_priv : NULL;
 		uint32_t flags = op->flags & DMACOPY_OP_FENCE ? VCHAN_OPF_FENCE : 0;
 		int ret;
 
@@ -279,12 +277,23 @@ static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,
 		    __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE))
 			break;
 		/* x->word is 0: the engine's harvest clears a slot's word when it posts it */
-		if (__builtin_expect(op->kind == OP_COPY && op->len - 1 < qp->fast_max && rd && rs &&
-				     rd->flat && rs->flat, 1))
-			ret = build(c, (uintptr_t)op->dst + rd->delta, (uintptr_t)op->src + rs->delta,
-				    op->len, flags, vchan_status_done, x);
-		else
-			ret = vchan_build_slow(ve, c, op, flags, x);
+		if (__builtin_expect(op->kind == OP_DEVCOPY, 1)) {
+			ret = build(c, (uintptr_t)op->dst, (uintptr_t)op->src, op->len, 0,
+				    vchan_status_done, x);
+		} else {
+			const struct vchan_region *rd =
+				op->dst_region ? op->dst_region->engine_priv : NULL;
+			const struct vchan_region *rs =
+				op->src_region ? op->src_region->engine_priv : NULL;
+
+			if (op->kind == OP_COPY && op->len - 1 < qp->fast_max && rd && rs &&
+			    rd->flat && rs->flat)
+				ret = build(c, (uintptr_t)op->dst + rd->delta,
+					    (uintptr_t)op->src + rs->delta, op->len, flags,
+					    vchan_status_done, x);
+			else
+				ret = vchan_build_slow(ve, c, op, flags, x);
+		}
 		if (__builtin_expect(ret, 0)) {
 			if (ret == -ENOMEM || ret == VCHAN_STRIPE)
 				break;
