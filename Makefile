@@ -202,13 +202,17 @@ check: deps
 	@# beside the builds and unit tests; check-packages and check-vm run scripts/kernels.sh
 	@# again, which waits for this one (its lock) and reports any failure itself.
 	scripts/kernels.sh >$(B)/kernels-prefetch.log 2>&1 &
+	@# QEMU is built the same way (niced), filling the cores the single-threaded steps below
+	@# leave idle; checkpatch-qemu and check-vm run qemu/build.sh again, which waits for this
+	@# build (its lock), takes its binary, or builds and reports a failure itself.
+	qemu/build.sh >$(B)/qemu-prefetch.log 2>&1 &
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) checkpatch
-	$(MAKE) checkpatch-qemu
 	$(MAKE) check-packages
+	$(MAKE) checkpatch-qemu
 	$(MAKE) check-vm
 
 checkpatch:
