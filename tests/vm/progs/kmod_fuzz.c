@@ -7,7 +7,14 @@
  * Each process mixes well-formed, mutated and garbage requests of every kind
  * (request numbers with any direction and size, NULL/unmapped/short/garbage
  * arguments, registrations, batches, reaps, waits, reads, polls, extra queues,
- * legacy copies, children after fork() using the parent's descriptors). Memory it may legitimately register or copy into is an
+ * legacy copies, children after fork() using the parent's descriptors). Other
+ * programs get its descriptors too: this program execve()d with them left open
+ * (at most one a second: an exec is slow under emulation), and a helper it
+ * started before opening anything, which receives them over a socket
+ * (SCM_RIGHTS). Such a process throws random requests at them, then makes one
+ * well-formed registration of its own memory through the session, which must
+ * fail with EPERM (the session belongs to the process that opened it); any
+ * other result fails the run. Memory it may legitimately register or copy into is an
  * anonymous arena and a device-dax arena, each between two guard zones that
  * nothing may change; legacy copies stay in the first 64 MiB of the device,
  * far from the device-dax arena. The guards are checked at the end, after all
@@ -15,6 +22,7 @@
  */
 #include <poll.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "kmod_util.h"
@@ -369,17 +377,225 @@ static void fuzz_fork(void)
 		die("a forked child died (status %#x)", status);
 }
 
+/*
+ * In a process that did not open the session (execve()d with its descriptors, or the SCM_RIGHTS
+ * receiver): 16 random requests, then a well-formed registration of this process's own memory
+ * through the session, which must fail with EPERM. 0, or 1 with a note of what happened.
+ */
+static int foreign_round(const char *how)
+{
+	void (*const acts[])(void) = {fuzz_register, fuzz_unregister, fuzz_submit,
+	                              fuzz_reap,     fuzz_queue,      fuzz_read_poll};
+	struct dmacopy_register r = {.size = sizeof(r)};
+	long ret;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		acts[rnd_below(&rs, sizeof(acts) / sizeof(acts[0]))]();
+	r.addr = (uintptr_t)anon_area.base + ARENA;
+	r.len = ARENA;
+	ret = dc_ioctl(fd, DMACOPY_IOC_REGISTER, &r);
+	if (ret == -EPERM)
+		return 0;
+	note("%s: a well-formed REGISTER through the opener's session returned %ld, expected %d "
+	     "(EPERM)", how, ret, -EPERM);
+	return 1;
+}
+
+/* The arenas of a foreign process: its own anonymous memory for both (no device-dax). */
+static void foreign_setup(uint64_t seed)
+{
+	int i;
+
+	rs = seed;
+	cqe_sink = anon_map(1 << 20, false);
+	entry_sink = anon_map(1 << 20, false);
+	area_init(&anon_area, anon_map(3 * ARENA, false));
+	dax_area = anon_area;
+	for (i = 0; i < 4; i++)
+		qfds[i] = -1;
+}
+
+/* kmod_fuzz -X exec FD LFD QFD SEED: the program execve()d with the session's descriptors. */
+static int exec_child(char **argv)
+{
+	foreign_setup(strtoull(argv[4], NULL, 0));
+	fd = atoi(argv[1]);
+	lfd = atoi(argv[2]);
+	qfds[0] = atoi(argv[3]);
+	return foreign_round("after execve()");
+}
+
+/*
+ * kmod_fuzz -X recv SOCK SEED: the helper that receives a fuzzer's descriptors (session, legacy,
+ * maybe a queue) over SOCK, one message at a time, runs foreign_round() on them, closes them and
+ * answers with one byte (0: as expected). Ends with the socket; exit status 1 if a round failed.
+ */
+static int recv_child(char **argv)
+{
+	int sock = atoi(argv[1]), failed = 0;
+
+	foreign_setup(strtoull(argv[2], NULL, 0));
+	for (;;) {
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(3 * sizeof(int))];
+		} u;
+		int fds[3] = {-1, -1, -1}, n = 0, i;
+		uint64_t seed;
+		struct iovec iov = {.iov_base = &seed, .iov_len = sizeof(seed)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		                   .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *c;
+		unsigned char ack;
+		ssize_t got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+
+		if (got <= 0)
+			return failed;
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+				memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+			}
+		}
+		if (n < 2) {
+			note("SCM_RIGHTS: %d descriptors received, expected 2 or 3", n);
+			return 1;
+		}
+		rs ^= seed;
+		fd = fds[0];
+		lfd = fds[1];
+		qfds[0] = fds[2];
+		ack = (unsigned char)foreign_round("received over SCM_RIGHTS");
+		failed |= ack;
+		/* the queue received is qfds[0] unless a request closed it (and maybe reused it) */
+		for (i = 0; i < 4; i++) {
+			if (qfds[i] >= 0)
+				close(qfds[i]);
+			qfds[i] = -1;
+		}
+		close(fds[0]);
+		close(fds[1]);
+		if (write(sock, &ack, 1) != 1)
+			return 1;
+	}
+}
+
+static double next_exec;
+static int pass_sock = -1;
+static pid_t pass_pid;
+static unsigned long execs, passes;
+
+/* This program execve()d with the session, legacy and a queue descriptor left open. */
+static void fuzz_exec(void)
+{
+	char a[4][24];
+	pid_t pid;
+	int status, q = qfds[rnd_below(&rs, 4)];
+
+	if (now_sec() < next_exec)
+		return;
+	next_exec = now_sec() + 1;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid) {
+		fcntl(fd, F_SETFD, 0);
+		fcntl(lfd, F_SETFD, 0);
+		if (q >= 0)
+			fcntl(q, F_SETFD, 0);
+		snprintf(a[0], sizeof(a[0]), "%d", fd);
+		snprintf(a[1], sizeof(a[1]), "%d", lfd);
+		snprintf(a[2], sizeof(a[2]), "%d", q);
+		snprintf(a[3], sizeof(a[3]), "%llu", (unsigned long long)rnd_next(&rs));
+		execl("/proc/self/exe", "kmod_fuzz", "-X", "exec", a[0], a[1], a[2], a[3],
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("the program execve()d with the session's descriptors failed (status %#x)", status);
+	execs++;
+}
+
+/* The session, legacy and maybe a queue descriptor to the receiver, over SCM_RIGHTS. */
+static void fuzz_pass(void)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} u;
+	int fds[3] = {fd, lfd, qfds[rnd_below(&rs, 4)]}, n = fds[2] >= 0 ? 3 : 2;
+	uint64_t seed = rnd_next(&rs);
+	struct iovec iov = {.iov_base = &seed, .iov_len = sizeof(seed)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	                   .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
+	struct cmsghdr *c;
+	unsigned char ack;
+
+	if (pass_sock < 0 || rnd_below(&rs, 2))
+		return;
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	if (sendmsg(pass_sock, &m, 0) != (ssize_t)sizeof(seed))
+		die("sendmsg to the receiver: %s", strerror(errno));
+	if (read(pass_sock, &ack, 1) != 1)
+		die("the SCM_RIGHTS receiver did not answer");
+	if (ack)
+		die("the SCM_RIGHTS receiver reached the session (see its note above)");
+	passes++;
+}
+
+/* Start the SCM_RIGHTS receiver: forked and execve()d before this process opens anything. */
+static void start_receiver(void)
+{
+	int sv[2];
+	char a[2][24];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	fflush(stdout);
+	pass_pid = fork();
+	if (pass_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pass_pid) {
+		fcntl(sv[1], F_SETFD, 0);
+		snprintf(a[0], sizeof(a[0]), "%d", sv[1]);
+		snprintf(a[1], sizeof(a[1]), "%llu", (unsigned long long)rnd_next(&rs));
+		execl("/proc/self/exe", "kmod_fuzz", "-X", "recv", a[0], a[1], (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	pass_sock = sv[0];
+}
+
+static void stop_receiver(void)
+{
+	int status;
+
+	close(pass_sock);
+	if (waitpid(pass_pid, &status, 0) != pass_pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("the SCM_RIGHTS receiver failed (status %#x)", status);
+}
+
 static void fuzzer(int id, double seconds, uint64_t seed)
 {
 	void (*const actions[])(void) = {
-	        fuzz_register,  fuzz_unregister, fuzz_submit, fuzz_submit,    fuzz_reap,  fuzz_reap,
-	        fuzz_raw_ioctl, fuzz_info,       fuzz_queue,  fuzz_read_poll, fuzz_legacy, fuzz_fork};
+	        fuzz_register,  fuzz_unregister, fuzz_submit, fuzz_submit,    fuzz_reap,   fuzz_reap,
+	        fuzz_raw_ioctl, fuzz_info,       fuzz_queue,  fuzz_read_poll, fuzz_legacy, fuzz_fork,
+	        fuzz_exec,      fuzz_pass};
 	const int nactions = sizeof(actions) / sizeof(actions[0]);
 	unsigned long total = 0;
 	double end = now_sec() + seconds;
 	int i, a;
 
 	rs = seed * 0x9e3779b97f4a7c15ULL + (uint64_t)id + 1;
+	start_receiver();
 	cqe_sink = anon_map(1 << 20, false);
 	entry_sink = anon_map(1 << 20, false);
 	area_init(&anon_area, anon_map(3 * ARENA, false));
@@ -404,11 +620,12 @@ static void fuzzer(int id, double seconds, uint64_t seed)
 			close(qfds[i]);
 	close(fd);
 	close(lfd);
+	stop_receiver();
 	area_check(&anon_area, "anonymous arena");
 	area_check(&dax_area, "device-dax arena");
 	note("process %d: %lu requests (%lu registrations, %lu submissions, %lu legacy, %lu fork "
-	     "draws), guards intact",
-	     id, total, counts[0], counts[2] + counts[3], counts[10], counts[11]);
+	     "draws, %lu execve()s and %lu SCM_RIGHTS passes refused as expected), guards intact",
+	     id, total, counts[0], counts[2] + counts[3], counts[10], counts[11], execs, passes);
 	exit(0);
 }
 
@@ -420,6 +637,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	test_name = "kmod_fuzz";
+	if (argc == 7 && !strcmp(argv[1], "-X") && !strcmp(argv[2], "exec"))
+		return exec_child(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "-X") && !strcmp(argv[2], "recv"))
+		return recv_child(argv + 2);
 	while ((opt = getopt(argc, argv, "t:p:s:")) != -1) {
 		switch (opt) {
 		case 't':
