@@ -60,7 +60,7 @@ UNIT_SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests-san/%)
 VM_PROG_SRCS := $(wildcard tests/vm/progs/*.c)
 VM_PROGS := $(VM_PROG_SRCS:tests/vm/progs/%.c=$(B)/tests/vm/%)
 
-.PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm check-qemu-asan fuzz kmods qemu kernels deps demo bench \
+.PHONY: vm-progs bench-progs all lib tools check check-unit check-cli check-vm check-qemu-asan check-kasan fuzz kmods qemu kernels deps demo bench \
 	install uninstall install-dkms uninstall-dkms check-install check-packages clean format checkpatch \
 	checkpatch-qemu FORCE
 
@@ -187,6 +187,17 @@ FUZZ_SCALE ?= 10
 fuzz: all vm-progs kmods qemu
 	DMACOPY_FUZZ_SCALE=$(FUZZ_SCALE) tests/vm/check t_kmod_fuzz t_ioat_regs t_dsa_regs \
 		t_testdev_bad_input
+
+# The kernel code under KASAN (generic, inline), lockdep and list debugging: a guest kernel built
+# here from Debian's linux-source-6.1 (scripts/kasan-kernel; most of an hour the first time, then
+# cached) and the guest tests of dmacopy.ko, the DMA drivers' paths it drives, and the test device's
+# driver on it. Any KASAN, lockdep or other kernel report fails a run (tests/vm/run). Not part of
+# make check, which has no hour to spare.
+KASAN_TESTS ?= 't_kmod_*' 't_ioat_*' 't_dsa_kmod*' 't_dsa_probe' 't_dsa_dmatest' 't_testdev_*'
+check-kasan: all vm-progs qemu
+	scripts/kasan-kernel
+	scripts/build-kmods --kernel "$$(scripts/kasan-kernel --kver)"
+	tests/vm/check --kernel kasan $(KASAN_TESTS)
 
 # The device models' guest tests on QEMU built with ASan and UBSan (qemu/build.sh --asan): a
 # sanitizer report fails the run (guest kernel 6.12: the subject is QEMU). Not in make check: the
