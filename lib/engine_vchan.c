@@ -494,18 +494,35 @@ static uint32_t range_descs(const struct vchan_engine *ve, const struct vchan *c
 }
 
 /*
+ * Whether channel c has room for the bytes [off, end) of an operation (what names it in the
+ * error): 0, -ENOMEM when its ring lacks room now, -E2BIG when it never has enough (more than
+ * half of the ring: the operation's memory is in too many physically separate pieces).
+ */
+static int range_room(const struct vchan_engine *ve, const struct vchan *c, const char *what,
+		      uint32_t kind, const struct dmacopy_region *rd, void *dst,
+		      const struct dmacopy_region *rs, const void *src, uint64_t off, uint64_t end)
+{
+	uint32_t descs = range_descs(ve, c, kind, rd, dst, rs, src, off, end);
+
+	if (descs > ve->info.slots / 2)
+		return lib_error(-E2BIG, "%s needs %u descriptors (its memory is in physically "
+				 "separate pieces); the ring takes %u: split it", what, descs,
+				 ve->info.slots / 2);
+	return descs > ve->drv->slots_free(c) ? -ENOMEM : 0;
+}
+
+/*
  * Build the bytes [off, end) of an operation on channel c, as the pieces the two regions'
- * layouts need (one piece with an IOMMU), all or nothing: -ENOMEM when the ring lacks room for
- * every piece, -E2BIG when it never could. The range ends through fn(arg).
+ * layouts need (one piece with an IOMMU), all or nothing: first range_room() unless the caller
+ * did it (room_checked). The range ends through fn(arg).
  */
 static int build_range(struct vchan_engine *ve, struct vchan *c, uint32_t kind,
 		       const struct dmacopy_region *rd, void *dst, const struct dmacopy_region *rs,
 		       const void *src, uint64_t pattern, uint64_t off, uint64_t end,
-		       uint32_t flags, vchan_done_fn fn, void *arg)
+		       uint32_t flags, bool room_checked, vchan_done_fn fn, void *arg)
 {
 	const struct vchan_driver *drv = ve->drv;
 	uint64_t o, da, sa = 0, n;
-	uint32_t descs;
 	int ret = 0;
 
 	n = piece_at(kind, rd, dst, rs, src, off, end, &da, &sa);
@@ -517,13 +534,10 @@ static int build_range(struct vchan_engine *ve, struct vchan *c, uint32_t kind,
 		return drv->build_copy(c, da, sa, n, flags, fn, arg);
 	}
 	/* Count first: a partly built operation cannot be taken back. */
-	descs = range_descs(ve, c, kind, rd, dst, rs, src, off, end);
-	if (descs > drv->slots_free(c)) {
-		if (descs > ve->info.slots / 2)
-			return lib_error(-E2BIG, "the operation needs %u descriptors (its memory is "
-					 "in physically separate pieces); the ring takes %u: split it",
-					 descs, ve->info.slots / 2);
-		return -ENOMEM;
+	if (!room_checked) {
+		ret = range_room(ve, c, "the operation", kind, rd, dst, rs, src, off, end);
+		if (ret)
+			return ret;
 	}
 	for (o = off; o < end && !ret; o += n) {
 		uint32_t f = o != off ? flags & ~VCHAN_OPF_FENCE : flags;
@@ -546,7 +560,7 @@ static int build_op(struct vchan_engine *ve, struct vchan *c, const struct queue
 	if (!op->len)
 		return ve->drv->build_copy(c, 0, 0, 0, flags, vchan_status_done, arg);
 	return build_range(ve, c, op->kind, op->dst_region, op->dst, op->src_region, op->src,
-			   op->pattern, 0, op->len, flags, vchan_status_done, arg);
+			   op->pattern, 0, op->len, flags, false, vchan_status_done, arg);
 }
 
 /* ---- striping -------------------------------------------------------------------------------- */
@@ -596,6 +610,7 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 	const unsigned int first =
 		k < n ? __atomic_fetch_add(&ve->next_stripe, 1, __ATOMIC_RELAXED) % n : 0;
 	bool used[MAX_CHANS] = {false};
+	uint64_t bounds[MAX_CHANS][2]; /* piece i: bytes [bounds[i][0], bounds[i][1]) */
 	unsigned int c;
 	int ret = 0;
 	uint32_t i;
@@ -607,17 +622,13 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 		if (used[c])
 			pthread_mutex_lock(&ve->ch[c].lock);
 	for (i = 0; i < k && !ret; i++) {
-		struct vchan *ch = ve->ch[(first + i) % n].chan;
 		uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
-		uint32_t descs = range_descs(ve, ch, op->kind, op->dst_region, op->dst,
-					     op->src_region, op->src, off, end);
 
-		if (descs > ve->info.slots / 2)
-			ret = lib_error(-E2BIG, "a piece of the striped operation needs %u "
-					"descriptors (its memory is in physically separate pieces); "
-					"the ring takes %u: split it", descs, ve->info.slots / 2);
-		else if (descs > drv->slots_free(ch))
-			ret = -ENOMEM;
+		bounds[i][0] = off;
+		bounds[i][1] = end;
+		ret = range_room(ve, ve->ch[(first + i) % n].chan, "a piece of the striped operation",
+				 op->kind, op->dst_region, op->dst, op->src_region, op->src, off,
+				 end);
 	}
 	if (!ret) {
 		*sp = (struct vchan_stripe){.st = st, .count = count, .pending = k};
@@ -625,9 +636,9 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 			__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < k; i++) {
 			struct vchan *ch = ve->ch[(first + i) % n].chan;
-			uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
 			int r = build_range(ve, ch, op->kind, op->dst_region, op->dst, op->src_region,
-					    op->src, op->pattern, off, end, 0, stripe_done, sp);
+					    op->src, op->pattern, bounds[i][0], bounds[i][1], 0, true,
+					    stripe_done, sp);
 
 			/* the room was checked: only a device out of service fails here */
 			if (r)
