@@ -189,7 +189,7 @@ fuzz: all vm-progs kmods qemu
 		t_testdev_bad_input
 
 # The kernel code under KASAN (generic, inline), lockdep and list debugging: a guest kernel built
-# here from Debian's linux-source-6.1 (scripts/kasan-kernel; most of an hour the first time, then
+# here from Debian's linux-source-6.1 (scripts/kasan-kernel; about 22 minutes the first time, then
 # cached) and the guest tests of dmacopy.ko, the DMA drivers' paths it drives, and the test device's
 # driver on it. Any KASAN, lockdep or other kernel report fails a run (tests/vm/run). Not part of
 # make check, which has no hour to spare.
