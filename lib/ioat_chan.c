@@ -757,6 +757,18 @@ static __attribute__((noinline)) int v_build_copy_slow(struct ioat_chan *c, uint
 	return build_one(c, IOAT_OP_COPY, dst, src, len, flags, fn, arg);
 }
 
+/* A copy of one descriptor, the last of its operation, at d and its slot. */
+static ALWAYS_INLINE void put_copy(struct ioat_desc *d, struct slot *slot, uint64_t dst,
+				   uint64_t src, uint64_t len, vchan_done_fn fn, void *arg)
+{
+	d->size = (uint32_t)len;
+	/* Large operations report their own end; small ones the batch's write-back does. */
+	d->ctl = IOAT_OP_COPY << IOAT_DESC_OP_SHIFT | (len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
+	d->src = src;
+	d->dst = dst;
+	*slot = (struct slot){ .fn = fn, .arg = arg, .flags = SLOT_LAST };
+}
+
 /*
  * The common case in straight-line code: one unfenced copy that fits one descriptor, with room
  * for it on a live channel.
@@ -771,12 +783,7 @@ static ALWAYS_INLINE int v_build_copy(struct vchan *vc, uint64_t dst, uint64_t s
 	if (__builtin_expect(flags || len - 1 >= c->max_desc_len || c->dead ||
 			     c->ring_size - 1 - (c->head - c->tail) == 0, 0))
 		return v_build_copy_slow(c, dst, src, len, flags, fn, arg);
-	d->size = (uint32_t)len;
-	/* Large operations report their own end; small ones the batch's write-back does. */
-	d->ctl = IOAT_OP_COPY << IOAT_DESC_OP_SHIFT | (len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
-	d->src = src;
-	d->dst = dst;
-	c->slots[pos] = (struct slot){ .fn = fn, .arg = arg, .flags = SLOT_LAST };
+	put_copy(d, &c->slots[pos], dst, src, len, fn, arg);
 	c->head++;
 	c->outstanding++;
 	return 0;
@@ -814,13 +821,8 @@ static void v_push(struct vchan *vc, struct dmacopy_queue *q, struct vchan_engin
 
 		if (op->kind != OP_DEVCOPY || op->len - 1 >= max_len)
 			break;
-		d->size = (uint32_t)op->len;
-		d->ctl = IOAT_OP_COPY << IOAT_DESC_OP_SHIFT |
-			 (op->len >= COMPL_EACH_MIN ? IOAT_DESC_COMPL_WRITE : 0);
-		d->src = (uintptr_t)op->src;
-		d->dst = (uintptr_t)op->dst;
-		slots[pos] = (struct slot){ .fn = vchan_status_done, .arg = &st[i & qmask],
-					    .flags = SLOT_LAST };
+		put_copy(d, &slots[pos], (uintptr_t)op->dst, (uintptr_t)op->src, op->len,
+			 vchan_status_done, &st[i & qmask]);
 	}
 	c->head = head + k;
 	c->outstanding += k;
