@@ -63,9 +63,23 @@ __attribute__((cold)) int readonly_error(const void *dst, const struct dmacopy_r
 /* References queue_region_get() takes ahead, beyond the one the operation needs. */
 #define REGION_CREDIT 63u
 
+/*
+ * End the fast path's budget (dmacopy_queue.emit_budget): what is left of it goes back to both
+ * sides' credit. Every path but the fast one calls it before it reads a credit or takes a slot.
+ */
+static inline void emit_budget_fold(struct dmacopy_queue *q)
+{
+	if (q->emit_budget) {
+		q->last[0].credit += q->emit_budget;
+		q->last[1].credit += q->emit_budget;
+		q->emit_budget = 0;
+	}
+}
+
 /* Give back the references taken ahead on the cached region of side which. */
 static inline void queue_credit_return(struct dmacopy_queue *q, unsigned int which)
 {
+	emit_budget_fold(q);
 	if (q->last[which].credit) {
 		region_put(q->last[which].region, q->last[which].credit);
 		q->last[which].credit = 0;

@@ -126,6 +126,18 @@ enum queue_emit {
 
 struct dmacopy_queue {
 	uint32_t magic;
+	/*
+	 * The enqueue fast path of emitting queues (dmacopy_enqueue_copy()): emit_budget more
+	 * copies may be emitted on the regions in last[] without a look at the queue's room or at
+	 * references. The budget is room the queue had and references taken from both sides'
+	 * credit when it was granted; emit_budget_fold() gives it back to the credits before any
+	 * other path reads them or takes a slot. emit_fast_max: the largest copy it takes (the
+	 * smaller of emit_max and both sides' emit_len); emit_disjoint: the two regions do not
+	 * overlap, so neither can a copy between them.
+	 */
+	uint32_t emit_budget;
+	bool emit_disjoint;
+	uint64_t emit_fast_max;
 	struct dmacopy_engine *engine;
 	uint32_t depth;
 	uint32_t mask;

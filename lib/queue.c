@@ -242,6 +242,7 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 static ALWAYS_INLINE struct queue_op *enqueue_slot(struct dmacopy_queue *q, unsigned int flags,
 						    int *ret)
 {
+	emit_budget_fold(q);
 	if (flags & ~(unsigned int)DMACOPY_OP_FENCE) {
 		*ret = lib_error(-EINVAL, "unknown operation flags %#x", flags);
 		return NULL;
@@ -348,15 +349,16 @@ static bool emit_refill(struct dmacopy_queue *q)
 	return true;
 }
 
-/* The end of enqueue_copy_emit(): the copy, checked, with a reference ahead left on both sides. */
-static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
-				    uint64_t user_data)
+/*
+ * Write a checked copy into the tail slot and make it part of the queue; the caller has taken
+ * the regions' references (one of each side's credit, or of the fast path's budget).
+ */
+static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
+				     uint64_t user_data)
 {
 	const uint32_t slot = q->sq_tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 
-	q->last[0].credit--;
-	q->last[1].credit--;
 	op->user_data = user_data;
 	op->dst_region = q->last[0].region;
 	op->src_region = q->last[1].region;
@@ -372,6 +374,43 @@ static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintpt
 		op->len = len;
 	}
 	q->sq_tail++;
+}
+
+/*
+ * Grant the fast path of dmacopy_enqueue_copy() a budget on the regions in last[], which the
+ * queue's last copy used: as many copies as the queue has room for and both sides have credit
+ * (taken from the credit, so no other path can spend it), if both sides may be emitted.
+ */
+static void emit_grant(struct dmacopy_queue *q)
+{
+	const uintptr_t a0 = q->last[0].start, a1 = q->last[1].start;
+	uint32_t k = q->depth - (q->sq_tail - q->cq_head);
+	uint64_t max = q->emit_max;
+
+	if (q->last[0].emit_len < max)
+		max = q->last[0].emit_len;
+	if (q->last[1].emit_len < max)
+		max = q->last[1].emit_len;
+	k = k < q->last[0].credit ? k : q->last[0].credit;
+	k = k < q->last[1].credit ? k : q->last[1].credit;
+	if (!k || !max)
+		return;
+	q->last[0].credit -= k;
+	q->last[1].credit -= k;
+	q->emit_budget = k;
+	q->emit_fast_max = max;
+	/* [a0, a0 + len0) and [a1, a1 + len1) apart: neither starts inside the other */
+	q->emit_disjoint = (a0 >= a1 ? a0 - a1 >= q->last[1].len : a1 - a0 >= q->last[0].len);
+}
+
+/* The end of enqueue_copy_emit(): the copy, checked, with a reference ahead left on both sides. */
+static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
+				    uint64_t user_data)
+{
+	q->last[0].credit--;
+	q->last[1].credit--;
+	emit_write(q, d, s, len, user_data);
+	emit_grant(q);
 }
 
 /* enqueue_copy_emit() when a side holds no reference ahead: take them, or the checked path. */
@@ -399,8 +438,11 @@ static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, 
 						       uint64_t user_data, unsigned int flags)
 {
 	const uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
-	const uintptr_t od = d - q->last[0].start, os = s - q->last[1].start;
+	uintptr_t od, os;
 
+	emit_budget_fold(q);
+	od = d - q->last[0].start;
+	os = s - q->last[1].start;
 	/* od < emit_len_0 and emit_len_0 - od >= len: [d, d + len) inside the emittable region 0 */
 	if (__builtin_expect(flags || len - 1 >= q->emit_max ||
 			     q->sq_tail - q->cq_head >= q->depth || (d >= s ? d - s : s - d) < len ||
@@ -424,6 +466,20 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 {
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
+	/*
+	 * The fast path of an emitting queue (emit_grant()): no flags, 1 to emit_fast_max bytes,
+	 * [d, d + len) and [s, s + len) inside the budget's regions (emit_fast_max is at most
+	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping.
+	 */
+	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit_budget, 1) &&
+	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
+			     d - q->last[0].start <= q->last[0].emit_len - len &&
+			     s - q->last[1].start <= q->last[1].emit_len - len &&
+			     (q->emit_disjoint || (d >= s ? d - s : s - d) >= len), 1)) {
+		q->emit_budget--;
+		emit_write(q, d, s, len, user_data);
+		return 0;
+	}
 	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit != EMIT_NONE, 1))
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
 	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
@@ -516,6 +572,7 @@ int dmacopy_enqueue_copies(struct dmacopy_queue *q, const struct dmacopy_copy *c
 		const struct dmacopy_copy *c = &copies[i];
 
 		if (q->emit == EMIT_DSA) {
+			emit_budget_fold(q);
 			i += enqueue_copies_emit(q, c, n - i);
 			if (i == n)
 				break;

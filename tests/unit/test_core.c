@@ -303,6 +303,15 @@ static void log_copy(struct env *t, struct dmacopy_queue *q, void *dst, const vo
 }
 
 /*
+ * The references queue q holds ahead on side which: that side's credit and what is left of the
+ * fast path's budget (emit_grant()), which was taken from both sides' credit.
+ */
+static uint32_t credit_of(const struct dmacopy_queue *q, unsigned int which)
+{
+	return q->last[which].credit + q->emit_budget;
+}
+
+/*
  * Enqueue a copy that emitting queue q must emit: its descriptor in the slot's entry of the ring,
  * with the device addresses of dst in rd and src in rs and nothing else changed, and its
  * user_data, flags and regions in ops, as OP_EMITTED.
@@ -497,12 +506,12 @@ static void test_emit_fallbacks(void **state)
 	 * is emitted.
 	 */
 	assert_int_equal(dmacopy_submit(t->q), 12);
-	assert_int_equal(t->q->last[0].credit, 0);
-	assert_int_equal(t->q->last[1].credit, 0);
+	assert_int_equal(credit_of(t->q, 0), 0);
+	assert_int_equal(credit_of(t->q, 1), 0);
 	assert_ptr_equal(t->q->last[0].region, t->r);
 	copy_emitted(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
-	assert_int_equal(t->q->last[0].credit, REGION_CREDIT - 1);
-	assert_int_equal(t->q->last[1].credit, REGION_CREDIT - 1);
+	assert_int_equal(credit_of(t->q, 0), REGION_CREDIT - 1);
+	assert_int_equal(credit_of(t->q, 1), REGION_CREDIT - 1);
 	copy_emitted(t, t->q, d + 14300, s + 14300, 300, 14, 0, t->r, t->r);
 	finish(t, t->q);
 	assert_int_equal(fake.completed, 14);
@@ -511,7 +520,7 @@ static void test_emit_fallbacks(void **state)
 	 * on the cached regions, the next copy looks them up on the checked path.
 	 */
 	assert_int_equal(dmacopy_region_unregister(rn), 0);
-	assert_int_equal(t->q->last[0].credit, 0);
+	assert_int_equal(credit_of(t->q, 0), 0);
 	copy_staged(t, t->q, d + 14600, s + 14600, 300, 15, 0, t->r, t->r);
 	copy_emitted(t, t->q, d + 14900, s + 14900, 300, 16, 0, t->r, t->r);
 	finish(t, t->q);
@@ -540,26 +549,26 @@ static void test_emit_credits(void **state)
 	copy_staged(t, q, d, t->buf, 128, ud++, 0, t->r, t->r);
 	/* a new source region: its side looks up, the destination's uses one taken ahead */
 	copy_staged(t, q, d + 128, b2, 128, ud++, 0, t->r, r2);
-	assert_true(q->last[0].credit < q->last[1].credit);
-	while (q->last[0].credit) {
+	assert_true(credit_of(q, 0) < credit_of(q, 1));
+	while (credit_of(q, 0)) {
 		copy_emitted(t, q, d + ud * 128, b2 + ud % 32 * 128, 128, ud, 0, t->r, r2);
 		ud++;
 	}
-	assert_true(q->last[1].credit > 0);
-	left = q->last[1].credit;
+	assert_true(credit_of(q, 1) > 0);
+	left = credit_of(q, 1);
 	copy_emitted(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
-	assert_int_equal(q->last[0].credit, REGION_CREDIT - 1);
-	assert_int_equal(q->last[1].credit, left - 1);
+	assert_int_equal(credit_of(q, 0), REGION_CREDIT - 1);
+	assert_int_equal(credit_of(q, 1), left - 1);
 	ud++;
-	while (q->last[1].credit) {
+	while (credit_of(q, 1)) {
 		copy_emitted(t, q, d + ud * 128, b2 + ud % 32 * 128, 128, ud, 0, t->r, r2);
 		ud++;
 	}
-	assert_true(q->last[0].credit > 0);
-	left = q->last[0].credit;
+	assert_true(credit_of(q, 0) > 0);
+	left = credit_of(q, 0);
 	copy_emitted(t, q, d + ud * 128, b2, 128, ud, 0, t->r, r2);
-	assert_int_equal(q->last[0].credit, left - 1);
-	assert_int_equal(q->last[1].credit, REGION_CREDIT - 1);
+	assert_int_equal(credit_of(q, 0), left - 1);
+	assert_int_equal(credit_of(q, 1), REGION_CREDIT - 1);
 	ud++;
 	copy_emitted(t, q, d + ud * 128, b2 + 128, 128, ud, 0, t->r, r2);
 	assert_true(ud * 128 + 128 <= 32768);
@@ -666,6 +675,46 @@ static void test_emit_queue_full(void **state)
 	assert_int_equal(dmacopy_queue_destroy(q), 0);
 }
 
+/*
+ * The fast path's budget (emit_grant()) is room and references taken ahead: another path that
+ * takes a slot in between (a fenced copy, staged) gives the rest back first, so the queue still
+ * refuses the copy that would not fit and the references add up.
+ */
+static void test_emit_budget(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue_opts qo = { .depth = 4 };
+	struct dmacopy_queue *q;
+	uint8_t *d = t->buf + 32768, *s = t->buf;
+	uint32_t before;
+	char m[512];
+
+	memset(t->buf + 32768, 0, 32768);
+	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q), 0);
+	copy_staged(t, q, d, s, 64, 1, 0, t->r, t->r);
+	copy_emitted(t, q, d + 64, s + 64, 64, 2, 0, t->r, t->r);
+	/* the room left (2) granted, no more */
+	assert_int_equal(q->emit_budget, 2);
+	before = credit_of(q, 0);
+	copy_staged(t, q, d + 128, s + 128, 64, 3, DMACOPY_OP_FENCE, t->r, t->r);
+	assert_int_equal(q->emit_budget, 0);
+	assert_int_equal(credit_of(q, 0), before - 1);
+	assert_int_equal(credit_of(q, 1), before - 1);
+	copy_emitted(t, q, d + 192, s + 192, 64, 4, 0, t->r, t->r);
+	assert_int_equal(q->emit_budget, 0);
+	copy_refused(q, d + 256, s + 256, 64, 0, -ENOSPC, "queue of depth 4 is full", m,
+		     sizeof(m));
+	finish(t, q);
+	/* a copy overlapping itself inside one region while a budget is granted */
+	copy_emitted(t, q, d + 256, s + 256, 64, 5, 0, t->r, t->r);
+	assert_true(q->emit_budget > 0);
+	assert_false(q->emit_disjoint);
+	copy_refused(q, d + 300, d + 280, 64, 0, -EINVAL, "overlap", m, sizeof(m));
+	copy_emitted(t, q, d + 400, d + 320, 64, 6, 0, t->r, t->r);
+	finish(t, q);
+	assert_int_equal(dmacopy_queue_destroy(q), 0);
+}
+
 static void test_emit_unregister_busy(void **state)
 {
 	struct env *t = *state;
@@ -746,12 +795,12 @@ static void test_copies(void **state)
 	k += 40;
 	finish(t, q);
 	/* refused first with no reference held ahead: none stays taken for it */
-	assert_int_equal(q->last[0].credit, 0);
+	assert_int_equal(credit_of(q, 0), 0);
 	c[0] = a_copy(t, k, 1999);
 	c[0].flags = 4;
 	assert_int_equal(dmacopy_enqueue_copies(q, c, 1), -EINVAL);
-	assert_int_equal(q->last[0].credit, 0);
-	assert_int_equal(q->last[1].credit, 0);
+	assert_int_equal(credit_of(q, 0), 0);
+	assert_int_equal(credit_of(q, 1), 0);
 	/* a refused copy in the middle: the ones before it are enqueued, its index returned */
 	for (i = 0; i < 10; i++)
 		c[i] = a_copy(t, k + i, 2000 + i);
@@ -825,6 +874,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_emit_credits, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_errors, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_queue_full, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_budget, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup_emit, teardown),
