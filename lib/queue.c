@@ -362,12 +362,14 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
 	op->user_data = user_data;
 	op->dst_region = q->last[0].region;
 	op->src_region = q->last[1].region;
-	op->flags = 0;
+	/* flags and kind side by side in each branch: one store */
 	if (q->emit == EMIT_DSA) {
+		op->flags = 0;
 		op->kind = OP_EMITTED;
 		emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta,
 			      s + q->last[1].dev_delta, len);
 	} else {
+		op->flags = 0;
 		op->kind = OP_DEVCOPY;
 		op->dst = (void *)(d + q->last[0].dev_delta);
 		op->src = (const void *)(s + q->last[1].dev_delta);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * A QEMU TCG plugin that counts the guest instructions executed at every user-space address and,
- * in one figure, in the kernel: the instruction profile of a benchmark in the emulated machine,
- * which the clock there cannot give (TCG time is host time, shared with the device models).
+ * A QEMU TCG plugin that counts the guest instructions executed at every user-space address, and
+ * the memory accesses they made, and, in one figure, the instructions run in the kernel: the
+ * profile of a benchmark in the emulated machine, which the clock there cannot give (TCG time is
+ * host time, shared with the device models). Under TCG a load or store costs far more host work
+ * than an instruction that stays in registers (each goes through the soft TLB), so the second
+ * count weighs what the first cannot.
  *
  *   qemu ... -plugin build/bench/insnprof.so,out=FILE
  *
- * At exit FILE holds "kernel N" and one "ADDR N" line per user address that ran (hex address,
- * decimal count). bench/tcgprof/report maps them to the benchmark's binaries and functions.
+ * At exit FILE holds "kernel N" and one "ADDR N M" line per user address that ran (hex address,
+ * decimal counts of executions and of memory accesses). bench/tcgprof/report maps them to the benchmark's binaries and functions.
  * Counting is inline (no call per instruction); counts from several vCPUs running the same
  * address at once may lose an increment, which a profile can afford.
  */
@@ -23,14 +26,19 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define USER_TOP 0x0000800000000000ull /* x86-64 canonical user half */
 
-static GHashTable *counts; /* guest address -> uint64_t counter */
+struct counter {
+	uint64_t insns;
+	uint64_t mem; /* loads and stores (a wide access may count as several) */
+};
+
+static GHashTable *counts; /* guest address -> struct counter */
 static GMutex lock;        /* translation may run on several vCPU threads */
 static uint64_t kernel_insns;
 static char *out_path;
 
-static uint64_t *counter_at(uint64_t pc)
+static struct counter *counter_at(uint64_t pc)
 {
-	uint64_t *c;
+	struct counter *c;
 
 	g_mutex_lock(&lock);
 	c = g_hash_table_lookup(counts, &pc);
@@ -38,7 +46,7 @@ static uint64_t *counter_at(uint64_t pc)
 		uint64_t *key = g_new(uint64_t, 1);
 
 		*key = pc;
-		c = g_new0(uint64_t, 1);
+		c = g_new0(struct counter, 1);
 		g_hash_table_insert(counts, key, c);
 	}
 	g_mutex_unlock(&lock);
@@ -53,9 +61,18 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
-		uint64_t *c = pc < USER_TOP ? counter_at(pc) : &kernel_insns;
+		struct counter *c;
 
-		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, c, 1);
+		if (pc >= USER_TOP) {
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &kernel_insns, 1);
+			continue;
+		}
+		c = counter_at(pc);
+		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+							   &c->insns, 1);
+		qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_RW,
+						     QEMU_PLUGIN_INLINE_ADD_U64, &c->mem, 1);
 	}
 }
 
@@ -73,9 +90,13 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 	}
 	fprintf(f, "kernel %" PRIu64 "\n", kernel_insns);
 	g_hash_table_iter_init(&it, counts);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		if (*(uint64_t *)v)
-			fprintf(f, "%" PRIx64 " %" PRIu64 "\n", *(uint64_t *)k, *(uint64_t *)v);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct counter *c = v;
+
+		if (c->insns)
+			fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", *(uint64_t *)k, c->insns,
+				c->mem);
+	}
 	fclose(f);
 }
 
