@@ -43,6 +43,9 @@ MODULE_PARM_DESC(huge_mb, "size of the one-descriptor copy check in MiB (0: skip
 static uint fuzz_writes = 20000;
 module_param(fuzz_writes, uint, 0444);
 MODULE_PARM_DESC(fuzz_writes, "random register writes of the fuzz check (default 20000)");
+static uint desc_fuzz_ms = 2000;
+module_param(desc_fuzz_ms, uint, 0444);
+MODULE_PARM_DESC(desc_fuzz_ms, "milliseconds of random descriptor chains (0: skip)");
 static ulong ecam;
 module_param(ecam, ulong, 0444);
 MODULE_PARM_DESC(ecam, "physical address of the PCI ECAM window (for the hostile-target checks)");
@@ -605,6 +608,214 @@ static void check_fuzz(struct regs_test *t)
 	dev_info(t->dev, "%u random register writes, then reset and copy\n", fuzz_writes);
 }
 
+/* Where a random descriptor may point: what a guest without an IOMMU can aim at safely. */
+struct fuzz_targets {
+	dma_addr_t cfg, msi, bar;
+};
+
+/*
+ * A random source or destination and how many bytes may follow it: inside the test's buffers
+ * (the room to their end), or a target that must fail with nothing written (unbacked space,
+ * the function's own configuration space, the MSI window, its own registers), any size. The
+ * ring is never a destination: without an IOMMU, a descriptor the device wrote itself could
+ * aim anywhere in guest memory.
+ */
+static u64 fuzz_addr(struct regs_test *t, const struct fuzz_targets *ft, bool dst, bool clean,
+		     u64 *room)
+{
+	u32 r = get_random_u32(), off;
+
+	switch (clean ? 4 + r % 12 : r % 16) {
+	case 0:
+		*room = U64_MAX;
+		return BAD_ADDR + (get_random_u64() & 0xffffffffffULL);
+	case 1:
+		*room = U64_MAX;
+		return ft->cfg + (get_random_u32() % PAGE_SIZE);
+	case 2:
+		*room = U64_MAX;
+		return ft->msi + (get_random_u32() % PAGE_SIZE);
+	case 3:
+		*room = U64_MAX;
+		return ft->bar + (get_random_u32() % PAGE_SIZE);
+	case 4:
+		if (!dst) {
+			off = get_random_u32() % (RING_DESCS * IOAT_DESC_SIZE);
+			*room = RING_DESCS * IOAT_DESC_SIZE - off;
+			return t->ring_dma + off;
+		}
+		off = get_random_u32() % PAGE_SIZE;
+		*room = PAGE_SIZE - off;
+		return t->compl_dma + off;
+	case 5:
+	case 6:
+		off = get_random_u32() % BIG_SIZE;
+		*room = BIG_SIZE - off;
+		return (dst ? t->big_dst_dma : t->big_src_dma) + off;
+	default:
+		off = get_random_u32() % BUF_SIZE;
+		*room = BUF_SIZE - off;
+		return (dst ? t->dst_dma : t->src_dma) + off;
+	}
+}
+
+/*
+ * Ring slot i: random operation, flags and size, targets from fuzz_addr(), a random link; clean:
+ * a copy, fill or null descriptor with the usual flags, inside the buffers, linked in the ring
+ * (it may still fail: a size above XFERCAP).
+ */
+static void fuzz_desc(struct regs_test *t, const struct fuzz_targets *ft, unsigned int i,
+		      bool clean)
+{
+	static const u32 ops[] = { IOAT_OP_COPY, IOAT_OP_COPY, IOAT_OP_COPY, IOAT_OP_FILL,
+				   IOAT_OP_FILL, IOAT_OP_XOR, IOAT_OP_PQ, 0x42 };
+	u32 r = get_random_u32(), ctl, size;
+	u64 src, dst, room_s, room_d, room;
+	struct ioat_desc *d = &t->ring[i % RING_DESCS];
+
+	ctl = (get_random_u32() & 0x7ff) | ops[r % ARRAY_SIZE(ops)] << IOAT_DESC_OP_SHIFT;
+	if (clean)
+		ctl &= IOAT_DESC_OP_MASK | IOAT_DESC_INT_EN | IOAT_DESC_COMPL_WRITE |
+		       IOAT_DESC_FENCE | IOAT_DESC_NULL;
+	if (clean && IOAT_DESC_OP(ctl) != IOAT_OP_FILL)
+		ctl &= ~IOAT_DESC_OP_MASK;
+	if (r & 0x100)
+		ctl &= ~IOAT_DESC_NULL;
+	src = fuzz_addr(t, ft, false, clean, &room_s);
+	dst = fuzz_addr(t, ft, true, clean, &room_d);
+	/* a FILL's source is its pattern */
+	if (IOAT_DESC_OP(ctl) == IOAT_OP_FILL)
+		room_s = U64_MAX;
+	room = min(room_s, room_d);
+	size = r & 0x200 ? get_random_u32() % 64 + 1 : get_random_u32() % SZ_64K;
+	if (r & 0x400 && !clean)
+		size = get_random_u32();
+	/*
+	 * A side inside the buffers bounds the size: past a source lies whatever follows in the
+	 * guest's physical space, MMIO with read side effects included.
+	 */
+	if (size > room)
+		size = room;
+	d->size = cpu_to_le32(size);
+	d->ctl = cpu_to_le32(ctl);
+	d->src = cpu_to_le64(src);
+	d->dst = cpu_to_le64(dst);
+	/* mostly the ring's own link; now and then one that must fail to fetch */
+	switch (clean ? 15 : r >> 28) {
+	case 0:
+		d->next = cpu_to_le64(BAD_ADDR + (get_random_u32() & ~63u));
+		break;
+	case 1:
+		d->next = cpu_to_le64(ft->bar + (get_random_u32() % PAGE_SIZE & ~63u));
+		break;
+	case 2:
+		d->next = cpu_to_le64(ft->cfg + (get_random_u32() % PAGE_SIZE & ~63u));
+		break;
+	default:
+		d->next = cpu_to_le64(desc_dma(t, i + 1));
+		break;
+	}
+}
+
+/*
+ * Random descriptor chains for desc_fuzz_ms, bus mastering on: random operations (the
+ * unsupported ones too), flags, sizes (up to 4 GiB), targets inside the test's buffers and
+ * targets that must fail (unbacked space, the function's own configuration space, its own
+ * registers, the MSI window), broken links, and SUSPEND/RESUME/ABORT/RESET while the chain
+ * runs. Descriptors are rewritten only while the channel is not ACTIVE, and every one in the
+ * ring stays safe to run at any time, so a stale one the doorbell reaches is harmless. Each
+ * round must settle (IDLE, HALTED or SUSPENDED) within 5 s, and a reset must bring the channel
+ * back (reset_chan() checks it); at the end a checked copy runs. The counts go to dmesg.
+ */
+static void check_desc_fuzz(struct regs_test *t)
+{
+	phys_addr_t cfg_phys = ecam + ((phys_addr_t)t->pdev->bus->number << 20) +
+			       ((phys_addr_t)t->pdev->devfn << 12);
+	unsigned long end = jiffies + msecs_to_jiffies(desc_fuzz_ms);
+	unsigned int rounds = 0, descs = 0, halted = 0, idle = 0, suspended = 0, cmds = 0;
+	unsigned int i, pos = 0, n, st;
+	struct fuzz_targets ft;
+
+	if (!desc_fuzz_ms) {
+		dev_info(t->dev, "descriptor fuzz: skipped (desc_fuzz_ms=0)\n");
+		return;
+	}
+	if (!ecam) {
+		CHECK(t, false, "the ecam parameter is missing");
+		return;
+	}
+	ft.cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	ft.msi = dma_map_resource(t->dev, 0xfee00000, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	ft.bar = dma_map_resource(t->dev, pci_resource_start(t->pdev, 0), PAGE_SIZE,
+				  DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(t->dev, ft.cfg) || dma_mapping_error(t->dev, ft.msi) ||
+	    dma_mapping_error(t->dev, ft.bar)) {
+		CHECK(t, false, "dma_map_resource failed");
+		goto out;
+	}
+	get_random_bytes(t->src, BUF_SIZE);
+	reset_chan(t);
+	for (i = 0; i < RING_DESCS; i++)
+		fuzz_desc(t, &ft, i, false);
+	start_chain(t, 0);
+	while (time_before(jiffies, end) && !t->failures) {
+		u32 r = get_random_u32();
+		bool clean = r & 0x40000;
+
+		/* the next n slots, which the device has not been told of; half the rounds clean */
+		n = r % 16 + 1;
+		for (i = 0; i < n; i++)
+			fuzz_desc(t, &ft, pos + i, clean);
+		pos += n;
+		descs += n;
+		/* mostly the slots just written; sometimes past them, into older ones */
+		doorbell(t, r & 0x10000 ? n + (r >> 20) % RING_DESCS : n);
+		if (!(r & 0x380000)) {
+			static const u8 cmd[] = { IOAT_CHANCMD_SUSPEND, IOAT_CHANCMD_ABORT,
+						  IOAT_CHANCMD_RESUME, IOAT_CHANCMD_RESET };
+
+			writeb(cmd[(r >> 22) % 4], t->chan + IOAT_CHANCMD_OFFSET);
+			cmds++;
+		}
+		st = wait_settled_ms(t, 5000);
+		rounds++;
+		if (st == IOAT_CHANSTS_ACTIVE) {
+			CHECK(t, false, "still ACTIVE 5 s after round %u", rounds);
+			break;
+		}
+		if (st == IOAT_CHANSTS_IDLE) {
+			idle++;
+			continue;
+		}
+		if (st == IOAT_CHANSTS_HALTED)
+			halted++;
+		else if (st == IOAT_CHANSTS_SUSPENDED)
+			suspended++;
+		/* halted, suspended, or reset and never restarted: start again at pos */
+		reset_chan(t);
+		start_chain(t, pos);
+	}
+	reset_chan(t);
+	for (i = 0; i < RING_DESCS; i++)
+		t->ring[i].next = cpu_to_le64(desc_dma(t, i + 1));
+	memset(t->dst, 0, 4096);
+	set_desc(t, 0, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, !memcmp(t->dst, t->src, 4096), "copy after the random descriptors");
+	dev_info(t->dev,
+		 "descriptor fuzz: %u rounds, %u descriptors, %u commands in %u ms: %u ended idle, %u halted (an error, ABORT or RESET), %u suspended; then reset and copy\n",
+		 rounds, descs, cmds, desc_fuzz_ms, idle, halted, suspended);
+out:
+	if (!dma_mapping_error(t->dev, ft.cfg))
+		dma_unmap_resource(t->dev, ft.cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, ft.msi))
+		dma_unmap_resource(t->dev, ft.msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, ft.bar))
+		dma_unmap_resource(t->dev, ft.bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+}
+
 static void check_huge(struct regs_test *t)
 {
 	size_t i, size = (size_t)huge_mb << 20;
@@ -695,6 +906,7 @@ static const struct check_group check_groups[] = {
 	{ "big", check_big },
 	{ "worker", check_worker },
 	{ "fuzz", check_fuzz },
+	{ "descfuzz", check_desc_fuzz },
 	{ "huge", check_huge, true },
 };
 
