@@ -1515,11 +1515,19 @@ static void dsa_exit(PCIDevice *pdev)
     DSAState *s = DSA(pdev);
 
     qemu_del_vm_change_state_handler(s->vmstate_change);
-    timer_free(s->yield_timer);
-    s->yield_timer = NULL;
+    timer_del(s->yield_timer);
     qemu_bh_delete(s->bh);
     s->bh = NULL;
     msix_uninit(pdev, &s->bar0, &s->bar0);
+}
+
+/* The timer and the buffers outlive unrealize: freed with the last reference. */
+static void dsa_instance_finalize(Object *obj)
+{
+    DSAState *s = DSA(obj);
+
+    timer_free(s->yield_timer);
+    s->yield_timer = NULL;
     g_free(s->store);
     g_free(s->bounce);
     g_free(s->bounce2);
@@ -1697,6 +1705,7 @@ static const TypeInfo dsa_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(DSAState),
     .instance_init = dsa_instance_init,
+    .instance_finalize = dsa_instance_finalize,
     .class_init = dsa_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },

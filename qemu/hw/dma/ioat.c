@@ -1110,14 +1110,22 @@ static void ioat_exit(PCIDevice *pdev)
         s->job = NULL;
     }
     qemu_del_vm_change_state_handler(s->vmstate_change);
-    timer_free(s->yield_timer);
-    s->yield_timer = NULL;
+    timer_del(s->yield_timer);
     qemu_bh_delete(s->bh);
     s->bh = NULL;
     if (msix_present(pdev)) {
         msix_uninit(pdev, &s->bar, &s->bar);
     }
     msi_uninit(pdev);
+}
+
+/* The timer and the buffer outlive unrealize: freed with the last reference. */
+static void ioat_instance_finalize(Object *obj)
+{
+    IOATState *s = IOAT(obj);
+
+    timer_free(s->yield_timer);
+    s->yield_timer = NULL;
     g_free(s->bounce);
     s->bounce = NULL;
 }
@@ -1265,6 +1273,7 @@ static const TypeInfo ioat_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(IOATState),
     .instance_init = ioat_instance_init,
+    .instance_finalize = ioat_instance_finalize,
     .class_init = ioat_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },

@@ -611,14 +611,17 @@ static void ptd_realize(PCIDevice *pdev, Error **errp)
     s->aggr_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ptd_aggr_timer, s);
 }
 
+/*
+ * Unrealize stops the engine (its timers) but frees nothing the engine uses:
+ * the timers and buffers go in finalize, when the last reference is dropped
+ * (each DMA call holds one on the device, dmacopy_dma_rw()).
+ */
 static void ptd_exit(PCIDevice *pdev)
 {
     PCIeTestDevState *s = PCIE_TESTDEV(pdev);
 
-    timer_free(s->xfer_timer);
-    timer_free(s->aggr_timer);
-    g_free(s->bounce);
-    g_free(s->aggr_buf);
+    timer_del(s->xfer_timer);
+    timer_del(s->aggr_timer);
     msix_uninit_exclusive_bar(pdev);
     msi_uninit(pdev);
     pcie_cap_exit(pdev);
@@ -650,6 +653,16 @@ static void ptd_reset(DeviceState *dev)
     } else {
         timer_del(s->aggr_timer);
     }
+}
+
+static void ptd_instance_finalize(Object *obj)
+{
+    PCIeTestDevState *s = PCIE_TESTDEV(obj);
+
+    timer_free(s->xfer_timer);
+    timer_free(s->aggr_timer);
+    g_free(s->bounce);
+    g_free(s->aggr_buf);
 }
 
 static void ptd_instance_init(Object *obj)
@@ -751,6 +764,7 @@ static const TypeInfo ptd_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(PCIeTestDevState),
     .instance_init = ptd_instance_init,
+    .instance_finalize = ptd_instance_finalize,
     .class_init = ptd_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
