@@ -8,9 +8,10 @@
 #   08.0 ioatdma   dmacopy.ko, the kernel engine, through libdmacopy
 #
 # All on the same emulated device model, all memory hugetlb, every copy checked (a sample):
-#  (a) 64-byte copies in batches of 32, one batch and four batches in flight: ops/s, best of
-#      three 2-second runs, the contenders taking turns in every round (goals: ioat >= DPDK's ioat
-#      driver, ioat >= 5x kernel);
+#  (a) 64-byte copies in batches of 32, one batch and four batches in flight: ops/s, five
+#      2-second runs each, the contenders taking turns in every round; the table gives each one's
+#      best run, the goals (ioat >= DPDK's ioat driver, ioat >= 5x kernel) the median of the
+#      rounds' ratios (two contenders' runs in the same round, seconds apart);
 #  (b) GB/s of 4 KiB (64 in flight), 1 MiB (8) and 16 MiB (2) copies, best of two, taking turns;
 #  (c) CPU time of the submitting thread per 64-byte operation: enqueue + submit, and the
 #      dmacopy_wait() that reaps a batch of 32 the engine has had 2 ms to finish
@@ -55,14 +56,22 @@ value() {
 best() { # best of the numbers on stdin
 	sort -g | tail -1
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# pratio A B: the ratios of A's to B's run of each round (lists in r[]), one per line
+pratio() {
+	awk -v a="${r[$1]}" -v b="${r[$2]}" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++) printf "%.3f\n", y[i] ? x[i] / y[i] : 0 }'
+}
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
 
 who_all="ioat dpdk-ioat kernel"
 # (a) 64-byte copies, batches of 32
-declare -A ops
+rounds=5
+declare -A ops pmed
 for w in 1 4; do
 	declare -A r=()
-	for _ in 1 2 3; do
+	for _ in $(seq $rounds); do
 		for who in $who_all; do
 			r[$who]="${r[$who]:-} $(value "$who" ops64_b32_w$w ops -b 32 -w $w -t 2)"
 		done
@@ -70,6 +79,11 @@ for w in 1 4; do
 	for who in $who_all; do
 		ops[$who$w]=$(printf '%s\n' ${r[$who]} | best)
 		note "64 B copies, batch 32, $w batch(es) in flight: $who:${r[$who]} ops/s"
+	done
+	for pair in ioat:dpdk-ioat ioat:kernel; do
+		pmed[$pair$w]=$(pratio "${pair%%:*}" "${pair#*:}" | median)
+		note "64 B copies, batch 32, $w in flight: ${pair%%:*} / ${pair#*:}, per round:" \
+			"$(pratio "${pair%%:*}" "${pair#*:}" | tr '\n' ' ')(median $(printf '%.2f' "${pmed[$pair$w]}"))"
 	done
 	unset r
 done
@@ -129,11 +143,14 @@ goal() { # goal TEXT RATIO MIN
 		missed=1
 	fi
 }
+# the goals on the median of the rounds' ratios; the ratio of the best runs beside it
 for w in 1 4; do
-	goal "64 B copies, batch 32, $w in flight: ioat engine / DPDK ioat" \
-		"$(div "${ops[ioat$w]}" "${ops[dpdk-ioat$w]}")" 1
-	goal "64 B copies, batch 32, $w in flight: ioat engine / kernel engine" \
-		"$(div "${ops[ioat$w]}" "${ops[kernel$w]}")" 5
+	note "64 B copies, batch 32, $w in flight: ratio of the best runs: ioat / DPDK ioat" \
+		"$(div "${ops[ioat$w]}" "${ops[dpdk-ioat$w]}")x"
+	goal "64 B copies, batch 32, $w in flight: ioat engine / DPDK ioat, median of $rounds rounds" \
+		"$(printf '%.2f' "${pmed[ioat:dpdk-ioat$w]}")" 1
+	goal "64 B copies, batch 32, $w in flight: ioat engine / kernel engine, median of $rounds rounds" \
+		"$(printf '%.2f' "${pmed[ioat:kernel$w]}")" 5
 done
 for size in 4096 1048576 16777216; do
 	note "for reference: $size-byte copies, GB/s: ioat engine / DPDK ioat:" \

@@ -35,23 +35,28 @@ MAP_HUGETLB = 0x40000
 HUGE_PAGE = 2 << 20
 
 
-def _load_spec():
-    """#define PCIE_TESTDEV_X value -> S.X, values evaluated as integers."""
+def load_defines(path, prefix):
+    """#define PREFIX_X value -> .X, for the values that are integer expressions
+    of numbers and earlier PREFIX_ names (others, macros with arguments or
+    casts, are left out)."""
     vals = {}
-    with open(SPEC_H) as f:
+    with open(path) as f:
         for line in f:
-            m = re.match(r"#define\s+PCIE_TESTDEV_(\w+)\s+([^/]+?)\s*(/\*.*)?$",
+            m = re.match(r"#define\s+%s_(\w+)\s+([^/]+?)\s*(/\*.*)?$" % prefix,
                          line)
             if not m:
                 continue
             expr = re.sub(r"\b(0x[0-9a-fA-F]+|\d+)u\b", r"\1", m.group(2))
-            expr = re.sub(r"\bPCIE_TESTDEV_(\w+)\b",
-                          lambda x: str(vals[x.group(1)]), expr)
-            vals[m.group(1)] = eval(expr, {"__builtins__": {}})  # noqa: S307
+            try:
+                expr = re.sub(r"\b%s_(\w+)\b" % prefix,
+                              lambda x: str(vals[x.group(1)]), expr)
+                vals[m.group(1)] = eval(expr, {"__builtins__": {}})  # noqa: S307
+            except (KeyError, NameError, SyntaxError, TypeError):
+                continue
     return types.SimpleNamespace(**vals)
 
 
-S = _load_spec()
+S = load_defines(SPEC_H, "PCIE_TESTDEV")
 
 STATUS_NAMES = {
     getattr(S, k): k for k in dir(S)

@@ -559,6 +559,18 @@ static void check_worker(struct regs_test *t)
 	check_big(t);
 }
 
+/* After a fuzz: a reset brings the channel back, and a 4 KiB copy through it checks. */
+static void copy_after(struct regs_test *t, const char *what)
+{
+	reset_chan(t);
+	memset(t->dst, 0, 4096);
+	set_desc(t, 0, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
+	start_chain(t, 0);
+	doorbell(t, 1);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "after %s: state %u", what, state(t));
+	CHECK(t, !memcmp(t->dst, t->src, 4096), "copy after %s", what);
+}
+
 /*
  * Random writes of every width to the register page, bus mastering off so
  * whatever DMA they start fails harmlessly: the device (and QEMU) must
@@ -598,13 +610,7 @@ static void check_fuzz(struct regs_test *t)
 	writeb(0, t->bar + IOAT_INTRCTRL_OFFSET);
 	writel(0, t->chan + IOAT_CHANERR_MASK_OFFSET);
 	pci_set_master(t->pdev);
-	reset_chan(t);
-	memset(t->dst, 0, 4096);
-	set_desc(t, 0, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
-	start_chain(t, 0);
-	doorbell(t, 1);
-	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
-	CHECK(t, !memcmp(t->dst, t->src, 4096), "copy after the random writes");
+	copy_after(t, "the random writes");
 	dev_info(t->dev, "%u random register writes, then reset and copy\n", fuzz_writes);
 }
 
@@ -795,15 +801,9 @@ static void check_desc_fuzz(struct regs_test *t)
 		reset_chan(t);
 		start_chain(t, pos);
 	}
-	reset_chan(t);
 	for (i = 0; i < RING_DESCS; i++)
 		t->ring[i].next = cpu_to_le64(desc_dma(t, i + 1));
-	memset(t->dst, 0, 4096);
-	set_desc(t, 0, 4096, copy_ctl(IOAT_DESC_COMPL_WRITE), t->src_dma, t->dst_dma);
-	start_chain(t, 0);
-	doorbell(t, 1);
-	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
-	CHECK(t, !memcmp(t->dst, t->src, 4096), "copy after the random descriptors");
+	copy_after(t, "the random descriptors");
 	dev_info(t->dev,
 		 "descriptor fuzz: %u rounds, %u descriptors, %u commands in %u ms: %u ended idle, %u halted (an error, ABORT or RESET), %u suspended; then reset and copy\n",
 		 rounds, descs, cmds, desc_fuzz_ms, idle, halted, suspended);
