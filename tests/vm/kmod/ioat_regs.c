@@ -366,48 +366,70 @@ static void hostile_one(struct regs_test *t, const char *what, dma_addr_t src, d
 }
 
 /*
- * Targets no root complex routes a memory request to: the device's own
- * configuration space through ECAM (zeros written to its Command register
- * would stop its bus mastering), its own registers and the MSI window.
+ * Targets no root complex routes a memory request to, as bus addresses of
+ * one page each: the device's own configuration space through ECAM, the MSI
+ * window and its own registers.
  */
-static void check_hostile(struct regs_test *t)
+struct hostile_targets {
+	dma_addr_t cfg, msi, bar;
+};
+
+static void unmap_hostile(struct regs_test *t, struct hostile_targets *h)
+{
+	if (!dma_mapping_error(t->dev, h->cfg))
+		dma_unmap_resource(t->dev, h->cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, h->msi))
+		dma_unmap_resource(t->dev, h->msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (!dma_mapping_error(t->dev, h->bar))
+		dma_unmap_resource(t->dev, h->bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+}
+
+/* Map the hostile targets for the device; false (a failed check) if that cannot be done. */
+static bool map_hostile(struct regs_test *t, struct hostile_targets *h)
 {
 	phys_addr_t cfg_phys = ecam + ((phys_addr_t)t->pdev->bus->number << 20) +
 			       ((phys_addr_t)t->pdev->devfn << 12);
-	dma_addr_t cfg, msi, bar;
-	u16 cmd, now;
 
 	if (!ecam) {
 		CHECK(t, false, "the ecam parameter is missing");
-		return;
+		return false;
 	}
-	cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	msi = dma_map_resource(t->dev, 0xfee00000, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	bar = dma_map_resource(t->dev, pci_resource_start(t->pdev, 0), PAGE_SIZE,
-			       DMA_BIDIRECTIONAL, 0);
-	if (dma_mapping_error(t->dev, cfg) || dma_mapping_error(t->dev, msi) ||
-	    dma_mapping_error(t->dev, bar)) {
+	h->cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	h->msi = dma_map_resource(t->dev, 0xfee00000, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	h->bar = dma_map_resource(t->dev, pci_resource_start(t->pdev, 0), PAGE_SIZE,
+				  DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(t->dev, h->cfg) || dma_mapping_error(t->dev, h->msi) ||
+	    dma_mapping_error(t->dev, h->bar)) {
 		CHECK(t, false, "dma_map_resource failed");
-		goto out;
+		unmap_hostile(t, h);
+		return false;
 	}
+	return true;
+}
+
+/*
+ * DMA to or from the hostile targets (zeros written to its Command register
+ * would stop its bus mastering) halts the channel and changes nothing.
+ */
+static void check_hostile(struct regs_test *t)
+{
+	struct hostile_targets h;
+	u16 cmd, now;
+
+	if (!map_hostile(t, &h))
+		return;
 	memset(t->src, 0, 64);
 	pci_read_config_word(t->pdev, PCI_COMMAND, &cmd);
-	hostile_one(t, "to its Command register (ECAM)", t->src_dma, cfg + PCI_COMMAND,
+	hostile_one(t, "to its Command register (ECAM)", t->src_dma, h.cfg + PCI_COMMAND,
 		    IOAT_CHANERR_WRITE_DATA);
 	pci_read_config_word(t->pdev, PCI_COMMAND, &now);
 	CHECK(t, now == cmd, "Command register changed by DMA: 0x%x -> 0x%x", cmd, now);
-	hostile_one(t, "from configuration space", cfg, t->dst_dma, IOAT_CHANERR_READ_DATA);
-	hostile_one(t, "to the MSI window", t->src_dma, msi, IOAT_CHANERR_WRITE_DATA);
-	hostile_one(t, "to its own registers", t->src_dma, bar + 0x80, IOAT_CHANERR_WRITE_DATA);
-	hostile_one(t, "from its own registers", bar, t->dst_dma, IOAT_CHANERR_READ_DATA);
+	hostile_one(t, "from configuration space", h.cfg, t->dst_dma, IOAT_CHANERR_READ_DATA);
+	hostile_one(t, "to the MSI window", t->src_dma, h.msi, IOAT_CHANERR_WRITE_DATA);
+	hostile_one(t, "to its own registers", t->src_dma, h.bar + 0x80, IOAT_CHANERR_WRITE_DATA);
+	hostile_one(t, "from its own registers", h.bar, t->dst_dma, IOAT_CHANERR_READ_DATA);
 	reset_chan(t);
-out:
-	if (!dma_mapping_error(t->dev, cfg))
-		dma_unmap_resource(t->dev, cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	if (!dma_mapping_error(t->dev, msi))
-		dma_unmap_resource(t->dev, msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	if (!dma_mapping_error(t->dev, bar))
-		dma_unmap_resource(t->dev, bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	unmap_hostile(t, &h);
 }
 
 static void check_wrap(struct regs_test *t)
@@ -614,11 +636,6 @@ static void check_fuzz(struct regs_test *t)
 	dev_info(t->dev, "%u random register writes, then reset and copy\n", fuzz_writes);
 }
 
-/* Where a random descriptor may point: what a guest without an IOMMU can aim at safely. */
-struct fuzz_targets {
-	dma_addr_t cfg, msi, bar;
-};
-
 /*
  * A random source or destination and how many bytes may follow it: inside the test's buffers
  * (the room to their end), or a target that must fail with nothing written (unbacked space,
@@ -626,7 +643,7 @@ struct fuzz_targets {
  * ring is never a destination: without an IOMMU, a descriptor the device wrote itself could
  * aim anywhere in guest memory.
  */
-static u64 fuzz_addr(struct regs_test *t, const struct fuzz_targets *ft, bool dst, bool clean,
+static u64 fuzz_addr(struct regs_test *t, const struct hostile_targets *ft, bool dst, bool clean,
 		     u64 *room)
 {
 	u32 r = get_random_u32(), off;
@@ -670,7 +687,7 @@ static u64 fuzz_addr(struct regs_test *t, const struct fuzz_targets *ft, bool ds
  * a copy, fill or null descriptor with the usual flags, inside the buffers, linked in the ring
  * (it may still fail: a size above XFERCAP).
  */
-static void fuzz_desc(struct regs_test *t, const struct fuzz_targets *ft, unsigned int i,
+static void fuzz_desc(struct regs_test *t, const struct hostile_targets *ft, unsigned int i,
 		      bool clean)
 {
 	static const u32 ops[] = { IOAT_OP_COPY, IOAT_OP_COPY, IOAT_OP_COPY, IOAT_OP_FILL,
@@ -735,30 +752,17 @@ static void fuzz_desc(struct regs_test *t, const struct fuzz_targets *ft, unsign
  */
 static void check_desc_fuzz(struct regs_test *t)
 {
-	phys_addr_t cfg_phys = ecam + ((phys_addr_t)t->pdev->bus->number << 20) +
-			       ((phys_addr_t)t->pdev->devfn << 12);
 	unsigned long end = jiffies + msecs_to_jiffies(desc_fuzz_ms);
 	unsigned int rounds = 0, descs = 0, halted = 0, idle = 0, suspended = 0, cmds = 0;
 	unsigned int i, pos = 0, n, st;
-	struct fuzz_targets ft;
+	struct hostile_targets ft;
 
 	if (!desc_fuzz_ms) {
 		dev_info(t->dev, "descriptor fuzz: skipped (desc_fuzz_ms=0)\n");
 		return;
 	}
-	if (!ecam) {
-		CHECK(t, false, "the ecam parameter is missing");
+	if (!map_hostile(t, &ft))
 		return;
-	}
-	ft.cfg = dma_map_resource(t->dev, cfg_phys, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	ft.msi = dma_map_resource(t->dev, 0xfee00000, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	ft.bar = dma_map_resource(t->dev, pci_resource_start(t->pdev, 0), PAGE_SIZE,
-				  DMA_BIDIRECTIONAL, 0);
-	if (dma_mapping_error(t->dev, ft.cfg) || dma_mapping_error(t->dev, ft.msi) ||
-	    dma_mapping_error(t->dev, ft.bar)) {
-		CHECK(t, false, "dma_map_resource failed");
-		goto out;
-	}
 	get_random_bytes(t->src, BUF_SIZE);
 	reset_chan(t);
 	for (i = 0; i < RING_DESCS; i++)
@@ -807,13 +811,7 @@ static void check_desc_fuzz(struct regs_test *t)
 	dev_info(t->dev,
 		 "descriptor fuzz: %u rounds, %u descriptors, %u commands in %u ms: %u ended idle, %u halted (an error, ABORT or RESET), %u suspended; then reset and copy\n",
 		 rounds, descs, cmds, desc_fuzz_ms, idle, halted, suspended);
-out:
-	if (!dma_mapping_error(t->dev, ft.cfg))
-		dma_unmap_resource(t->dev, ft.cfg, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	if (!dma_mapping_error(t->dev, ft.msi))
-		dma_unmap_resource(t->dev, ft.msi, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	if (!dma_mapping_error(t->dev, ft.bar))
-		dma_unmap_resource(t->dev, ft.bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	unmap_hostile(t, &ft);
 }
 
 static void check_huge(struct regs_test *t)
