@@ -17,7 +17,7 @@ import subprocess
 import time
 import types
 
-from vmtest import check, fail, require
+from vmtest import check, fail, note, require
 
 ROOT = os.environ.get("DMACOPY_ROOT") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -302,6 +302,46 @@ def node_of(bdf):
 
 def unbind(bdf):
     _write("/sys/bus/pci/drivers/%s/unbind" % DRIVER, bdf)
+
+
+# --- hotplug slots (any device behind a hotplug-capable port) ----------------------
+
+SYS_SLOTS = "/sys/bus/pci/slots"
+
+
+def hotplug_slot(bdf):
+    """The hotplug slot that holds bdf (its 'address' is the bus:device)."""
+    want = bdf.rsplit(".", 1)[0]
+    names = sorted(os.listdir(SYS_SLOTS)) if os.path.isdir(SYS_SLOTS) else []
+    for name in names:
+        try:
+            addr = _read("%s/%s/address" % (SYS_SLOTS, name))
+        except OSError:
+            continue
+        if addr == want and os.path.exists("%s/%s/power" % (SYS_SLOTS, name)):
+            return name
+    check(False, "no hotplug slot with a power file holds %s (slots: %s)" % (bdf, names))
+    return None
+
+
+def slot_power_off(bdf, slot):
+    """Power slot off; bdf must leave the bus within 10 s. Returns how long it took."""
+    t0 = time.monotonic()
+    _write("%s/%s/power" % (SYS_SLOTS, slot), "0")
+    gone = wait_for(lambda: not os.path.exists("%s/%s" % (SYS_PCI, bdf)), 10)
+    check(gone, "%s: still on the bus 10 s after its slot %s was powered off" % (bdf, slot))
+    return time.monotonic() - t0
+
+
+def slot_power_on_empty(bdf, slot):
+    """Power slot on again: it must be empty (QEMU unplugged bdf, not only the guest)."""
+    try:
+        _write("%s/%s/power" % (SYS_SLOTS, slot), "1")
+    except OSError as e:
+        note("%s: powering slot %s on again: %s" % (bdf, slot, e))
+    time.sleep(1)
+    check(not os.path.exists("%s/%s" % (SYS_PCI, bdf)),
+          "%s: back after its slot was powered on: QEMU did not unplug it" % bdf)
 
 
 def bind(bdf):
