@@ -50,6 +50,12 @@ static inline bool range_wraps(uintptr_t start, size_t len)
 	return len && len - 1 > UINTPTR_MAX - start;
 }
 
+/* Whether [d, d + len) and [s, s + len) share a byte (the distance between them is under len). */
+static inline bool copy_overlaps(uintptr_t d, uintptr_t s, size_t len)
+{
+	return (d >= s ? d - s : s - d) < len;
+}
+
 static inline bool region_holds(const struct dmacopy_region *r, uintptr_t start, size_t len)
 {
 	return start >= r->start && len <= r->len && start - r->start <= r->len - len;
@@ -102,7 +108,7 @@ static ALWAYS_INLINE int check_copy(const struct dmacopy_engine *e, const void *
 	if (len > e->caps.max_transfer)
 		return lib_error(-E2BIG, "length %zu exceeds the engine's maximum %llu", len,
 			    (unsigned long long)e->caps.max_transfer);
-	if ((d >= s ? d - s : s - d) < len)
+	if (copy_overlaps(d, s, len))
 		return lib_error(-EINVAL,
 			    "source [%p, +%zu) and destination [%p, +%zu) overlap; DMA engines do "
 			    "not implement memmove",

@@ -447,7 +447,7 @@ static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, 
 	os = s - q->last[1].start;
 	/* od < emit_len_0 and emit_len_0 - od >= len: [d, d + len) inside the emittable region 0 */
 	if (__builtin_expect(flags || len - 1 >= q->emit_max ||
-			     q->sq_tail - q->cq_head >= q->depth || (d >= s ? d - s : s - d) < len ||
+			     q->sq_tail - q->cq_head >= q->depth || copy_overlaps(d, s, len) ||
 			     od >= q->last[0].emit_len || q->last[0].emit_len - od < len ||
 			     os >= q->last[1].emit_len || q->last[1].emit_len - os < len, 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
@@ -477,7 +477,7 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
 			     d - q->last[0].start <= q->last[0].emit_len - len &&
 			     s - q->last[1].start <= q->last[1].emit_len - len &&
-			     (q->emit_disjoint || (d >= s ? d - s : s - d) >= len), 1)) {
+			     (q->emit_disjoint || !copy_overlaps(d, s, len)), 1)) {
 		q->emit_budget--;
 		emit_write(q, d, s, len, user_data);
 		return 0;
@@ -486,7 +486,7 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
 	if (__builtin_expect(!q || q->magic != MAGIC_QUEUE || (flags & ~(unsigned int)DMACOPY_OP_FENCE) ||
 			     len - 1 >= q->max_len || !d || !s || q->sq_tail - q->cq_head >= q->depth ||
-			     (d >= s ? d - s : s - d) < len, 0))
+			     copy_overlaps(d, s, len), 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	if (q->needs_reg)
 		return enqueue_copy_reg(q, dst, src, len, user_data, flags);
@@ -533,7 +533,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 		_Static_assert(offsetof(struct dmacopy_copy, reserved) ==
 			       offsetof(struct dmacopy_copy, flags) + 4, "dmacopy_copy layout");
 		memcpy(&fr, &c->flags, sizeof(fr));
-		if (__builtin_expect(fr || len - 1 >= emax || (d >= s ? d - s : s - d) < len ||
+		if (__builtin_expect(fr || len - 1 >= emax || copy_overlaps(d, s, len) ||
 				     od >= elen0 || elen0 - od < len || os >= elen1 ||
 				     elen1 - os < len, 0))
 			break;

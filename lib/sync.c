@@ -88,7 +88,7 @@ int dmacopy_memcpy(struct dmacopy_engine *e, void *dst, const void *src, size_t 
 	if (__builtin_expect(e && e->magic == MAGIC_ENGINE && len < e->inline_max && dst && src, 1)) {
 		uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 
-		if ((d >= s ? d - s : s - d) >= len && d < UINTPTR_MAX - len && s < UINTPTR_MAX - len) {
+		if (!copy_overlaps(d, s, len) && d < UINTPTR_MAX - len && s < UINTPTR_MAX - len) {
 			cpu_copy_inline(dst, src, len);
 			return 0;
 		}
