@@ -55,22 +55,8 @@ run() {
 	dpdk-ioat) "$rte" $DPDK_EAL -a 0000:00:09.0 --log-level=lib.eal:error -- "$@" ;;
 	esac
 }
-# value WHO RESULT MODE ARGS...: prints the figure
-value() {
-	local who=$1 res=$2 out
-	shift 2
-	out=$(run "$who" "$@" 2>&1) || fail "$who $*: $out"
-	echo "$out" | awk -v r="$res" '$1 == "result:" && $2 == r { print $3 }'
-}
-best() { sort -g | tail -1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# pratio A B: the ratios of A's to B's run of each round (lists in r[]), one per line
-pratio() {
-	awk -v a="${r[$1]}" -v b="${r[$2]}" 'BEGIN {
-		n = split(a, x, " "); split(b, y, " ")
-		for (i = 1; i <= n; i++) printf "%.3f\n", y[i] ? x[i] / y[i] : 0 }'
-}
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
+# value, best, median, pratio, div and goal
+. "$DMACOPY_ROOT/bench/guest-stats.sh"
 
 who_all="dsa dsa-v dpdk-idxd kernel ioat dpdk-ioat"
 rounds=5
@@ -132,14 +118,6 @@ for r in cost_submit_cpu_median cost_reap_cpu_median cost_total_cpu_median; do
 done
 echo
 missed=0
-goal() { # goal TEXT RATIO MIN
-	if awk -v r="$2" -v m="$3" 'BEGIN { exit !(r >= m) }'; then
-		note "goal met: $1: $2x (>= ${3}x)"
-	else
-		note "goal MISSED: $1: $2x (< ${3}x)"
-		missed=1
-	fi
-}
 # the goals on the median of the rounds' ratios; the ratio of the best runs beside it
 for w in 1 4; do
 	note "64 B copies, batch 32, $w in flight: ratios of the best runs: dsa / DPDK idxd" \
