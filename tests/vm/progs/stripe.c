@@ -11,8 +11,10 @@
  *                                   dmacopy_memcpy() and dmacopy_fill(), striped too
  *   stripe [-e SPEC] full           a striped copy and a striped dmacopy_memcpy() that need room
  *                                   on a channel whose ring another queue filled (ring_full())
- *   stripe [-e SPEC] fault N        as check, on channels where N piece descriptors in all fail
- *                                   (the device's fault injection): between 1 and N operations
+ *   stripe [-e SPEC] fault [N]      as check, on channels where the device's fault injection
+ *                                   fails some piece descriptors: between 1 and N operations
+ *                                   (N given: the most that can be injected; without it the
+ *                                   caller checks "read faults: K" against the device's count)
  *                                   fail with -EIO and DMACOPY_OP_READ_FAULT (a striped one when
  *                                   any of its pieces failed; a fill, which reads nothing, may
  *                                   fail with a write fault), others queued behind a fault on its
@@ -26,6 +28,8 @@
  * SPEC is the engine ("kernel" by default; e.g. "ioat:all"); SPIN_US the bench queues'
  * dmacopy_queue_opts.spin_us (0, the default: polled waits spin throughout).
  */
+#include <limits.h>
+
 #include <dmacopy.h>
 
 #include "kmod_util.h"
@@ -314,7 +318,7 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 2)
-		die("usage: stripe [-e SPEC] [-s SPIN_US] check | full | fault N | bench SIZE_KIB "
+		die("usage: stripe [-e SPEC] [-s SPIN_US] check | full | fault [N] | bench SIZE_KIB "
 		    "ROUNDS [THRESHOLD...]");
 	if (!strcmp(argv[1], "bench")) {
 		size_t len = (size_t)strtoul(argc > 2 ? argv[2] : "65536", NULL, 0) << 10;
@@ -368,11 +372,14 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(argv[1], "full")) {
 		ring_full(e, &b);
-	} else if (!strcmp(argv[1], "fault") && argc > 2) {
+	} else if (!strcmp(argv[1], "fault")) {
+		int most = argc > 2 ? atoi(argv[2]) : INT_MAX;
+
 		failed = random_copies(e, &b, 40, true, &faults);
-		CHECK(faults >= 1 && faults <= atoi(argv[2]),
+		CHECK(faults >= 1 && faults <= most,
 		      "%d operations failed with a fault, 1 to %s expected (%d failed in all)",
-		      faults, argv[2], failed);
+		      faults, argc > 2 ? argv[2] : "any", failed);
+		printf("read faults: %d\n", faults);
 	} else {
 		die("unknown mode %s", argv[1]);
 	}
