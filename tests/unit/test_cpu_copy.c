@@ -254,6 +254,40 @@ static void test_copy_all_sizes_alignments(void **state)
 	gbuf_free(&dst);
 }
 
+/*
+ * cpu_copy_inline(), which dmacopy_memcpy() and the CPU engine's queues use below the parallel
+ * threshold: every size across its straight-line tier (to CPU_SMALL_COPY_MAX) and the C
+ * library's, then past it, at 16 destination and 16 source alignments.
+ */
+static void test_copy_inline_sizes(void **state)
+{
+	const size_t max = CPU_LIBC_COPY_MAX + 64;
+	struct gbuf src, dst;
+
+	(void)state;
+	gbuf_init(&src, max + 64);
+	gbuf_init(&dst, max + 64);
+	fill_source(src.area, src.area_len);
+	for (size_t n = 0; n <= max; n += n < 512 ? 1 : 61) {
+		for (size_t da = 0; da < 64; da += 4) {
+			for (size_t sa = 0; sa < 64; sa += 4) {
+				unsigned char *d = dst.area + da + sa % 8;
+				const unsigned char *s = src.area + sa;
+
+				gbuf_expose(&src, s, n);
+				gbuf_expose(&dst, d, n);
+				cpu_copy_inline(d, s, n);
+				gbuf_restore(&dst);
+				gbuf_restore(&src);
+				check_copy("cpu_copy_inline", d, s, n, da + sa % 8, sa);
+				memset(d, GUARD, n);
+			}
+		}
+	}
+	gbuf_free(&src);
+	gbuf_free(&dst);
+}
+
 /* Random sizes from 4 KiB to 3 MiB and two around the non-temporal threshold, at every (small
  * sizes) or every eighth (large sizes) destination alignment. */
 static void test_copy_large_random(void **state)
@@ -680,6 +714,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_features_api),
 		cmocka_unit_test(test_pool_api),
+		cmocka_unit_test(test_copy_inline_sizes),
 #if defined(__x86_64__)
 		/* the portable copy is memcpy itself: its fill is ours */
 		VTEST(test_fill_all_sizes, v_generic),
