@@ -35,6 +35,13 @@
  * a long one (a large copy) does not hold a CPU for its whole length.
  */
 #define WAIT_SLEEP_MAX_NS 1000000ll
+/*
+ * ... except that a default wait (spin_us 0) for a striped operation spins STRIPE_SPIN_NS: such an
+ * operation is large (from the stripe threshold, 4 MiB by default, up) and keeps several channels
+ * busy for a long time, so polling it late by a fraction costs little, while where the channels'
+ * work takes CPU (emulated ones) a polling CPU takes it from them (bench/stripe).
+ */
+#define STRIPE_SPIN_NS 200000ll
 #define CAP_SYS_RAWIO_BIT 17
 #define CAP_SYS_ADMIN_BIT 21
 
@@ -920,12 +927,16 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 	struct vchan_engine *ve = q->engine->priv;
 	/* the deadline counts from the first look at the clock, after IDLE_SPINS polls */
 	long long limit = timeout_ms > 0 ? timeout_ms * 1000000ll : 0;
+	struct vchan_queue *qp = q->engine_priv;
 	struct waiter w = {.spin_ns = q->spin_ns};
 
 	for (;;) {
 		long long waited;
 
 		drive(ve, q, true);
+		if (q->spin_ns == LLONG_MAX)
+			w.spin_ns = __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE) ? STRIPE_SPIN_NS
+										     : LLONG_MAX;
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
 		/* Polled mode: spin, then sleep between polls while the wait grows long. */
@@ -987,6 +998,8 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 	}
 	if (ret)
 		return ret;
+	if (k > 1)
+		wt.spin_ns = STRIPE_SPIN_NS;
 	while (!(w = __atomic_load_n(&x.word, __ATOMIC_ACQUIRE))) {
 		poll_chans(ve, first, n);
 		wait_idle(&wt, 0);

@@ -3,8 +3,8 @@
 # Guest side of bench/stripe/run: the four emulated I/OAT functions through ENGINE, "kernel"
 # (dmacopy.ko on their ioatdma channels) or "ioat" (the user-space engine on all of them, bound to
 # vfio-pci), then stripe bench for each size: never striped, and striped from 256 KiB, 1, 2 and
-# 4 MiB up; for ioat twice, with waits that spin throughout (the default) and with
-# spin_us=200.
+# 4 MiB up; for ioat twice, with the default waits (spinning, but for a striped copy 200 us,
+# then sleeping between polls) and with waits that spin throughout (spin_us=UINT32_MAX).
 set -eu
 rounds=${1:-5} engine=${2:-kernel}
 prog=$DMACOPY_BUILD/tests/vm/stripe
@@ -25,9 +25,9 @@ series() {
 }
 series
 if [ "$engine" = ioat ]; then
-	# the same with waits that sleep after 200 us (dmacopy_queue_opts.spin_us)
-	echo "## ioat:spin_us=200 workers=on"
-	series -s 200
+	# the same with waits that never sleep (dmacopy_queue_opts.spin_us = UINT32_MAX)
+	echo "## ioat:spin_us=max workers=on"
+	series -s 4294967295
 fi
 [ "$engine" = kernel ] && rmmod dmacopy
 exit 0

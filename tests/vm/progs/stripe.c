@@ -26,7 +26,8 @@
  *                                   "result:" lines (GB/s over all the copies) for the caller
  *
  * SPEC is the engine ("kernel" by default; e.g. "ioat:all"); SPIN_US the bench queues'
- * dmacopy_queue_opts.spin_us (0, the default: polled waits spin throughout).
+ * dmacopy_queue_opts.spin_us (0, the default: polled waits spin, but 200 us for a striped
+ * operation; 4294967295: they spin throughout).
  */
 #include <limits.h>
 
