@@ -220,6 +220,34 @@ static int variant_usable(void **state)
 
 /* ---- copies ---- */
 
+typedef void copy_fn(void *dst, const void *src, size_t n);
+
+/*
+ * One checked copy of n bytes from src.area + sa to dst.area + da with copy: only the two ranges
+ * exposed (the rest poisoned under ASan), every byte and the guards around checked, the
+ * destination put back to guard bytes.
+ */
+static void try_copy(copy_fn *copy, const char *what, struct gbuf *src, struct gbuf *dst,
+		     size_t da, size_t sa, size_t n)
+{
+	unsigned char *d = dst->area + da;
+	const unsigned char *s = src->area + sa;
+
+	gbuf_expose(src, s, n);
+	gbuf_expose(dst, d, n);
+	copy(d, s, n);
+	gbuf_restore(dst);
+	gbuf_restore(src);
+	check_copy(what, d, s, n, da, sa);
+	memset(d, GUARD, n);
+}
+
+/* cpu_copy_inline() is inline: this is it behind a call, for try_copy(). */
+static void copy_inline(void *dst, const void *src, size_t n)
+{
+	cpu_copy_inline(dst, src, n);
+}
+
 /* Every size 0..4097 at every destination alignment 0..63 and every source alignment 0..63. */
 static void test_copy_all_sizes_alignments(void **state)
 {
@@ -235,20 +263,9 @@ static void test_copy_all_sizes_alignments(void **state)
 	fill_source(src.area, src.area_len);
 
 	for (size_t n = 0; n <= MAX_SMALL; n++) {
-		for (size_t da = 0; da < 64; da++) {
-			for (size_t sa = 0; sa < 64; sa++) {
-				unsigned char *d = dst.area + da;
-				const unsigned char *s = src.area + sa;
-
-				gbuf_expose(&src, s, n);
-				gbuf_expose(&dst, d, n);
-				cpu_copy(d, s, n);
-				gbuf_restore(&dst);
-				gbuf_restore(&src);
-				check_copy(what, d, s, n, da, sa);
-				memset(d, GUARD, n);
-			}
-		}
+		for (size_t da = 0; da < 64; da++)
+			for (size_t sa = 0; sa < 64; sa++)
+				try_copy(cpu_copy, what, &src, &dst, da, sa, n);
 	}
 	gbuf_free(&src);
 	gbuf_free(&dst);
@@ -269,20 +286,9 @@ static void test_copy_inline_sizes(void **state)
 	gbuf_init(&dst, max + 64);
 	fill_source(src.area, src.area_len);
 	for (size_t n = 0; n <= max; n += n < 512 ? 1 : 61) {
-		for (size_t da = 0; da < 64; da += 4) {
-			for (size_t sa = 0; sa < 64; sa += 4) {
-				unsigned char *d = dst.area + da + sa % 8;
-				const unsigned char *s = src.area + sa;
-
-				gbuf_expose(&src, s, n);
-				gbuf_expose(&dst, d, n);
-				cpu_copy_inline(d, s, n);
-				gbuf_restore(&dst);
-				gbuf_restore(&src);
-				check_copy("cpu_copy_inline", d, s, n, da + sa % 8, sa);
-				memset(d, GUARD, n);
-			}
-		}
+		for (size_t da = 0; da < 64; da += 4)
+			for (size_t sa = 0; sa < 64; sa += 4)
+				try_copy(copy_inline, "cpu_copy_inline", &src, &dst, da + sa % 8, sa, n);
 	}
 	gbuf_free(&src);
 	gbuf_free(&dst);
@@ -318,19 +324,8 @@ static void test_copy_large_random(void **state)
 			n = (17u << 20) + rnd() % (max - (17u << 20));
 		/* all 64 destination alignments for the smaller ones, 8 for the largest */
 		step = n > (1u << 20) ? 8 : 1;
-		for (size_t da = rnd() % step; da < 64; da += step) {
-			size_t sa = rnd() % 64;
-			unsigned char *d = dst.area + da;
-			const unsigned char *s = src.area + sa;
-
-			gbuf_expose(&src, s, n);
-			gbuf_expose(&dst, d, n);
-			cpu_copy(d, s, n);
-			gbuf_restore(&dst);
-			gbuf_restore(&src);
-			check_copy(what, d, s, n, da, sa);
-			memset(d, GUARD, n);
-		}
+		for (size_t da = rnd() % step; da < 64; da += step)
+			try_copy(cpu_copy, what, &src, &dst, da, rnd() % 64, n);
 	}
 	gbuf_free(&src);
 	gbuf_free(&dst);
@@ -352,19 +347,8 @@ static void test_copy_nt_kernel(void **state)
 	gbuf_init(&src, (1u << 20) + 64);
 	gbuf_init(&dst, (1u << 20) + 64);
 	fill_source(src.area, src.area_len);
-	for (size_t n = 0; n <= (1u << 20); n = n < MAX_SMALL ? n + 1 : n * 3 + 7) {
-		size_t da = (n * 7) % 64, sa = (n * 13 + 5) % 64;
-		unsigned char *d = dst.area + da;
-		const unsigned char *s = src.area + sa;
-
-		gbuf_expose(&src, s, n);
-		gbuf_expose(&dst, d, n);
-		k->copy_nt(d, s, n);
-		gbuf_restore(&dst);
-		gbuf_restore(&src);
-		check_copy(what, d, s, n, da, sa);
-		memset(d, GUARD, n);
-	}
+	for (size_t n = 0; n <= (1u << 20); n = n < MAX_SMALL ? n + 1 : n * 3 + 7)
+		try_copy(k->copy_nt, what, &src, &dst, (n * 7) % 64, (n * 13 + 5) % 64, n);
 	gbuf_free(&src);
 	gbuf_free(&dst);
 }
