@@ -178,16 +178,15 @@ static void configure(struct dev *d)
 
 static uint64_t phys_of(void *va)
 {
-	uint64_t ent;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
-	off_t off = (off_t)((uintptr_t)va / 4096 * 8);
+	uint64_t pfn;
 
-	if (fd < 0 || pread(fd, &ent, 8, off) != 8)
+	if (fd < 0)
 		die("/proc/self/pagemap: %s", strerror(errno));
+	if (pagemap_pfn(fd, (uintptr_t)va, &pfn))
+		die("no physical address for %p in /proc/self/pagemap", va);
 	close(fd);
-	if (!(ent & (1ull << 63)) || !(ent & ((1ull << 55) - 1)))
-		die("no physical address for %p (pagemap %#llx)", va, (unsigned long long)ent);
-	return (ent & ((1ull << 55) - 1)) * 4096;
+	return pfn * 4096;
 }
 
 static struct huge huge_page(void)

@@ -335,7 +335,7 @@ static inline long phys_breaks(const void *p, size_t len)
 {
 	uintptr_t va = (uintptr_t)p & ~(uintptr_t)4095;
 	size_t pages = (len + ((uintptr_t)p & 4095) + 4095) / 4096;
-	uint64_t prev = 0, e;
+	uint64_t prev = 0;
 	long breaks = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
@@ -344,8 +344,7 @@ static inline long phys_breaks(const void *p, size_t len)
 	for (size_t i = 0; i < pages; i++) {
 		uint64_t pfn;
 
-		if (pread(fd, &e, sizeof(e), (off_t)((va / 4096 + i) * sizeof(e))) != sizeof(e) ||
-		    !(e >> 63) || !(pfn = e & ((1ull << 55) - 1))) {
+		if (pagemap_pfn(fd, va + i * 4096, &pfn)) {
 			close(fd);
 			return -1;
 		}

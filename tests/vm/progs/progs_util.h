@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 __attribute__((format(printf, 1, 2), noreturn)) static inline void die(const char *fmt, ...)
 {
@@ -106,5 +107,20 @@ static int check_failures __attribute__((unused));
 			check_failures++;                                                          \
 		}                                                                                  \
 	} while (0)
+
+/*
+ * The page frame of the 4 KiB page at va, from fd open on /proc/self/pagemap (root needed): 0 and
+ * *pfn, or -1 when it cannot be read or the page is not present.
+ */
+static inline int pagemap_pfn(int fd, uintptr_t va, uint64_t *pfn)
+{
+	uint64_t e;
+
+	if (pread(fd, &e, sizeof(e), (off_t)(va / 4096 * sizeof(e))) != sizeof(e) || !(e >> 63) ||
+	    !(e & ((1ull << 55) - 1)))
+		return -1;
+	*pfn = e & ((1ull << 55) - 1);
+	return 0;
+}
 
 #endif /* PROGS_UTIL_H */
