@@ -934,12 +934,12 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 		long long waited;
 
 		drive(ve, q, true);
-		if (q->spin_ns == LLONG_MAX)
-			w.spin_ns = __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE) ? STRIPE_SPIN_NS
-										     : LLONG_MAX;
 		if (harvest(q) || !timeout_ms || q->cq_tail == q->sq_submitted)
 			return 0;
 		/* Polled mode: spin, then sleep between polls while the wait grows long. */
+		if (q->spin_ns == LLONG_MAX)
+			w.spin_ns = __atomic_load_n(&qp->stripes, __ATOMIC_ACQUIRE) ? STRIPE_SPIN_NS
+										     : LLONG_MAX;
 		waited = wait_idle(&w, limit);
 		if (limit && waited >= limit)
 			return -ETIMEDOUT;
