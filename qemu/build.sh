@@ -15,7 +15,9 @@
 # Overlay: every qemu/hw/<dir>/<name>.c of the repository is copied into
 # QEMU's hw/<dir>/ and registered in hw/<dir>/meson.build; qemu/hw/<dir>/*.h
 # are copied beside them; the repository's include/dmacopy/*.h land in QEMU's
-# include/dmacopy/ so a model can #include "dmacopy/ioat_spec.h".
+# include/dmacopy/ so a model can #include "dmacopy/ioat_spec.h"; and
+# qemu/devices.mak becomes configs/devices/x86_64-softmmu/dmacopy.mak, the
+# only devices built besides the models.
 #
 # Patches: qemu/patches/*.patch (-p1, applied in name order) change QEMU's own
 # files where a model is not enough (MOVDIR64B in TCG). The applied versions
@@ -63,6 +65,7 @@ overlay_files() {
 		find qemu/hw -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null
 		find include/dmacopy -maxdepth 1 -type f -name '*.h' 2>/dev/null
 		find qemu/patches -maxdepth 1 -type f -name '*.patch' 2>/dev/null || true
+		echo qemu/devices.mak
 	} | LC_ALL=C sort)
 }
 
@@ -81,6 +84,7 @@ overlay_dest() {
 	case "$1" in
 	qemu/hw/*) echo "hw/${1#qemu/hw/}" ;;
 	qemu/patches/*) echo ".dmacopy-patches/${1#qemu/patches/}" ;;
+	qemu/devices.mak) echo configs/devices/x86_64-softmmu/dmacopy.mak ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -306,20 +310,39 @@ apply_patches "$tree"
 # The key of what is compiled now, in case the repository changed meanwhile.
 key=$(compute_key "$ver" "$tree")
 
+# Only what the guest machine uses: q35 and the devices of qemu/devices.mak
+# (the dmacopy models come with the overlay), no block formats, audio, vhost
+# or libraries it never touches. Debug information only in the ASan build,
+# whose reports need it. Changed options configure the build folder anew.
+conf=(--target-list=x86_64-softmmu
+	--without-default-devices --with-devices-x86_64=dmacopy
+	--enable-virtfs --enable-kvm --enable-tcg
+	--disable-docs --disable-werror --disable-gtk --disable-sdl --disable-vnc
+	--disable-opengl --disable-spice --disable-user --disable-tools
+	--disable-guest-agent --disable-slirp --disable-curl --disable-capstone
+	--disable-install-blobs --disable-curses --disable-png --disable-oss
+	--disable-alsa --disable-pa --disable-jack --disable-sndio
+	--disable-l2tpv3 --disable-bpf --disable-tpm --disable-bzip2 --disable-numa
+	--disable-libpmem --disable-rdma --disable-pvrdma --disable-libvduse
+	--disable-vduse-blk-export --disable-vhost-user --disable-vhost-net
+	--disable-vhost-crypto --disable-vhost-vdpa --disable-multiprocess
+	--disable-live-block-migration --disable-replication --disable-bochs
+	--disable-cloop --disable-dmg --disable-qcow1 --disable-vdi --disable-vvfat
+	--disable-qed --disable-parallels)
+if [ -n "$san" ]; then
+	conf+=(--enable-sanitizers)
+else
+	conf+=(--disable-debug-info)
+fi
 start=$(date +%s)
-if [ ! -f "$bld/build.ninja" ]; then
+if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.dmacopy-configure" 2>/dev/null)" != "${conf[*]}" ]; then
 	log "configuring QEMU $ver in $bld"
 	rm -rf "$bld"
 	mkdir -p "$bld"
-	(cd "$bld" && PATH=$SYS_PATH "$tree/configure" \
-		--target-list=x86_64-softmmu \
-		--enable-virtfs \
-		--disable-docs --disable-werror --disable-gtk --disable-sdl \
-		--disable-vnc --disable-opengl --disable-spice --disable-user \
-		--disable-tools --disable-guest-agent --disable-slirp --disable-curl \
-		--disable-capstone --disable-install-blobs ${san:+--enable-sanitizers}) \
+	(cd "$bld" && PATH=$SYS_PATH "$tree/configure" "${conf[@]}") \
 		>"$QCACHE/${san}configure.log" 2>&1 ||
 		die "configure failed, see $QCACHE/${san}configure.log"
+	echo "${conf[*]}" >"$bld/.dmacopy-configure"
 fi
 log "building QEMU (key $key) in $bld"
 if ! PATH=$SYS_PATH nice -n 10 ninja -C "$bld" qemu-system-x86_64 >"$QCACHE/${san}build.log" 2>&1; then
