@@ -6,7 +6,9 @@
 # sources into the "binary". Runs in a second or two; tests/vm/check runs it.
 #
 # Checks: device files and include/dmacopy headers are copied and registered
-# in meson.build; unchanged inputs reuse the cached binary without building;
+# in meson.build, qemu/devices.mak becomes the device configuration that
+# configure is told to use; unchanged inputs reuse the cached binary without
+# building or configuring; changed configure options configure anew;
 # an edit gives a new key and binary while the old one stays; a removed device
 # file leaves the tree and its meson.build; concurrent callers serialize and
 # agree on the result; qemu/patches are applied, replaced when edited and
@@ -25,22 +27,32 @@ mkdir -p "$repo/qemu/hw/misc" "$repo/include/dmacopy"
 cp "$HERE/../build.sh" "$repo/qemu/build.sh"
 echo '/* nop */' >"$repo/qemu/hw/misc/fake-nop.c"
 echo '#define FAKE_SPEC 1' >"$repo/include/dmacopy/fake_spec.h"
+echo 'CONFIG_FAKE_DEVICE=y' >"$repo/qemu/devices.mak"
 
 # The fake Debian source, already "fetched" (build.sh keeps it in src/).
 ver='1:7.2+dfsg-0fake'
 vdir=${ver//:/_}
 tree=$DMACOPY_CACHE/qemu/src/$vdir/tree
 bld=$DMACOPY_CACHE/qemu/build-$vdir
-mkdir -p "$tree/hw/misc" "$tree/hw/dma" "$tree/include" "$bld"
+mkdir -p "$tree/hw/misc" "$tree/hw/dma" "$tree/include" "$tree/configs/devices/x86_64-softmmu"
 echo "$ver" >"$DMACOPY_CACHE/qemu/src/current"
 echo "softmmu_ss.add(when: 'CONFIG_EDU', if_true: files('edu.c'))" >"$tree/hw/misc/meson.build"
 echo "softmmu_ss.add(when: 'CONFIG_PL330', if_true: files('pl330.c'))" >"$tree/hw/dma/meson.build"
-cat >"$bld/build.ninja" <<EOF
+# The fake configure checks it is told to use the overlaid device list, records
+# its options, and writes a build.ninja into the folder it runs in.
+cat >"$tree/configure" <<EOF
+#!/bin/sh
+echo "\$*" >>$tmp/configures
+case " \$* " in *" --with-devices-x86_64=dmacopy "*) ;; *) exit 1 ;; esac
+[ -f $tree/configs/devices/x86_64-softmmu/dmacopy.mak ] || exit 1
+cat >build.ninja <<'NINJA'
 rule fake
-  command = cat $tree/hw/*/*.c $tree/hw/*/meson.build $tree/include/dmacopy/*.h > \$out; chmod +x \$out; echo built >> $tmp/builds
+  command = cat $tree/hw/*/*.c $tree/hw/*/meson.build $tree/include/dmacopy/*.h $tree/configs/devices/x86_64-softmmu/dmacopy.mak > \$out; chmod +x \$out; echo built >> $tmp/builds
 build qemu-system-x86_64: fake | always
 build always: phony
+NINJA
 EOF
+chmod +x "$tree/configure"
 
 b1=$("$repo/qemu/build.sh" 2>/dev/null)
 [ -x "$b1" ] || fail "no binary after the first build"
@@ -48,10 +60,13 @@ grep -q '/\* nop \*/' "$b1" || fail "device file not compiled in"
 grep -q "softmmu_ss.add(files('fake-nop.c'))" "$tree/hw/misc/meson.build" || fail "not registered"
 [ -f "$tree/include/dmacopy/fake_spec.h" ] || fail "include/dmacopy not copied"
 grep -q 'CONFIG_EDU' "$tree/hw/misc/meson.build" || fail "meson.build lost its own lines"
+grep -q 'CONFIG_FAKE_DEVICE=y' "$b1" || fail "qemu/devices.mak not installed as the device configuration"
+[ "$(wc -l <"$tmp/configures")" = 1 ] || fail "configure did not run once"
 
 b2=$("$repo/qemu/build.sh" 2>/dev/null)
 [ "$b1" = "$b2" ] || fail "unchanged inputs gave another binary: $b2"
 [ "$(wc -l <"$tmp/builds")" = 1 ] || fail "unchanged inputs rebuilt"
+[ "$(wc -l <"$tmp/configures")" = 1 ] || fail "unchanged inputs configured again"
 [ "$("$repo/qemu/build.sh" --key)" = "$(basename "$(dirname "$b1")")" ] || fail "--key differs"
 
 # An edit and a new folder, built by two concurrent callers.
@@ -69,6 +84,19 @@ grep -q 'edited' "$b3" && grep -q 'engine' "$b3" || fail "edit not compiled in"
 grep -q "softmmu_ss.add(files('fake-engine.c'))" "$tree/hw/dma/meson.build" || fail "hw/dma not registered"
 [ "$(grep -c "fake-nop.c" "$tree/hw/misc/meson.build")" = 1 ] || fail "registration duplicated"
 [ "$(wc -l <"$tmp/builds")" = 2 ] || fail "concurrent callers built $(($(wc -l <"$tmp/builds") - 1)) times"
+
+[ "$(wc -l <"$tmp/configures")" = 1 ] || fail "an edit of a device file configured again"
+
+# Another device list: a new key and binary, without configuring again.
+echo 'CONFIG_OTHER_DEVICE=y' >>"$repo/qemu/devices.mak"
+bd=$("$repo/qemu/build.sh" 2>/dev/null)
+{ [ "$bd" != "$b3" ] && grep -q 'CONFIG_OTHER_DEVICE=y' "$bd"; } || fail "an edited devices.mak was not built"
+[ "$(wc -l <"$tmp/configures")" = 1 ] || fail "an edit of devices.mak configured again"
+# Other configure options: the build folder is configured anew.
+sed -i 's/--disable-parallels/--disable-parallels --disable-fake-option/' "$repo/qemu/build.sh"
+"$repo/qemu/build.sh" >/dev/null 2>&1 || fail "build with other configure options failed"
+{ [ "$(wc -l <"$tmp/configures")" = 2 ] && grep -q -- '--disable-fake-option' "$tmp/configures"; } ||
+	fail "other configure options did not configure anew"
 
 # Removing a device file removes it from QEMU's tree and meson.build.
 rm "$repo/qemu/hw/misc/fake-nop.c"
