@@ -10,6 +10,7 @@
  *                                (DIR: a directory on a real file system, e.g. ext4)
  *   kmod_harden daxmix           a range mixing device-dax and other memory refused
  *   kmod_harden register         REGISTER publishes a handle only when done with it
+ *                                (one held in its write-back by userfaultfd, and a race)
  *   kmod_harden queues           per-session caps on queues and ring entries
  *   kmod_harden cgroup           queue rings charged to the memory cgroup (run
  *                                inside one with a small memory.max)
@@ -21,6 +22,8 @@
 #define _GNU_SOURCE
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -433,6 +436,88 @@ static void *guesser(void *p)
 	return NULL;
 }
 
+struct stall_arg {
+	int fd;
+	struct dmacopy_register *ra;
+	long ret;
+};
+
+static void *stalled_register(void *p)
+{
+	struct stall_arg *a = p;
+
+	a->ret = dc_ioctl(a->fd, DMACOPY_IOC_REGISTER, a->ra);
+	return NULL;
+}
+
+/*
+ * A REGISTER held in the middle of writing its handle back: the argument's page is
+ * write-protected through userfaultfd, so the write-back waits on this process. Meanwhile the
+ * handle it is about to return must be unreachable (an UNREGISTER of it fails, another
+ * REGISTER gets another one); then the write-back fails (the page made read-only, the fault
+ * woken), and the failed REGISTER must take nothing with it but its own reservation.
+ * Deterministic: no race to win.
+ */
+static int register_stalled_case(int fd, char *buf, long regs0)
+{
+	struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP};
+	struct uffdio_register ureg = {.mode = UFFDIO_REGISTER_MODE_WP};
+	struct uffdio_writeprotect wp = {.mode = UFFDIO_WRITEPROTECT_MODE_WP};
+	struct uffdio_range wake;
+	struct stall_arg a = {.fd = fd};
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	uint32_t hb = 0;
+	pthread_t t;
+	char *page;
+	int uffd;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		die("userfaultfd: %s (the stalled-REGISTER case needs it)", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api))
+		die("UFFDIO_API with write-protect faults: %s", strerror(errno));
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	a.ra = (struct dmacopy_register *)page;
+	memset(page, 0, 4096);
+	a.ra->size = sizeof(*a.ra);
+	a.ra->addr = (uintptr_t)buf;
+	a.ra->len = 1 << 20;
+	ureg.range.start = wp.range.start = (uintptr_t)page;
+	ureg.range.len = wp.range.len = 4096;
+	wake = ureg.range;
+	if (ioctl(uffd, UFFDIO_REGISTER, &ureg) || ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		die("write-protecting the argument's page: %s", strerror(errno));
+	if (pthread_create(&t, NULL, stalled_register, &a))
+		die("pthread_create");
+
+	/* The REGISTER reaches its write-back and waits there. */
+	pfd = (struct pollfd){.fd = uffd, .events = POLLIN};
+	if (poll(&pfd, 1, 10000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		die("the stalled REGISTER never wrote its result back");
+	EXPECT("stalled REGISTER: the write-back faults on the protected page",
+	       msg.event == UFFD_EVENT_PAGEFAULT && (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) &&
+		       msg.arg.pagefault.address - (uintptr_t)page < 4096, 1);
+	/* Nothing else is registered on fd, so the handle being returned is 1. */
+	EXPECT("  UNREGISTER of the handle it is returning", dc_unregister(fd, 1), -ENOENT);
+	EXPECT("  another REGISTER meanwhile", dc_register(fd, buf, 4096, 0, &hb), 0);
+	EXPECT("  gets another handle than the stalled one's", hb != 1, 1);
+
+	/* The write-back fails: the page read-only, the waiting fault woken to find it so. */
+	if (mprotect(page, 4096, PROT_READ) || ioctl(uffd, UFFDIO_WAKE, &wake))
+		die("failing the write-back: %s", strerror(errno));
+	pthread_join(t, NULL);
+	EXPECT("  the stalled REGISTER fails", a.ret, -EFAULT);
+	EXPECT("  the other registration is still there", dc_unregister(fd, hb), 0);
+	EXPECT("  nothing else is left", status_value("registrations"), regs0);
+	EXPECT("  handle 1 is free again", dc_unregister(fd, 1), -ENOENT);
+	close(uffd);
+	munmap(page, 4096);
+	return 0;
+}
+
 static int register_cases(void)
 {
 	char *buf = anon_map(1 << 20, false);
@@ -466,6 +551,7 @@ static int register_cases(void)
 	       }),
 	       1);
 	EXPECT("  and unregistered", dc_unregister(fd, 1), 0);
+	register_stalled_case(fd, buf, regs0);
 
 	/* Register while another thread unregisters every handle it can guess. */
 	g.fd = fd;
