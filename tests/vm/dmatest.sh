@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Shell functions for guest tests that run Linux's dmatest (built by
-# scripts/build-dmatest into $DMACOPY_KMOD/tests/dmatest.ko). Source it:
+# scripts/build-linux-mods into $DMACOPY_KMOD/tests/dmatest.ko). Source it:
 #
 #   . "$DMACOPY_ROOT/tests/vm/dmatest.sh"
 #   dmatest_run dma0chan0 2000                     # memcpy test, 2000 iterations
