@@ -322,6 +322,102 @@ unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *queue);
  */
 int dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t len);
 
+/*
+ * The first members of every engine, which the inline dmacopy_memcpy() below reads: part of the
+ * library's ABI (soname libdmacopy.so.0); the rest of struct dmacopy_engine is private.
+ *   magic         DMACOPY_ENGINE_MAGIC while the engine is open
+ *   inline_limit  copies shorter than this the inline dmacopy_memcpy() does itself, on the
+ *                 caller's thread: 0 for DMA engines; for the CPU engine its threshold for
+ *                 spreading a copy over threads, at most DMACOPY_INLINE_COPY_MAX + 1
+ */
+struct dmacopy_engine_head {
+	uint32_t magic;
+	uint32_t reserved;
+	size_t inline_limit;
+};
+
+#define DMACOPY_ENGINE_MAGIC 0x454e4731u
+/* The largest copy the inline dmacopy_memcpy() does (with the C library's memcpy() above 64 B). */
+#define DMACOPY_INLINE_COPY_MAX 2048
+
+#if defined(__GNUC__) && !defined(DMACOPY_NO_INLINE)
+/*
+ * Small copies on the CPU engine in the caller's code, for the price of memcpy() and a few
+ * compares: a call into the library costs as much as a 64-byte memcpy() itself. Everything else
+ * (other engines, larger copies, overlap, NULL, wrap-around, a closed engine) is the library's
+ * dmacopy_memcpy(), which checks and reports it. Define DMACOPY_NO_INLINE to always call it.
+ */
+extern int dmacopy__memcpy_call(struct dmacopy_engine *engine, void *dst, const void *src,
+				size_t len) __asm__("dmacopy_memcpy");
+
+/* n <= 64 bytes with no loop and no call: overlapping moves from both ends, as wide as n allows. */
+struct dmacopy__bytes16 {
+	uint64_t q[2];
+};
+
+extern __inline__ __attribute__((gnu_inline, always_inline)) void
+dmacopy__copy_small(unsigned char *d, const unsigned char *s, size_t n)
+{
+	if (n >= 16) {
+		struct dmacopy__bytes16 a, b, c, e;
+
+		__builtin_memcpy(&a, s, 16);
+		__builtin_memcpy(&b, s + n - 16, 16);
+		if (n > 32) {
+			__builtin_memcpy(&c, s + 16, 16);
+			__builtin_memcpy(&e, s + n - 32, 16);
+			__builtin_memcpy(d + 16, &c, 16);
+			__builtin_memcpy(d + n - 32, &e, 16);
+		}
+		__builtin_memcpy(d, &a, 16);
+		__builtin_memcpy(d + n - 16, &b, 16);
+	} else if (n >= 8) {
+		uint64_t a, b;
+
+		__builtin_memcpy(&a, s, 8);
+		__builtin_memcpy(&b, s + n - 8, 8);
+		__builtin_memcpy(d, &a, 8);
+		__builtin_memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		__builtin_memcpy(&a, s, 4);
+		__builtin_memcpy(&b, s + n - 4, 4);
+		__builtin_memcpy(d, &a, 4);
+		__builtin_memcpy(d + n - 4, &b, 4);
+	} else if (n) {
+		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	}
+}
+
+extern __inline__ __attribute__((gnu_inline, always_inline)) int
+dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t len)
+{
+	const struct dmacopy_engine_head *h = (const struct dmacopy_engine_head *)(void *)engine;
+	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+
+	/*
+	 * The checks the library makes (open engine, NULL, wrap-around, overlap); d - 1 < UINTPTR_MAX -
+	 * len is both d != NULL and [d, d + len) not wrapping.
+	 */
+	if (__builtin_expect(h && h->magic == DMACOPY_ENGINE_MAGIC && len < h->inline_limit &&
+				     d - s >= len && s - d >= len && d - 1 < UINTPTR_MAX - len &&
+				     s - 1 < UINTPTR_MAX - len,
+			     1)) {
+		if (__builtin_expect(len > 64, 1))
+			__builtin_memcpy(dst, src, len);
+		else
+			dmacopy__copy_small((unsigned char *)dst, (const unsigned char *)src, len);
+		return 0;
+	}
+	return dmacopy__memcpy_call(engine, dst, src, len);
+}
+#endif
+
 /** Fill len bytes at dst with the 64-bit pattern (see dmacopy_enqueue_fill()). */
 int dmacopy_fill(struct dmacopy_engine *engine, void *dst, uint64_t pattern, size_t len);
 

@@ -92,6 +92,8 @@ static int engine_try(struct dmacopy_engine *e, const struct engine_ops *ops, co
 	ops->caps(e, &e->caps);
 	e->caps.flags |= ops->cap_flags;
 	e->inline_max = ops->inline_limit ? ops->inline_limit(e) : 0;
+	e->inline_limit = e->inline_max < DMACOPY_INLINE_COPY_MAX + 1 ? e->inline_max
+								  : DMACOPY_INLINE_COPY_MAX + 1;
 	return 0;
 }
 

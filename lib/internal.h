@@ -241,7 +241,10 @@ struct engine_ops {
 };
 
 struct dmacopy_engine {
+	/* First, as struct dmacopy_engine_head (dmacopy.h) says: the inline dmacopy_memcpy() reads them. */
 	uint32_t magic;
+	uint32_t reserved;
+	size_t inline_limit; /* min(inline_max, DMACOPY_INLINE_COPY_MAX + 1) */
 	const struct engine_ops *ops;
 	struct dmacopy_caps caps;
 	char name[256]; /* "ioat:A+B+..." names up to 16 functions */
@@ -258,6 +261,12 @@ struct dmacopy_engine {
 	 */
 	size_t inline_max;
 };
+
+_Static_assert(offsetof(struct dmacopy_engine, magic) == offsetof(struct dmacopy_engine_head, magic) &&
+	       offsetof(struct dmacopy_engine, inline_limit) ==
+		       offsetof(struct dmacopy_engine_head, inline_limit),
+	       "struct dmacopy_engine must start as struct dmacopy_engine_head");
+_Static_assert((uint32_t)MAGIC_ENGINE == DMACOPY_ENGINE_MAGIC, "one engine magic");
 
 /*
  * Unit tests only: make ops openable by its kind name (never by "auto"); NULL removes it. Not

@@ -2,14 +2,26 @@
 /*
  * Per-call cost of synchronous small copies: dmacopy_memcpy() on the CPU engine against glibc
  * memcpy, same buffers, same loop (in cache). glibc's memcpy is called through a volatile
- * function pointer so the compiler cannot inline it: both sides pay one real call.
+ * function pointer so the compiler cannot inline it: both sides pay one real call, except that
+ * dmacopy.h's inline dmacopy_memcpy() makes copies up to 64 bytes without one.
  *
- * Usage: sync_call [SIZE...]   (default: 8 64 256 4096); prints median of 7 rounds per size.
+ * Usage: sync_call [-n] [SIZE...]   (default: 8 64 256 4096)
+ *   -n  also time dmacopy_memcpy() as the library's function, called through a pointer (the path
+ *       of DMACOPY_NO_INLINE, other languages, and every caller before the inline version)
  *
- * The last column is a control: a function with dmacopy_memcpy()'s signature that does nothing
- * (sync_call_nop.c, compiled apart so that it cannot be inlined), called through the same loop.
- * It is the floor of any copy behind a call here; at the smallest sizes it is about what glibc's
- * memcpy costs, so ratios there measure the call, and the loop's alignment, more than the copy.
+ * Method. Rounds are paired: in each one the loops run back to back on the same buffers, and the
+ * round's ratio is dmacopy's time over memcpy's; a size's figure is the
+ * median of its rounds' ratios, which a slow moment of the host moves far less than the ratio of
+ * two medians. The destination is placed at four offsets within a 4 KiB page (0, 1, 2 and 3 KiB
+ * past the source's): a load that follows stores to an address 4 KiB apart in its low 12 bits
+ * waits for them on x86 ("4K aliasing"), and dmacopy_memcpy() loads two words of the engine while
+ * memcpy() loads nothing but the source, so one placement can cost dmacopy a few cycles per call
+ * that another does not. Each offset gets ROUNDS rounds; the figure is the median over all of
+ * them, and the per-offset medians are printed beside it.
+ *
+ * The "empty call" column is a control: a function with dmacopy_memcpy()'s signature that does
+ * nothing (sync_call_nop.c, compiled apart so that it cannot be inlined), called through the same
+ * loop: the floor of any copy behind a call here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +32,8 @@
 
 int sync_call_nop(struct dmacopy_engine *e, void *dst, const void *src, size_t len);
 
-#define ROUNDS 7
+#define ROUNDS  9
+#define LAYOUTS 4
 
 static double now(void)
 {
@@ -37,59 +50,93 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(v[0]), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t defaults[] = { 8, 64, 256, 4096 };
 	void *(*volatile libc_memcpy)(void *, const void *, size_t) = memcpy;
+	int (*volatile lib_memcpy)(struct dmacopy_engine *, void *, const void *, size_t) =
+		dmacopy_memcpy;
 	struct dmacopy_engine *e;
-	char *src = aligned_alloc(64, 16384), *dst = aligned_alloc(64, 16384);
-	int nsizes = argc > 1 ? argc - 1 : 4;
+	/* source at a page start; destinations in a buffer of their own, two 8 KiB apart */
+	char *src = aligned_alloc(4096, 8192), *dbuf = aligned_alloc(4096, 4 * 8192);
+	int with_lib = argc > 1 && !strcmp(argv[1], "-n");
+	int first = 1 + with_lib;
+	int nsizes = argc > first ? argc - first : 4;
 
-	if (!src || !dst || dmacopy_engine_open(&e, "cpu", NULL)) {
+	if (!src || !dbuf || dmacopy_engine_open(&e, "cpu", NULL)) {
 		fprintf(stderr, "sync_call: setup failed\n");
 		return 1;
 	}
-	memset(src, 1, 16384);
-	memset(dst, 0, 16384);
-	printf("%-8s %14s %22s %7s %16s\n", "size", "memcpy ns/call", "dmacopy_memcpy ns/call",
-	       "ratio", "empty call ns");
+	memset(src, 1, 8192);
+	memset(dbuf, 0, 4 * 8192);
+	printf("%-6s %9s %9s %7s  %-27s%s %10s\n", "size", "memcpy ns", "dmacopy", "ratio",
+	       "ratio at dst offset 0-3 KiB", with_lib ? "  lib fn  ratio" : "", "empty call");
 	for (int i = 0; i < nsizes; i++) {
-		size_t n = argc > 1 ? strtoul(argv[i + 1], NULL, 0) : defaults[i];
-		long iters = n >= 4096 ? 2000000 : 20000000;
-		double m[ROUNDS], d[ROUNDS], z[ROUNDS];
+		size_t n = argc > first ? strtoul(argv[i + first], NULL, 0) : defaults[i];
+		long iters = n >= 2048 ? 400000 : 2000000;
+		double m[LAYOUTS * ROUNDS], d[LAYOUTS * ROUNDS], q[LAYOUTS * ROUNDS];
+		double l[LAYOUTS * ROUNDS], z[LAYOUTS * ROUNDS], per[LAYOUTS];
+		double ql[LAYOUTS * ROUNDS];
 
-		if (n == 0 || n > 8192) {
-			fprintf(stderr, "sync_call: size must be 1..8192\n");
+		if (n == 0 || n > 4096) {
+			fprintf(stderr, "sync_call: size must be 1..4096\n");
 			return 2;
 		}
-		for (int r = 0; r < ROUNDS; r++) {
-			double t0 = now(), t1, t2;
+		for (int lay = 0; lay < LAYOUTS; lay++) {
+			char *dst = dbuf + lay * 1024;
 
-			for (long k = 0; k < iters; k++) {
-				libc_memcpy(dst + (k & 1) * 8192, src, n);
-				__asm__ volatile("" ::: "memory");
+			for (int r = 0; r < ROUNDS; r++) {
+				int k0 = lay * ROUNDS + r;
+				double t0 = now(), t1, t2, t3;
+
+				for (long k = 0; k < iters; k++) {
+					libc_memcpy(dst + (k & 1) * 8192, src, n);
+					__asm__ volatile("" ::: "memory");
+				}
+				t1 = now();
+				for (long k = 0; k < iters; k++) {
+					if (dmacopy_memcpy(e, dst + (k & 1) * 8192, src, n))
+						return 1;
+					__asm__ volatile("" ::: "memory");
+				}
+				t2 = now();
+				for (long k = 0; k < iters && with_lib; k++) {
+					if (lib_memcpy(e, dst + (k & 1) * 8192, src, n))
+						return 1;
+					__asm__ volatile("" ::: "memory");
+				}
+				t3 = now();
+				for (long k = 0; k < iters; k++) {
+					if (sync_call_nop(e, dst + (k & 1) * 8192, src, n))
+						return 1;
+					__asm__ volatile("" ::: "memory");
+				}
+				m[k0] = (t1 - t0) / iters * 1e9;
+				d[k0] = (t2 - t1) / iters * 1e9;
+				l[k0] = (t3 - t2) / iters * 1e9;
+				z[k0] = (now() - t3) / iters * 1e9;
+				q[k0] = d[k0] / m[k0];
+				ql[k0] = l[k0] / m[k0];
 			}
-			t1 = now();
-			for (long k = 0; k < iters; k++) {
-				if (dmacopy_memcpy(e, dst + (k & 1) * 8192, src, n))
-					return 1;
-				__asm__ volatile("" ::: "memory");
-			}
-			t2 = now();
-			for (long k = 0; k < iters; k++) {
-				if (sync_call_nop(e, dst + (k & 1) * 8192, src, n))
-					return 1;
-				__asm__ volatile("" ::: "memory");
-			}
-			m[r] = (t1 - t0) / iters * 1e9;
-			d[r] = (t2 - t1) / iters * 1e9;
-			z[r] = (now() - t2) / iters * 1e9;
 		}
-		qsort(m, ROUNDS, sizeof(m[0]), cmp);
-		qsort(d, ROUNDS, sizeof(d[0]), cmp);
-		qsort(z, ROUNDS, sizeof(z[0]), cmp);
-		printf("%-8zu %14.2f %22.2f %6.2fx %16.2f\n", n, m[ROUNDS / 2], d[ROUNDS / 2],
-		       d[ROUNDS / 2] / m[ROUNDS / 2], z[ROUNDS / 2]);
+		for (int lay = 0; lay < LAYOUTS; lay++) {
+			double v[ROUNDS];
+
+			memcpy(v, q + lay * ROUNDS, sizeof(v));
+			per[lay] = median(v, ROUNDS);
+		}
+		printf("%-6zu %9.2f %9.2f %6.2fx  %6.2f %6.2f %6.2f %6.2f ", n, median(m, LAYOUTS * ROUNDS),
+		       median(d, LAYOUTS * ROUNDS), median(q, LAYOUTS * ROUNDS), per[0], per[1], per[2],
+		       per[3]);
+		if (with_lib)
+			printf(" %7.2f %6.2fx", median(l, LAYOUTS * ROUNDS), median(ql, LAYOUTS * ROUNDS));
+		printf(" %10.2f\n", median(z, LAYOUTS * ROUNDS));
 	}
 	dmacopy_engine_close(e);
 	return 0;

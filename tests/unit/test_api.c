@@ -123,6 +123,8 @@ static void test_open_auto(void **state)
 
 static void test_closed_handles(void **state)
 {
+	int (*volatile lib_memcpy)(struct dmacopy_engine *, void *, const void *, size_t) =
+		dmacopy_memcpy;
 	struct dmacopy_engine *e = open_cpu("cpu");
 	struct dmacopy_queue *q;
 	struct dmacopy_region *r;
@@ -140,12 +142,14 @@ static void test_closed_handles(void **state)
 	assert_int_equal(dmacopy_engine_close(e), 0);
 	assert_int_equal(dmacopy_engine_close(e), -EBADF);
 	assert_int_equal(dmacopy_memcpy(e, a, b, 1), -EBADF);
+	assert_int_equal(lib_memcpy(e, a, b, 1), -EBADF);
 	assert_int_equal(dmacopy_queue_create(e, NULL, &q), -EBADF);
 	assert_string_equal(dmacopy_engine_kind(e), "invalid");
 	assert_int_equal(dmacopy_engine_close(NULL), 0);
 	assert_int_equal(dmacopy_queue_destroy(NULL), 0);
 	assert_int_equal(dmacopy_region_unregister(NULL), 0);
 	assert_int_equal(dmacopy_memcpy(NULL, a, b, 1), -EINVAL);
+	assert_int_equal(lib_memcpy(NULL, a, b, 1), -EINVAL);
 
 	/* Closing an engine with live queues and regions releases them. */
 	e = open_cpu("cpu");
@@ -155,30 +159,54 @@ static void test_closed_handles(void **state)
 	assert_int_equal(dmacopy_engine_close(e), 0);
 }
 
+/*
+ * dmacopy_memcpy() two ways: as dmacopy.h inlines it into the caller (its own checks, the copy
+ * done in place up to DMACOPY_INLINE_COPY_MAX bytes), and as the library's function, taken by
+ * address (what DMACOPY_NO_INLINE and other languages call). Both must give the same answers.
+ */
+typedef int memcpy_fn(struct dmacopy_engine *e, void *dst, const void *src, size_t len);
+
+static int memcpy_inline(struct dmacopy_engine *e, void *dst, const void *src, size_t len)
+{
+	return dmacopy_memcpy(e, dst, src, len);
+}
+
+static memcpy_fn *const memcpy_ways[] = { memcpy_inline, dmacopy_memcpy };
+
 static void test_memcpy_errors(void **state)
 {
 	struct dmacopy_engine *e = open_cpu("cpu");
 	uint8_t buf[256];
 
 	(void)state;
-	assert_int_equal(dmacopy_memcpy(e, NULL, buf, 1), -EINVAL);
-	assert_int_equal(dmacopy_memcpy(e, buf, NULL, 1), -EINVAL);
-	assert_int_equal(dmacopy_memcpy(e, buf + 10, buf, 11), -EINVAL);
-	assert_non_null(strstr(dmacopy_last_error(), "overlap"));
-	assert_int_equal(dmacopy_memcpy(e, buf, buf + 10, 11), -EINVAL);
-	assert_int_equal(dmacopy_memcpy(e, buf, buf, 1), -EINVAL);
-	assert_int_equal(dmacopy_memcpy(e, buf, buf + 10, 10), 0); /* adjacent is fine */
-	assert_int_equal(dmacopy_memcpy(e, buf, buf, 0), 0);       /* empty never overlaps */
-	assert_int_equal(dmacopy_memcpy(e, (void *)(UINTPTR_MAX - 8), buf, 16), -EOVERFLOW);
-	assert_int_equal(dmacopy_memcpy(e, buf, (void *)(UINTPTR_MAX - 8), 16), -EOVERFLOW);
-	assert_int_equal(dmacopy_memcpy(e, buf, buf + 128, SIZE_MAX), -EOVERFLOW);
+	for (size_t w = 0; w < 2; w++) {
+		memcpy_fn *const mc = memcpy_ways[w];
+
+		assert_int_equal(mc(e, NULL, buf, 1), -EINVAL);
+		assert_int_equal(mc(e, buf, NULL, 1), -EINVAL);
+		assert_int_equal(mc(NULL, buf, buf + 128, 1), -EINVAL);
+		assert_int_equal(mc(e, buf + 10, buf, 11), -EINVAL);
+		assert_non_null(strstr(dmacopy_last_error(), "overlap"));
+		assert_int_equal(mc(e, buf, buf + 10, 11), -EINVAL);
+		assert_int_equal(mc(e, buf, buf, 1), -EINVAL);
+		assert_int_equal(mc(e, buf, buf + 10, 10), 0); /* adjacent is fine */
+		assert_int_equal(mc(e, buf + 10, buf, 10), 0);
+		assert_int_equal(mc(e, buf, buf, 0), 0); /* empty never overlaps */
+		assert_int_equal(mc(e, NULL, NULL, 0), -EINVAL); /* NULL even when empty */
+		assert_int_equal(mc(e, (void *)(UINTPTR_MAX - 8), buf, 16), -EOVERFLOW);
+		assert_int_equal(mc(e, buf, (void *)(UINTPTR_MAX - 8), 16), -EOVERFLOW);
+		assert_int_equal(mc(e, buf, buf + 128, SIZE_MAX), -EOVERFLOW);
+	}
 	assert_int_equal(dmacopy_fill(e, NULL, 0, 1), -EINVAL);
 	assert_int_equal(dmacopy_fill(e, (void *)(UINTPTR_MAX - 8), 0, 16), -EOVERFLOW);
 	assert_int_equal(dmacopy_fill(e, buf, 0, 0), 0);
 	dmacopy_engine_close(e);
 }
 
-/* Every size 0..4097 at several alignments, with guard bytes on both sides of the destination. */
+/*
+ * Every size 0..4097 at several alignments, with guard bytes on both sides of the destination,
+ * both ways (the inline one changes method at 64 and DMACOPY_INLINE_COPY_MAX bytes).
+ */
 static void test_memcpy_sizes(void **state)
 {
 	enum { MAX = 4097, GUARD = 64 };
@@ -188,18 +216,20 @@ static void test_memcpy_sizes(void **state)
 
 	(void)state;
 	fill_random(src, MAX + 128, 42);
-	for (size_t a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++) {
-		for (size_t n = 0; n <= MAX; n++) {
-			uint8_t *d = dst + GUARD + aligns[a][1];
-			const uint8_t *s = src + aligns[a][0];
+	for (size_t w = 0; w < 2; w++) {
+		for (size_t a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++) {
+			for (size_t n = 0; n <= MAX; n++) {
+				uint8_t *d = dst + GUARD + aligns[a][1];
+				const uint8_t *s = src + aligns[a][0];
 
-			memset(dst, 0xa5, MAX + 128 + 2 * GUARD);
-			assert_int_equal(dmacopy_memcpy(e, d, s, n), 0);
-			assert_memory_equal(d, s, n);
-			for (size_t i = 0; i < GUARD + aligns[a][1]; i++)
-				assert_int_equal(dst[i], 0xa5);
-			for (size_t i = 0; i < GUARD; i++)
-				assert_int_equal(d[n + i], 0xa5);
+				memset(dst, 0xa5, MAX + 128 + 2 * GUARD);
+				assert_int_equal(memcpy_ways[w](e, d, s, n), 0);
+				assert_memory_equal(d, s, n);
+				for (size_t i = 0; i < GUARD + aligns[a][1]; i++)
+					assert_int_equal(dst[i], 0xa5);
+				for (size_t i = 0; i < GUARD; i++)
+					assert_int_equal(d[n + i], 0xa5);
+			}
 		}
 	}
 	free(src);
