@@ -200,7 +200,7 @@ struct dmacopy_queue_opts {
 	 * the whole wait, a core given to polling as in DPDK and SPDK, except while the queue has a
 	 * striped operation in flight (one above the stripe threshold, spread over several
 	 * functions): then as with 200; N = it spins N microseconds, then sleeps between polls, each
-	 * time for an eighth of the time waited so far (at most 1 ms), so that a long wait (a large
+	 * time for a thirty-second of the time waited so far (at most 1 ms), so that a long wait (a large
 	 * copy) does not hold a CPU, at the price of seeing the end late (the sleeps' own
 	 * granularity included). The synchronous calls wait as with 0. Other engines wait their own
 	 * way. (Libraries before this field refuse it as reserved.)
