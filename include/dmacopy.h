@@ -340,17 +340,11 @@ struct dmacopy_engine_head {
 /* The largest copy the inline dmacopy_memcpy() does (with the C library's memcpy() above 64 B). */
 #define DMACOPY_INLINE_COPY_MAX 2048
 
-#if defined(__GNUC__) && !defined(DMACOPY_NO_INLINE)
+#if defined(__GNUC__)
 /*
- * Small copies on the CPU engine in the caller's code, for the price of memcpy() and a few
- * compares: a call into the library costs as much as a 64-byte memcpy() itself. Everything else
- * (other engines, larger copies, overlap, NULL, wrap-around, a closed engine) is the library's
- * dmacopy_memcpy(), which checks and reports it. Define DMACOPY_NO_INLINE to always call it.
+ * n <= 64 bytes with no loop and no call: overlapping moves from both ends, as wide as n allows
+ * (also the library's own small copies).
  */
-extern int dmacopy__memcpy_call(struct dmacopy_engine *engine, void *dst, const void *src,
-				size_t len) __asm__("dmacopy_memcpy");
-
-/* n <= 64 bytes with no loop and no call: overlapping moves from both ends, as wide as n allows. */
 struct dmacopy__bytes16 {
 	uint64_t q[2];
 };
@@ -393,6 +387,18 @@ dmacopy__copy_small(unsigned char *d, const unsigned char *s, size_t n)
 		d[n - 1] = c;
 	}
 }
+
+#endif
+
+#if defined(__GNUC__) && !defined(DMACOPY_NO_INLINE)
+/*
+ * Small copies on the CPU engine in the caller's code, for the price of memcpy() and a few
+ * compares: a call into the library costs as much as a 64-byte memcpy() itself. Everything else
+ * (other engines, larger copies, overlap, NULL, wrap-around, a closed engine) is the library's
+ * dmacopy_memcpy(), which checks and reports it. Define DMACOPY_NO_INLINE to always call it.
+ */
+extern int dmacopy__memcpy_call(struct dmacopy_engine *engine, void *dst, const void *src,
+				size_t len) __asm__("dmacopy_memcpy");
 
 extern __inline__ __attribute__((gnu_inline, always_inline)) int
 dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t len)

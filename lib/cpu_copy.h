@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dmacopy.h"
+
 /* Detect features and pick the routines; idempotent and thread-safe (also run as a constructor). */
 void cpu_copy_init(void);
 
@@ -34,50 +36,10 @@ void cpu_copy(void *dst, const void *src, size_t n);
  */
 #define CPU_LIBC_COPY_MAX 2048
 
-struct cpu_bytes16 {
-	uint64_t q[2];
-};
-
-/* n <= 64 bytes without a loop: overlapping head and tail moves, as wide as n allows. */
+/* n <= 64 bytes without a loop (dmacopy.h's, which the inline dmacopy_memcpy() uses too). */
 static inline void cpu_copy_small(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	if (n >= 16) {
-		struct cpu_bytes16 a, b, c, e;
-
-		__builtin_memcpy(&a, s, 16);
-		__builtin_memcpy(&b, s + n - 16, 16);
-		if (n > 32) {
-			__builtin_memcpy(&c, s + 16, 16);
-			__builtin_memcpy(&e, s + n - 32, 16);
-			__builtin_memcpy(d + 16, &c, 16);
-			__builtin_memcpy(d + n - 32, &e, 16);
-		}
-		__builtin_memcpy(d, &a, 16);
-		__builtin_memcpy(d + n - 16, &b, 16);
-	} else if (n >= 8) {
-		uint64_t a, b;
-
-		__builtin_memcpy(&a, s, 8);
-		__builtin_memcpy(&b, s + n - 8, 8);
-		__builtin_memcpy(d, &a, 8);
-		__builtin_memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4) {
-		uint32_t a, b;
-
-		__builtin_memcpy(&a, s, 4);
-		__builtin_memcpy(&b, s + n - 4, 4);
-		__builtin_memcpy(d, &a, 4);
-		__builtin_memcpy(d + n - 4, &b, 4);
-	} else if (n) {
-		unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
-
-		d[0] = a;
-		d[n / 2] = b;
-		d[n - 1] = c;
-	}
+	dmacopy__copy_small((unsigned char *)dst, (const unsigned char *)src, n);
 }
 
 /*
