@@ -91,9 +91,10 @@ for w in 1 4; do
 		note "64 B copies, batch 32, $w in flight: $who:${r[$who]} ops/s"
 	done
 	for pair in dsa:dpdk-idxd dsa-v:dpdk-idxd dsa:kernel ioat:dpdk-ioat; do
-		plist[$pair$w]=$(pratio "${pair%%:*}" "${pair#*:}" | tr '\n' ' ')
-		pmed[$pair$w]=$(pratio "${pair%%:*}" "${pair#*:}" | median)
-		pwins[$pair$w]=$(pratio "${pair%%:*}" "${pair#*:}" | awk '$1 >= 1 { n++ } END { print n + 0 }')
+		p=$(pratio "${pair%%:*}" "${pair#*:}")
+		plist[$pair$w]=$(echo "$p" | tr '\n' ' ')
+		pmed[$pair$w]=$(echo "$p" | median)
+		pwins[$pair$w]=$(echo "$p" | awk '$1 >= 1 { n++ } END { print n + 0 }')
 		note "64 B copies, batch 32, $w in flight: ${pair%%:*} / ${pair#*:}, per round:" \
 			"${plist[$pair$w]}(median $(printf '%.2f' "${pmed[$pair$w]}"); ${pwins[$pair$w]} of" \
 			"$rounds rounds >= 1)"
