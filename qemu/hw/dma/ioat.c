@@ -16,10 +16,13 @@
  * is reached. A COPY or FILL with at least worker-bytes bytes left is moved by
  * the channel's own worker thread instead (workers=on, the default), without
  * the big lock, so that channels work in parallel as hardware's do: the main
- * loop maps what of the descriptor is guest RAM (through the vIOMMU), the
- * worker copies it, and the main loop then carries on with the rest of the
+ * loop maps what of the descriptor is guest RAM (through the vIOMMU), and
+ * with it up to 16 MiB of the valid COPY/FILL descriptors after it, the
+ * worker copies it all, and the main loop then finishes those descriptors in
+ * order (completion writes, interrupts) and carries on with the rest of the
  * chain (a part that could not be mapped goes through the slices, which
- * report its fault). Every guest action that changes the channel's state
+ * report its fault; a descriptor that fault injection is due to fail is never
+ * taken ahead). Every guest action that changes the channel's state
  * (reset, abort, migration, unplug) first waits for the worker. After
  * half a millisecond of back-to-back slices the device pauses for a moment
  * (a timer instead of the bottom half) so vCPUs waiting for the big lock get
@@ -65,23 +68,45 @@ OBJECT_DECLARE_SIMPLE_TYPE(IOATState, IOAT)
 #define IOAT_PREFETCH           16      /* most valid descriptors read at once */
 #define IOAT_BUSY_NS            (500 * SCALE_US) /* longest run of back-to-back slices */
 #define IOAT_YIELD_NS           (50 * SCALE_US)  /* then a pause, big lock released */
-#define IOAT_JOB_SEGS           512     /* most mapped pieces per worker job */
+#define IOAT_JOB_SEGS           4096    /* most mapped pieces per worker job */
 #define IOAT_JOB_BYTES          (16 * MiB) /* most bytes per worker job */
+#define IOAT_JOB_DESCS          64      /* most descriptors after the current one */
 
-/* A piece of a worker job: len bytes to dst, from src (NULL: the fill pattern). */
+/*
+ * A piece of a worker job: len bytes to dst, from src, or (src NULL) the fill
+ * pattern pat with byte k of the piece being byte (phase + k) % 8 of it.
+ */
 typedef struct IOATSeg {
     uint8_t *dst;
     uint8_t *src;
     uint64_t len;
+    uint8_t pat[8];
+    uint32_t phase;
 } IOATSeg;
 
-/* What the worker moves: pieces of the current descriptor, mapped. */
+/* A descriptor after the current one that a job moves whole. */
+typedef struct IOATJobDesc {
+    uint64_t addr;
+    uint32_t size;
+    uint32_t ctl;
+    uint64_t src;
+    uint64_t dst;
+    uint64_t next;
+} IOATJobDesc;
+
+/*
+ * What the worker moves, mapped: the current descriptor from d_done on
+ * (first_bytes of it) and, when all of that fitted, up to IOAT_JOB_DESCS
+ * whole descriptors after it (more[]), so that a chain of large descriptors
+ * goes to the worker in few jobs rather than one per descriptor.
+ */
 typedef struct IOATJob {
     IOATSeg seg[IOAT_JOB_SEGS];
+    IOATJobDesc more[IOAT_JOB_DESCS];
     uint32_t nseg;
+    uint32_t nmore;
     uint64_t bytes;         /* sum of the pieces */
-    uint64_t start;         /* d_done when the job began (the fill pattern's phase) */
-    uint8_t pat[8];         /* FILL: the pattern */
+    uint64_t first_bytes;   /* of which in the current descriptor */
 } IOATJob;
 
 struct IOATState {
@@ -438,7 +463,6 @@ static bool ioat_move(IOATState *s, uint32_t len)
 
 static void ioat_job_run(IOATJob *j)
 {
-    uint64_t off = j->start;
     uint32_t i;
 
     for (i = 0; i < j->nseg; i++) {
@@ -449,16 +473,14 @@ static void ioat_job_run(IOATJob *j)
         } else {
             uint64_t k, n = MIN(g->len, 8);
 
-            /* byte k of the destination is byte k % 8 of the pattern */
             for (k = 0; k < n; k++) {
-                g->dst[k] = j->pat[(off + k) & 7];
+                g->dst[k] = g->pat[(g->phase + k) & 7];
             }
             for (; k < g->len; k += n) {
                 n = MIN(k, g->len - k);
                 memcpy(g->dst + k, g->dst, n);
             }
         }
-        off += g->len;
     }
 }
 
@@ -486,49 +508,142 @@ static void *ioat_worker_fn(void *opaque)
     return NULL;
 }
 
-/*
- * Hand the worker what of the current descriptor is guest RAM, from d_done
- * on (big lock held); false if not even its first byte is (the slices then
- * take it and report the fault).
- */
-static bool ioat_job_start(IOATState *s)
+/* Give back the mappings of the job's pieces from the first'th on. */
+static void ioat_job_unmap(IOATState *s, uint32_t first)
 {
     AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
-    bool fill = IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL;
-    uint64_t left = MIN(s->d_size - s->d_done, IOAT_JOB_BYTES);
-    uint64_t off = s->d_done;
     IOATJob *j = s->job;
+    uint32_t i;
 
-    j->nseg = 0;
-    j->bytes = 0;
-    j->start = s->d_done;
-    stq_le_p(j->pat, s->d_src);
-    smp_mb();   /* as dma_barrier(): the guest's writes before the doorbell first */
-    while (left && j->nseg < IOAT_JOB_SEGS) {
-        dma_addr_t n = left, m;
-        uint8_t *src = NULL, *dst;
+    for (i = first; i < j->nseg; i++) {
+        address_space_unmap(as, j->seg[i].dst, j->seg[i].len, true, j->seg[i].len);
+        if (j->seg[i].src) {
+            address_space_unmap(as, j->seg[i].src, j->seg[i].len, false, 0);
+        }
+    }
+    j->nseg = first;
+}
+
+/*
+ * Map bytes [off, off + len) of a COPY from src to dst (fill: src is the
+ * pattern) into the job's pieces, at most its room and IOAT_JOB_BYTES in
+ * all; the bytes mapped (fewer where guest RAM ends or a translation fails).
+ */
+static uint64_t ioat_job_map(IOATState *s, bool fill, uint64_t src, uint64_t dst,
+                             uint64_t off, uint64_t len)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    IOATJob *j = s->job;
+    uint64_t done = 0;
+
+    len = MIN(len, IOAT_JOB_BYTES - j->bytes);
+    while (done < len && j->nseg < IOAT_JOB_SEGS) {
+        dma_addr_t n = len - done, m;
+        uint8_t *sp = NULL, *dp;
+        IOATSeg *g;
 
         if (!fill) {
-            src = dmacopy_dma_map(as, s->d_src + off, &n, false);
-            if (!src) {
+            sp = dmacopy_dma_map(as, src + off + done, &n, false);
+            if (!sp) {
                 break;
             }
         }
         m = n;
-        dst = dmacopy_dma_map(as, s->d_dst + off, &m, true);
-        if (!dst) {
-            if (src) {
-                address_space_unmap(as, src, n, false, 0);
+        dp = dmacopy_dma_map(as, dst + off + done, &m, true);
+        if (!dp) {
+            if (sp) {
+                address_space_unmap(as, sp, n, false, 0);
             }
             break;
         }
-        j->seg[j->nseg++] = (IOATSeg){ .dst = dst, .src = src, .len = m };
-        off += m;
-        left -= m;
+        g = &j->seg[j->nseg++];
+        *g = (IOATSeg){ .dst = dp, .src = sp, .len = m,
+                        .phase = (uint32_t)((off + done) & 7) };
+        stq_le_p(g->pat, src);
+        done += m;
         j->bytes += m;
     }
+    return done;
+}
+
+/*
+ * The data descriptor k places after the current one, at addr, if it is one
+ * a job may move whole: readable, a COPY (or FILL where the device fills) of
+ * a valid range, and not one fault injection is due to fail. Reading it has
+ * no effect: ioat_job_reap() makes it the current one once it is moved.
+ */
+static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *m)
+{
+    struct ioat_desc d;
+    uint64_t n = s->data_descs + k;
+    uint32_t op;
+
+    if (addr & (IOAT_DESC_SIZE - 1)) {
+        return false;
+    }
+    if (s->pf_next < s->pf_count && addr >= s->pf_addr &&
+        addr < s->pf_addr + (uint64_t)s->pf_count * IOAT_DESC_SIZE &&
+        (addr - s->pf_addr) / IOAT_DESC_SIZE >= s->pf_next) {
+        memcpy(&d, s->pf + (addr - s->pf_addr), IOAT_DESC_FETCH);
+    } else if (dmacopy_pci_dma_read(PCI_DEVICE(s), addr, &d,
+                                    IOAT_DESC_FETCH) != MEMTX_OK) {
+        return false;
+    }
+    *m = (IOATJobDesc){ .addr = addr, .size = le32_to_cpu(d.size),
+                        .ctl = le32_to_cpu(d.ctl), .src = le64_to_cpu(d.src),
+                        .dst = le64_to_cpu(d.dst), .next = le64_to_cpu(d.next) };
+    op = IOAT_DESC_OP(m->ctl);
+    if (!m->size || (m->ctl & IOAT_DESC_NULL) ||
+        (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) ||
+        (op == IOAT_OP_COPY && m->src + m->size < m->src) ||
+        m->dst + m->size < m->dst) {
+        return false;   /* ioat_fetch_desc() deals with it in its turn */
+    }
+    return !((s->fail_nth && n == s->fail_nth) ||
+             (s->fail_every && n % s->fail_every == 0));
+}
+
+/*
+ * Hand the worker what of the current descriptor is guest RAM, from d_done
+ * on, and the whole descriptors after it that fit (big lock held); false if
+ * not even the current one's first byte is guest RAM (the slices then take it
+ * and report the fault).
+ */
+static bool ioat_job_start(IOATState *s)
+{
+    bool fill = IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL;
+    uint32_t valid = (uint16_t)(s->dmacount - s->count);
+    IOATJob *j = s->job;
+    uint64_t next = s->d_next;
+
+    j->nseg = 0;
+    j->nmore = 0;
+    j->bytes = 0;
+    smp_mb();   /* as dma_barrier(): the guest's writes before the doorbell first */
+    j->first_bytes = ioat_job_map(s, fill, s->d_src, s->d_dst, s->d_done,
+                                  s->d_size - s->d_done);
     if (!j->nseg) {
         return false;
+    }
+    /* The descriptors after it, whole, while they are valid and fit. */
+    while (s->d_done + j->first_bytes == s->d_size && j->nmore < IOAT_JOB_DESCS &&
+           j->nmore + 1 < valid && j->bytes < IOAT_JOB_BYTES) {
+        IOATJobDesc *m = &j->more[j->nmore];
+        uint32_t first = j->nseg, i;
+
+        if (!ioat_job_peek(s, next, j->nmore + 1, m)) {
+            break;
+        }
+        if (ioat_job_map(s, IOAT_DESC_OP(m->ctl) == IOAT_OP_FILL, m->src, m->dst, 0,
+                         m->size) != m->size) {
+            for (i = first; i < j->nseg; i++) {
+                j->bytes -= j->seg[i].len;
+            }
+            ioat_job_unmap(s, first);
+            break;
+        }
+        j->nmore++;
+        next = m->next;
     }
     s->job_active = true;
     s->stat_worker_jobs++;
@@ -547,7 +662,6 @@ static bool ioat_job_start(IOATState *s)
  */
 static void ioat_job_reap(IOATState *s)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
     IOATJob *j = s->job;
     uint32_t i;
 
@@ -561,18 +675,37 @@ static void ioat_job_reap(IOATState *s)
     s->job_done = false;
     qemu_mutex_unlock(&s->job_lock);
     s->job_active = false;
-    for (i = 0; i < j->nseg; i++) {
-        address_space_unmap(as, j->seg[i].dst, j->seg[i].len, true, j->seg[i].len);
-        if (j->seg[i].src) {
-            address_space_unmap(as, j->seg[i].src, j->seg[i].len, false, 0);
+    ioat_job_unmap(s, 0);
+    s->stat_worker_bytes += j->bytes;
+    s->stat_bytes += j->bytes;
+    if (!s->have_desc) {
+        return;
+    }
+    s->d_done += j->first_bytes;
+    /*
+     * The whole descriptors after it are done too: finish each one before it
+     * in order (completion write, interrupt) and make it the current one, as
+     * ioat_fetch_desc() would have; ioat_process() finishes the last.
+     */
+    for (i = 0; i < j->nmore && s->state == IOAT_CHANSTS_ACTIVE; i++) {
+        IOATJobDesc *m = &j->more[i];
+
+        ioat_finish_desc(s);
+        if (s->state != IOAT_CHANSTS_ACTIVE || s->cur != m->addr) {
+            break;      /* halted on a completion write, or the count was lowered */
         }
+        s->pf_next += s->pf_next < s->pf_count &&
+                      s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE;
+        s->data_descs++;
+        s->d_size = m->size;
+        s->d_ctl = m->ctl;
+        s->d_src = m->src;
+        s->d_dst = m->dst;
+        s->d_next = m->next;
+        s->d_done = m->size;
+        s->have_desc = true;
     }
-    if (s->have_desc) {
-        s->d_done += j->bytes;
-        s->stat_bytes += j->bytes;
-        s->stat_worker_bytes += j->bytes;
-    }
-    j->nseg = 0;
+    j->nmore = 0;
 }
 
 static void ioat_bh(void *opaque);

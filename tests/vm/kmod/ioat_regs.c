@@ -581,6 +581,96 @@ static void check_worker(struct regs_test *t)
 	check_big(t);
 }
 
+#define JOB_DESCS	6
+#define JOB_STRIDE	(SZ_256K + SZ_64K)
+
+/* Descriptor i of check_jobchain(): i odd a FILL, else a COPY, at odd offsets and sizes. */
+static size_t job_len(unsigned int i)
+{
+	return SZ_256K + 4096 * i + 3 * i + 1;
+}
+
+static u64 job_pattern(unsigned int i)
+{
+	return 0x0706050403020100ULL + 0x1111111111111111ULL * i;
+}
+
+static dma_addr_t job_dst(struct regs_test *t, unsigned int i)
+{
+	return t->big_dst_dma + (size_t)i * JOB_STRIDE + 11 + i;
+}
+
+static void job_desc(struct regs_test *t, unsigned int i, dma_addr_t dst)
+{
+	if (i % 2)
+		set_desc(t, i, job_len(i), fill_ctl(IOAT_DESC_COMPL_WRITE), job_pattern(i), dst);
+	else
+		set_desc(t, i, job_len(i), copy_ctl(IOAT_DESC_COMPL_WRITE),
+			 t->big_src_dma + 5 * i + 1, dst);
+}
+
+/* Descriptor i's destination is what it wrote, the bytes around it untouched (done) or all. */
+static bool job_ok(struct regs_test *t, unsigned int i, bool done)
+{
+	u8 *d = t->big_dst + (size_t)i * JOB_STRIDE + 11 + i;
+
+	if (d[-1] != GUARD_BYTE || d[job_len(i)] != GUARD_BYTE)
+		return false;
+	if (!done)
+		return all_are(d, job_len(i), GUARD_BYTE);
+	if (i % 2)
+		return fill_ok(d, job_len(i), job_pattern(i));
+	return !memcmp(d, t->big_src + 5 * i + 1, job_len(i));
+}
+
+/*
+ * A chain of descriptors of 256 KiB and more (copies and fills at odd sizes,
+ * offsets and pattern phases), which the model's worker moves several at a
+ * time (workers=on): nothing past DMACOUNT moves, each ends byte for byte
+ * with the completion word naming the last; then the same chain with a write
+ * fault in its third descriptor: the first two are done and the completion
+ * word names the second, HALTED, and nothing after the fault is written.
+ */
+static void check_jobchain(struct regs_test *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < BIG_SIZE; i += 8)
+		*(u64 *)(t->big_src + i) = i * 0x2545f4914f6cdd1dULL + 7;
+	memset(t->big_dst, GUARD_BYTE, BIG_SIZE);
+	reset_chan(t);
+	for (i = 0; i < JOB_DESCS; i++)
+		job_desc(t, i, job_dst(t, i));
+	start_chain(t, 0);
+	doorbell(t, 3);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, 2) | IOAT_CHANSTS_IDLE), "completion 0x%llx",
+	      *t->compl);
+	for (i = 0; i < JOB_DESCS; i++)
+		CHECK(t, job_ok(t, i, i < 3), "descriptor %u of 3 valid", i);
+	doorbell(t, JOB_DESCS - 3);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_IDLE, "state %u", state(t));
+	CHECK(t, *t->compl == (desc_dma(t, JOB_DESCS - 1) | IOAT_CHANSTS_IDLE),
+	      "completion 0x%llx", *t->compl);
+	for (i = 0; i < JOB_DESCS; i++)
+		CHECK(t, job_ok(t, i, true), "descriptor %u of %u", i, JOB_DESCS);
+
+	memset(t->big_dst, GUARD_BYTE, BIG_SIZE);
+	reset_chan(t);
+	for (i = 0; i < JOB_DESCS; i++)
+		job_desc(t, i, i == 2 ? BAD_ADDR : job_dst(t, i));
+	start_chain(t, 0);
+	doorbell(t, JOB_DESCS);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_WRITE_DATA, "CHANERR 0x%x", chanerr(t));
+	CHECK(t, *t->compl == (desc_dma(t, 1) | IOAT_CHANSTS_HALTED), "completion 0x%llx",
+	      *t->compl);
+	for (i = 0; i < JOB_DESCS; i++)
+		if (i != 2)
+			CHECK(t, job_ok(t, i, i < 2), "descriptor %u, a fault in the third", i);
+	reset_chan(t);
+}
+
 /* After a fuzz: a reset brings the channel back, and a 4 KiB copy through it checks. */
 static void copy_after(struct regs_test *t, const char *what)
 {
@@ -903,6 +993,7 @@ static const struct check_group check_groups[] = {
 	{ "attn", check_attn },
 	{ "big", check_big },
 	{ "worker", check_worker },
+	{ "jobchain", check_jobchain },
 	{ "fuzz", check_fuzz },
 	{ "descfuzz", check_desc_fuzz },
 	{ "huge", check_huge, true },

@@ -19,7 +19,7 @@
  *                                   any of its pieces failed; a fill, which reads nothing, may
  *                                   fail with a write fault), others queued behind a fault on its
  *                                   channel may end -ECANCELED/ABORTED; every other one is exact
- *   stripe [-e SPEC] [-s SPIN_US] bench SIZE_KIB ROUNDS [THRESHOLD...]
+ *   stripe [-e SPEC] [-s SPIN_US] [-H] bench SIZE_KIB ROUNDS [THRESHOLD...]
  *                                   copies of SIZE_KIB KiB one at a time, back to back, at least
  *                                   ROUNDS of them and for at least a second, with each stripe
  *                                   threshold given (bytes; "never" = UINT64_MAX, the default):
@@ -27,7 +27,8 @@
  *
  * SPEC is the engine ("kernel" by default; e.g. "ioat:all"); SPIN_US the bench queues'
  * dmacopy_queue_opts.spin_us (0, the default: polled waits spin, but 200 us for a striped
- * operation; 4294967295: they spin throughout).
+ * operation; 4294967295: they spin throughout). -H takes the bench's source and destination
+ * from 2 MiB hugetlb pages (reserved by the caller) instead of 4 KiB anonymous pages.
  */
 #include <limits.h>
 
@@ -46,6 +47,7 @@ struct bufs {
 
 static const char *spec = "kernel";
 static uint32_t spin_us; /* dmacopy_queue_opts.spin_us of the bench's queues */
+static bool huge; /* bench buffers from 2 MiB hugetlb pages (-H) */
 
 static struct dmacopy_engine *open_engine(uint64_t threshold)
 {
@@ -67,8 +69,14 @@ static void fill_want(unsigned char *dst, uint64_t pattern, size_t len)
 
 static void *map_anon(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		       -1, 0);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	void *p;
+
+	if (huge) {
+		flags |= MAP_HUGETLB;
+		len = (len + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 
 	if (p == MAP_FAILED)
 		die("mmap %zu: %s", len, strerror(errno));
@@ -310,7 +318,15 @@ int main(int argc, char **argv)
 	int failed, faults = 0;
 
 	test_name = "stripe";
-	while (argc > 2 && (!strcmp(argv[1], "-e") || !strcmp(argv[1], "-s"))) {
+	for (;;) {
+		if (argc > 1 && !strcmp(argv[1], "-H")) {
+			huge = true;
+			argc--;
+			argv++;
+			continue;
+		}
+		if (argc <= 2 || (strcmp(argv[1], "-e") && strcmp(argv[1], "-s")))
+			break;
 		if (!strcmp(argv[1], "-e"))
 			spec = argv[2];
 		else
@@ -319,7 +335,7 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 2)
-		die("usage: stripe [-e SPEC] [-s SPIN_US] check | full | fault [N] | bench SIZE_KIB "
+		die("usage: stripe [-e SPEC] [-s SPIN_US] [-H] check | full | fault [N] | bench SIZE_KIB "
 		    "ROUNDS [THRESHOLD...]");
 	if (!strcmp(argv[1], "bench")) {
 		size_t len = (size_t)strtoul(argc > 2 ? argv[2] : "65536", NULL, 0) << 10;
@@ -337,8 +353,8 @@ int main(int argc, char **argv)
 			dmacopy_region_unregister(b.rs);
 			dmacopy_region_unregister(b.rd);
 			dmacopy_engine_close(e);
-			munmap(b.src, len);
-			munmap(b.dst, len);
+			munmap(b.src, huge ? (len + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1) : len);
+			munmap(b.dst, huge ? (len + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1) : len);
 			free(b.want);
 		}
 		return check_failures ? 1 : 0;
