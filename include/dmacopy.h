@@ -326,13 +326,16 @@ int dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, si
  * The first members of every engine, which the inline dmacopy_memcpy() below reads: part of the
  * library's ABI (soname libdmacopy.so.0); the rest of struct dmacopy_engine is private.
  *   magic         DMACOPY_ENGINE_MAGIC while the engine is open
+ *   reserved      the library's
  *   inline_limit  copies shorter than this the inline dmacopy_memcpy() does itself, on the
- *                 caller's thread: 0 for DMA engines; for the CPU engine its threshold for
- *                 spreading a copy over threads, at most DMACOPY_INLINE_COPY_MAX + 1
+ *                 caller's thread: 0 for DMA engines and once the engine is closed; for the CPU
+ *                 engine its threshold for spreading a copy over threads, at most
+ *                 DMACOPY_INLINE_COPY_MAX + 1
  */
 struct dmacopy_engine_head {
 	uint32_t magic;
 	uint32_t reserved;
+	void *reserved_link;
 	size_t inline_limit;
 };
 
@@ -407,12 +410,14 @@ dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
 
 	/*
-	 * The checks the library makes (open engine, NULL, wrap-around, overlap); d - 1 < UINTPTR_MAX -
-	 * len is both d != NULL and [d, d + len) not wrapping.
+	 * The checks the library makes, in few compares: an open engine that copies len bytes
+	 * inline (a closed one has inline_limit 0); neither pointer NULL nor [p, p + len) wrapping,
+	 * as len <= DMACOPY_INLINE_COPY_MAX; no overlap, which for len >= 1 is
+	 * d - s + len - 1 >= 2 * len - 1 modulo 2^N (len 0 takes the library's way).
 	 */
-	if (__builtin_expect(h && h->magic == DMACOPY_ENGINE_MAGIC && len < h->inline_limit &&
-				     d - s >= len && s - d >= len && d - 1 < UINTPTR_MAX - len &&
-				     s - 1 < UINTPTR_MAX - len,
+	if (__builtin_expect(h && len < h->inline_limit &&
+				     ((d - 1) | (s - 1)) < UINTPTR_MAX - DMACOPY_INLINE_COPY_MAX &&
+				     d - s + len - 1 >= 2 * len - 1,
 			     1)) {
 		if (__builtin_expect(len > 64, 1))
 			__builtin_memcpy(dst, src, len);

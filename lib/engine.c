@@ -205,6 +205,7 @@ int dmacopy_engine_close(struct dmacopy_engine *e)
 		r->busy = r->busy & ~(uint64_t)UINT32_MAX;
 		dmacopy_region_unregister(r);
 	}
+	e->inline_limit = 0; /* the inline dmacopy_memcpy() calls the library, which says -EBADF */
 	e->ops->close(e);
 	e->magic = MAGIC_DEAD;
 	pthread_mutex_destroy(&e->lock);

@@ -39,6 +39,9 @@ struct parked {
 PARKABLE(struct dmacopy_engine);
 PARKABLE(struct dmacopy_queue);
 PARKABLE(struct dmacopy_region);
+/* A closed engine's inline_limit stays 0 (the inline dmacopy_memcpy() reads it): the link is apart. */
+_Static_assert(offsetof(struct dmacopy_engine, park_link) == offsetof(struct parked, next),
+	       "the parking link would overwrite a closed engine's inline_limit");
 _Static_assert(offsetof(struct dmacopy_region, busy) >= sizeof(struct parked),
 	       "the parking link would overwrite a parked region's incarnation");
 

@@ -244,7 +244,8 @@ struct dmacopy_engine {
 	/* First, as struct dmacopy_engine_head (dmacopy.h) says: the inline dmacopy_memcpy() reads them. */
 	uint32_t magic;
 	uint32_t reserved;
-	size_t inline_limit; /* min(inline_max, DMACOPY_INLINE_COPY_MAX + 1) */
+	void *park_link; /* the parking link (handle.c) of a closed engine */
+	size_t inline_limit; /* min(inline_max, DMACOPY_INLINE_COPY_MAX + 1); 0 once closed */
 	const struct engine_ops *ops;
 	struct dmacopy_caps caps;
 	char name[256]; /* "ioat:A+B+..." names up to 16 functions */

@@ -195,6 +195,15 @@ static void test_memcpy_errors(void **state)
 		assert_int_equal(mc(e, (void *)(UINTPTR_MAX - 8), buf, 16), -EOVERFLOW);
 		assert_int_equal(mc(e, buf, (void *)(UINTPTR_MAX - 8), 16), -EOVERFLOW);
 		assert_int_equal(mc(e, buf, buf + 128, SIZE_MAX), -EOVERFLOW);
+		/* every distance around each length: overlap iff |dst - src| < len */
+		for (size_t n = 1; n <= 80; n++) {
+			for (size_t k = 0; k <= n + 1; k++) {
+				int want = k < n ? -EINVAL : 0;
+
+				assert_int_equal(mc(e, buf + 50 + k, buf + 50, n), want);
+				assert_int_equal(mc(e, buf + 50, buf + 50 + k, n), want);
+			}
+		}
 	}
 	assert_int_equal(dmacopy_fill(e, NULL, 0, 1), -EINVAL);
 	assert_int_equal(dmacopy_fill(e, (void *)(UINTPTR_MAX - 8), 0, 16), -EOVERFLOW);
