@@ -247,7 +247,9 @@ static void ioat_event(IOATState *s)
 {
     s->pending = true;
     s->attnstatus |= 1;
-    if (s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+    /* a stopped VM (its job reaped) gets it when it runs again */
+    if (s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN) &&
+        runstate_is_running()) {
         ioat_signal(s);
     }
 }
@@ -508,15 +510,19 @@ static void *ioat_worker_fn(void *opaque)
     return NULL;
 }
 
-/* Give back the mappings of the job's pieces from the first'th on. */
-static void ioat_job_unmap(IOATState *s, uint32_t first)
+/*
+ * Give back the mappings of the job's pieces from the first'th on, the
+ * destinations as written (moved) or untouched.
+ */
+static void ioat_job_unmap(IOATState *s, uint32_t first, bool moved)
 {
     AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
     IOATJob *j = s->job;
     uint32_t i;
 
     for (i = first; i < j->nseg; i++) {
-        address_space_unmap(as, j->seg[i].dst, j->seg[i].len, true, j->seg[i].len);
+        address_space_unmap(as, j->seg[i].dst, j->seg[i].len, true,
+                            moved ? j->seg[i].len : 0);
         if (j->seg[i].src) {
             address_space_unmap(as, j->seg[i].src, j->seg[i].len, false, 0);
         }
@@ -572,7 +578,8 @@ static uint64_t ioat_job_map(IOATState *s, bool fill, uint64_t src, uint64_t dst
  * a valid range, and not one fault injection is due to fail. Reading it has
  * no effect: ioat_job_reap() makes it the current one once it is moved.
  */
-static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *m)
+static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *m,
+                          uint32_t *pfi)
 {
     struct ioat_desc d;
     uint64_t n = s->data_descs + k;
@@ -581,13 +588,16 @@ static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *
     if (addr & (IOAT_DESC_SIZE - 1)) {
         return false;
     }
-    if (s->pf_next < s->pf_count && addr >= s->pf_addr &&
-        addr < s->pf_addr + (uint64_t)s->pf_count * IOAT_DESC_SIZE &&
-        (addr - s->pf_addr) / IOAT_DESC_SIZE >= s->pf_next) {
-        memcpy(&d, s->pf + (addr - s->pf_addr), IOAT_DESC_FETCH);
-    } else if (dmacopy_pci_dma_read(PCI_DEVICE(s), addr, &d,
-                                    IOAT_DESC_FETCH) != MEMTX_OK) {
-        return false;
+    /* the read-ahead copies as ioat_read_desc() takes them: in order only */
+    if (*pfi < s->pf_count && addr == s->pf_addr + (uint64_t)*pfi * IOAT_DESC_SIZE) {
+        memcpy(&d, s->pf + *pfi * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
+        (*pfi)++;
+    } else {
+        *pfi = UINT32_MAX;      /* off the read-ahead: not back on it in this job */
+        if (dmacopy_pci_dma_read(PCI_DEVICE(s), addr, &d,
+                                 IOAT_DESC_FETCH) != MEMTX_OK) {
+            return false;
+        }
     }
     *m = (IOATJobDesc){ .addr = addr, .size = le32_to_cpu(d.size),
                         .ctl = le32_to_cpu(d.ctl), .src = le64_to_cpu(d.src),
@@ -612,7 +622,7 @@ static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *
 static bool ioat_job_start(IOATState *s)
 {
     bool fill = IOAT_DESC_OP(s->d_ctl) == IOAT_OP_FILL;
-    uint32_t valid = (uint16_t)(s->dmacount - s->count);
+    uint32_t valid = (uint16_t)(s->dmacount - s->count), pfi = s->pf_next;
     IOATJob *j = s->job;
     uint64_t next = s->d_next;
 
@@ -625,13 +635,22 @@ static bool ioat_job_start(IOATState *s)
     if (!j->nseg) {
         return false;
     }
-    /* The descriptors after it, whole, while they are valid and fit. */
+    /*
+     * The descriptors after it, whole, while they are valid and fit; none if
+     * the completion word could not be written (the channel would halt at
+     * the current one, and the rest must not have moved).
+     */
+    if (s->chancmp &&
+        dmacopy_dma_ram_len(pci_get_address_space(PCI_DEVICE(s)),
+                            s->chancmp & ~(uint64_t)7, 8, true) != 8) {
+        valid = 0;
+    }
     while (s->d_done + j->first_bytes == s->d_size && j->nmore < IOAT_JOB_DESCS &&
            j->nmore + 1 < valid && j->bytes < IOAT_JOB_BYTES) {
         IOATJobDesc *m = &j->more[j->nmore];
         uint32_t first = j->nseg, i;
 
-        if (!ioat_job_peek(s, next, j->nmore + 1, m)) {
+        if (!ioat_job_peek(s, next, j->nmore + 1, m, &pfi)) {
             break;
         }
         if (ioat_job_map(s, IOAT_DESC_OP(m->ctl) == IOAT_OP_FILL, m->src, m->dst, 0,
@@ -639,7 +658,7 @@ static bool ioat_job_start(IOATState *s)
             for (i = first; i < j->nseg; i++) {
                 j->bytes -= j->seg[i].len;
             }
-            ioat_job_unmap(s, first);
+            ioat_job_unmap(s, first, false);
             break;
         }
         j->nmore++;
@@ -660,7 +679,7 @@ static bool ioat_job_start(IOATState *s)
  * are released (the written ones marked dirty, translated code on them
  * dropped) and the descriptor's progress counted (big lock held).
  */
-static void ioat_job_reap(IOATState *s)
+static void ioat_job_reap_as(IOATState *s, bool finish)
 {
     IOATJob *j = s->job;
     uint32_t i;
@@ -675,10 +694,11 @@ static void ioat_job_reap(IOATState *s)
     s->job_done = false;
     qemu_mutex_unlock(&s->job_lock);
     s->job_active = false;
-    ioat_job_unmap(s, 0);
+    ioat_job_unmap(s, 0, true);
     s->stat_worker_bytes += j->bytes;
     s->stat_bytes += j->bytes;
-    if (!s->have_desc) {
+    if (!s->have_desc || !finish) {
+        j->nmore = 0;
         return;
     }
     s->d_done += j->first_bytes;
@@ -691,8 +711,13 @@ static void ioat_job_reap(IOATState *s)
         IOATJobDesc *m = &j->more[i];
 
         ioat_finish_desc(s);
-        if (s->state != IOAT_CHANSTS_ACTIVE || s->cur != m->addr) {
-            break;      /* halted on a completion write, or the count was lowered */
+        if (s->state != IOAT_CHANSTS_ACTIVE) {
+            /*
+             * Halted on a completion write that failed after all, or IDLE
+             * as the guest lowered DMACOUNT meanwhile (a guest error): the
+             * rest has moved but is not reported.
+             */
+            break;
         }
         s->pf_next += s->pf_next < s->pf_count &&
                       s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE;
@@ -706,6 +731,17 @@ static void ioat_job_reap(IOATState *s)
         s->have_desc = true;
     }
     j->nmore = 0;
+}
+
+static void ioat_job_reap(IOATState *s)
+{
+    ioat_job_reap_as(s, true);
+}
+
+/* As ioat_job_reap(), but what it moved past the current descriptor goes unreported. */
+static void ioat_job_drop(IOATState *s)
+{
+    ioat_job_reap_as(s, false);
 }
 
 static void ioat_bh(void *opaque);
@@ -810,9 +846,14 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 {
     IOATState *s = opaque;
 
-    if (running && s->state == IOAT_CHANSTS_ACTIVE) {
-        qemu_bh_schedule(s->bh);
-    } else if (!running) {
+    if (running) {
+        if (s->pending && s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+            ioat_signal(s);     /* an event while the VM was stopped */
+        }
+        if (s->state == IOAT_CHANSTS_ACTIVE) {
+            qemu_bh_schedule(s->bh);
+        }
+    } else {
         /*
          * Nothing moves while the VM is stopped: a migration or snapshot
          * saves RAM right after this, before any device's pre_save, so
@@ -827,7 +868,7 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
 
 static void ioat_chan_reset(IOATState *s)
 {
-    ioat_job_reap(s);
+    ioat_job_drop(s);       /* a reset reports nothing more */
     qemu_bh_cancel(s->bh);
     timer_del(s->yield_timer);
     s->busy_since = 0;
@@ -1228,7 +1269,7 @@ static void ioat_exit(PCIDevice *pdev)
     IOATState *s = IOAT(pdev);
 
     if (s->worker_started) {
-        ioat_job_reap(s);
+        ioat_job_drop(s);
         qemu_mutex_lock(&s->job_lock);
         s->worker_quit = true;
         qemu_cond_broadcast(&s->job_cond);

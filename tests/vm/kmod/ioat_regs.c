@@ -629,7 +629,9 @@ static bool job_ok(struct regs_test *t, unsigned int i, bool done)
  * time (workers=on): nothing past DMACOUNT moves, each ends byte for byte
  * with the completion word naming the last; then the same chain with a write
  * fault in its third descriptor: the first two are done and the completion
- * word names the second, HALTED, and nothing after the fault is written.
+ * word names the second, HALTED, and nothing after the fault is written;
+ * then with a completion address that is not memory: the channel halts after
+ * the first descriptor and nothing after it is written.
  */
 static void check_jobchain(struct regs_test *t)
 {
@@ -668,6 +670,19 @@ static void check_jobchain(struct regs_test *t)
 	for (i = 0; i < JOB_DESCS; i++)
 		if (i != 2)
 			CHECK(t, job_ok(t, i, i < 2), "descriptor %u, a fault in the third", i);
+
+	/* a completion address that is not memory: halted after the first, nothing else moved */
+	memset(t->big_dst, GUARD_BYTE, BIG_SIZE);
+	reset_chan(t);
+	writeq(BAD_ADDR, t->chan + IOAT_CHANCMP_OFFSET);
+	for (i = 0; i < JOB_DESCS; i++)
+		job_desc(t, i, job_dst(t, i));
+	start_chain(t, 0);
+	doorbell(t, JOB_DESCS);
+	CHECK(t, wait_settled(t) == IOAT_CHANSTS_HALTED, "state %u", state(t));
+	CHECK(t, chanerr(t) == IOAT_CHANERR_COMPLETION_ADDR, "CHANERR 0x%x", chanerr(t));
+	for (i = 0; i < JOB_DESCS; i++)
+		CHECK(t, job_ok(t, i, i < 1), "descriptor %u, completion address not memory", i);
 	reset_chan(t);
 }
 
