@@ -209,7 +209,7 @@ check-kasan: all vm-progs qemu
 # sanitized QEMU is a second build (about 15 minutes here).
 QEMU_ASAN_TESTS ?= t_ioat_regs t_dsa_regs t_testdev_bad_input t_testdev_aggressive_iommu \
 	t_testdev_unbind t_testdev_unplug t_ioat_iommu t_ioat_unbind t_ioat_unplug t_dsa_unplug \
-	t_cpu_movdir64b t_dsa_kmod_wqdisable t_ioatuser_kill
+	t_cpu_movdir64b t_dsa_kmod_wqdisable t_ioatuser_kill t_ioatuser_stripe
 check-qemu-asan: all vm-progs kmods
 	DMACOPY_QEMU_ASAN=1 tests/vm/check --kernel 6.12 $(QEMU_ASAN_TESTS)
 
