@@ -322,15 +322,48 @@ static void ioat_finish_desc(IOATState *s)
     }
 }
 
+/* Whether fault injection fails the n'th data descriptor (counted from 1). */
+static bool ioat_inject_due(IOATState *s, uint64_t n)
+{
+    return (s->fail_nth && n == s->fail_nth) ||
+           (s->fail_every && n % s->fail_every == 0);
+}
+
 static bool ioat_inject_fault(IOATState *s)
 {
-    uint64_t n = ++s->data_descs;
-
-    if ((s->fail_nth && n == s->fail_nth) || (s->fail_every && n % s->fail_every == 0)) {
+    if (ioat_inject_due(s, ++s->data_descs)) {
         s->stat_injected++;
         return true;
     }
     return false;
+}
+
+/*
+ * The CHANERR bit a descriptor's own fields earn it, 0 if none: a size of 0,
+ * an operation the device does not do, a source or destination range that
+ * wraps around. A NULL descriptor moves nothing, so only its size counts.
+ */
+static uint32_t ioat_desc_check(IOATState *s, uint32_t size, uint32_t ctl,
+                                uint64_t src, uint64_t dst)
+{
+    uint32_t op = IOAT_DESC_OP(ctl);
+
+    if (!size) {
+        return IOAT_CHANERR_DESC_LENGTH;
+    }
+    if (ctl & IOAT_DESC_NULL) {
+        return 0;
+    }
+    if (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) {
+        return IOAT_CHANERR_DESC_CONTROL;
+    }
+    if (op == IOAT_OP_COPY && src + size < src) {
+        return IOAT_CHANERR_READ_DATA;
+    }
+    if (dst + size < dst) {
+        return IOAT_CHANERR_WRITE_DATA;
+    }
+    return 0;
 }
 
 /*
@@ -368,7 +401,7 @@ static bool ioat_read_desc(IOATState *s, struct ioat_desc *d)
 static bool ioat_fetch_desc(IOATState *s)
 {
     struct ioat_desc d;
-    uint32_t op;
+    uint32_t err;
 
     if (s->cur & (IOAT_DESC_SIZE - 1)) {
         qemu_log_mask(LOG_GUEST_ERROR, "ioat: misaligned descriptor 0x%" PRIx64 "\n",
@@ -390,30 +423,17 @@ static bool ioat_fetch_desc(IOATState *s)
     s->d_next = le64_to_cpu(d.next);
     s->d_done = 0;
 
-    if (s->d_size == 0) {
-        qemu_log_mask(LOG_GUEST_ERROR, "ioat: zero-size descriptor 0x%" PRIx64 "\n",
-                      s->cur);
-        ioat_halt(s, IOAT_CHANERR_DESC_LENGTH);
+    err = ioat_desc_check(s, s->d_size, s->d_ctl, s->d_src, s->d_dst);
+    if (err) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ioat: descriptor 0x%" PRIx64 " (size %u,"
+                      " control 0x%x) refused: CHANERR 0x%x\n", s->cur,
+                      s->d_size, s->d_ctl, err);
+        ioat_halt(s, err);
         return false;
     }
     if (s->d_ctl & IOAT_DESC_NULL) {
         s->have_desc = true;
         return true;
-    }
-    op = IOAT_DESC_OP(s->d_ctl);
-    if (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "ioat: unsupported op 0x%x in descriptor 0x%"
-                      PRIx64 "\n", op, s->cur);
-        ioat_halt(s, IOAT_CHANERR_DESC_CONTROL);
-        return false;
-    }
-    if (op == IOAT_OP_COPY && s->d_src + s->d_size < s->d_src) {
-        ioat_halt(s, IOAT_CHANERR_READ_DATA);
-        return false;
-    }
-    if (s->d_dst + s->d_size < s->d_dst) {
-        ioat_halt(s, IOAT_CHANERR_WRITE_DATA);
-        return false;
     }
     if (ioat_inject_fault(s)) {
         ioat_halt(s, s->fail_err);
@@ -512,7 +532,8 @@ static void *ioat_worker_fn(void *opaque)
 
 /*
  * Give back the mappings of the job's pieces from the first'th on, the
- * destinations as written (moved) or untouched.
+ * destinations as written (moved) or untouched, and take their bytes off the
+ * job's count.
  */
 static void ioat_job_unmap(IOATState *s, uint32_t first, bool moved)
 {
@@ -526,6 +547,7 @@ static void ioat_job_unmap(IOATState *s, uint32_t first, bool moved)
         if (j->seg[i].src) {
             address_space_unmap(as, j->seg[i].src, j->seg[i].len, false, 0);
         }
+        j->bytes -= j->seg[i].len;
     }
     j->nseg = first;
 }
@@ -582,8 +604,6 @@ static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *
                           uint32_t *pfi)
 {
     struct ioat_desc d;
-    uint64_t n = s->data_descs + k;
-    uint32_t op;
 
     if (addr & (IOAT_DESC_SIZE - 1)) {
         return false;
@@ -602,15 +622,10 @@ static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *
     *m = (IOATJobDesc){ .addr = addr, .size = le32_to_cpu(d.size),
                         .ctl = le32_to_cpu(d.ctl), .src = le64_to_cpu(d.src),
                         .dst = le64_to_cpu(d.dst), .next = le64_to_cpu(d.next) };
-    op = IOAT_DESC_OP(m->ctl);
-    if (!m->size || (m->ctl & IOAT_DESC_NULL) ||
-        (op != IOAT_OP_COPY && !(op == IOAT_OP_FILL && s->fill)) ||
-        (op == IOAT_OP_COPY && m->src + m->size < m->src) ||
-        m->dst + m->size < m->dst) {
-        return false;   /* ioat_fetch_desc() deals with it in its turn */
-    }
-    return !((s->fail_nth && n == s->fail_nth) ||
-             (s->fail_every && n % s->fail_every == 0));
+    /* anything else ioat_fetch_desc() deals with in its turn */
+    return !(m->ctl & IOAT_DESC_NULL) &&
+           !ioat_desc_check(s, m->size, m->ctl, m->src, m->dst) &&
+           !ioat_inject_due(s, s->data_descs + k);
 }
 
 /*
@@ -648,16 +663,13 @@ static bool ioat_job_start(IOATState *s)
     while (s->d_done + j->first_bytes == s->d_size && j->nmore < IOAT_JOB_DESCS &&
            j->nmore + 1 < valid && j->bytes < IOAT_JOB_BYTES) {
         IOATJobDesc *m = &j->more[j->nmore];
-        uint32_t first = j->nseg, i;
+        uint32_t first = j->nseg;
 
         if (!ioat_job_peek(s, next, j->nmore + 1, m, &pfi)) {
             break;
         }
         if (ioat_job_map(s, IOAT_DESC_OP(m->ctl) == IOAT_OP_FILL, m->src, m->dst, 0,
                          m->size) != m->size) {
-            for (i = first; i < j->nseg; i++) {
-                j->bytes -= j->seg[i].len;
-            }
             ioat_job_unmap(s, first, false);
             break;
         }
@@ -694,9 +706,9 @@ static void ioat_job_reap_as(IOATState *s, bool finish)
     s->job_done = false;
     qemu_mutex_unlock(&s->job_lock);
     s->job_active = false;
-    ioat_job_unmap(s, 0, true);
     s->stat_worker_bytes += j->bytes;
     s->stat_bytes += j->bytes;
+    ioat_job_unmap(s, 0, true);
     if (!s->have_desc || !finish) {
         j->nmore = 0;
         return;
