@@ -402,6 +402,17 @@ dmacopy__copy_small(unsigned char *d, const unsigned char *s, size_t n)
  */
 extern int dmacopy__memcpy_call(struct dmacopy_engine *engine, void *dst, const void *src,
 				size_t len) __asm__("dmacopy_memcpy");
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(noplt)
+/* the C library's memcpy() through its GOT entry: a position-independent caller skips the PLT */
+extern void *dmacopy__libc_memcpy(void *dst, const void *src, size_t len) __asm__("memcpy")
+	__attribute__((noplt));
+#define DMACOPY__LIBC_MEMCPY dmacopy__libc_memcpy
+#endif
+#endif
+#ifndef DMACOPY__LIBC_MEMCPY
+#define DMACOPY__LIBC_MEMCPY __builtin_memcpy
+#endif
 
 extern __inline__ __attribute__((gnu_inline, always_inline)) int
 dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t len)
@@ -420,7 +431,7 @@ dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t
 				     d - s + len - 1 >= 2 * len - 1,
 			     1)) {
 		if (__builtin_expect(len > 64, 1))
-			__builtin_memcpy(dst, src, len);
+			DMACOPY__LIBC_MEMCPY(dst, src, len);
 		else
 			dmacopy__copy_small((unsigned char *)dst, (const unsigned char *)src, len);
 		return 0;

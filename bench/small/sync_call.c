@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * Per-call cost of synchronous small copies: dmacopy_memcpy() on the CPU engine against glibc
- * memcpy, same buffers, same loop (in cache). glibc's memcpy is called through a volatile
- * function pointer so the compiler cannot inline it: both sides pay one real call, except that
- * dmacopy.h's inline dmacopy_memcpy() makes copies up to 64 bytes without one.
+ * memcpy, same buffers, same kind of loop (in cache). The figure is against memcpy() called as a
+ * program calls it, through the PLT; the "ptr call" columns give memcpy() through a volatile
+ * function pointer as well (no PLT, but a load of the pointer per call), which earlier results
+ * used. dmacopy.h's inline dmacopy_memcpy() makes copies up to 64 bytes without a call.
  *
  * Usage: sync_call [-n] [SIZE...]   (default: 8 64 256 4096)
  *   -n  also time dmacopy_memcpy() as the library's function, called through a pointer (the path
  *       of DMACOPY_NO_INLINE, other languages, and every caller before the inline version)
  *
  * Method. Rounds are paired: in each one the loops run back to back on the same buffers, and the
- * round's ratio is dmacopy's time over memcpy's; a size's figure is the
+ * round's ratio is dmacopy's time over memcpy's (each side's loop in its own function); a size's figure is the
  * median of its rounds' ratios, which a slow moment of the host moves far less than the ratio of
  * two medians. The destination is placed at four offsets within a 4 KiB page (0, 1, 2 and 3 KiB
  * past the source's): a load that follows stores to an address 4 KiB apart in its low 12 bits
@@ -20,8 +21,8 @@
  * them, and the per-offset medians are printed beside it.
  *
  * The "empty call" column is a control: a function with dmacopy_memcpy()'s signature that does
- * nothing (sync_call_nop.c, compiled apart so that it cannot be inlined), called through the same
- * loop: the floor of any copy behind a call here.
+ * nothing (sync_call_nop.c, compiled apart so that it cannot be inlined), called through a
+ * pointer in the same kind of loop: the floor of any copy behind a call here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +57,77 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * Each timed loop is a function of its own, so that the compiler allocates its registers for that
+ * loop alone: in one large main() it kept the engine pointer and loop invariants on the stack,
+ * which the inline dmacopy_memcpy() then reloaded on every call while memcpy()'s loop did not.
+ * Every loop copies to one of two destinations 8 KiB apart in turn; the empty asm keeps the
+ * compiler from merging or dropping calls.
+ */
+#if defined(__clang__)
+#define LOOP_FN __attribute__((noinline))
+#else
+#define LOOP_FN __attribute__((noinline, noipa))
+#endif
+
+/* glibc's memcpy() as a program calls it (through the PLT) */
+static LOOP_FN double loop_memcpy(char *dst, const char *src, size_t n, long iters)
+{
+	double t0 = now();
+
+	for (long k = 0; k < iters; k++) {
+		memcpy(dst + (k & 1) * 8192, src, n);
+		__asm__ volatile("" ::: "memory");
+	}
+	return now() - t0;
+}
+
+/* glibc's memcpy() through a pointer the compiler cannot see through (no PLT) */
+static LOOP_FN double loop_memcpy_ptr(char *dst, const char *src, size_t n, long iters)
+{
+	void *(*volatile libc_memcpy)(void *, const void *, size_t) = memcpy;
+	double t0 = now();
+
+	for (long k = 0; k < iters; k++) {
+		libc_memcpy(dst + (k & 1) * 8192, src, n);
+		__asm__ volatile("" ::: "memory");
+	}
+	return now() - t0;
+}
+
+/* dmacopy.h's inline dmacopy_memcpy() */
+static LOOP_FN double loop_dmacopy(struct dmacopy_engine *e, char *dst, const char *src, size_t n,
+				   long iters)
+{
+	double t0 = now();
+
+	for (long k = 0; k < iters; k++) {
+		if (dmacopy_memcpy(e, dst + (k & 1) * 8192, src, n))
+			abort();
+		__asm__ volatile("" ::: "memory");
+	}
+	return now() - t0;
+}
+
+/* the library's function, or the empty control, through a pointer */
+static LOOP_FN double loop_fn(int (*volatile fn)(struct dmacopy_engine *, void *, const void *,
+						   size_t),
+			      struct dmacopy_engine *e, char *dst, const char *src, size_t n,
+			      long iters)
+{
+	double t0 = now();
+
+	for (long k = 0; k < iters; k++) {
+		if (fn(e, dst + (k & 1) * 8192, src, n))
+			abort();
+		__asm__ volatile("" ::: "memory");
+	}
+	return now() - t0;
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t defaults[] = { 8, 64, 256, 4096 };
-	void *(*volatile libc_memcpy)(void *, const void *, size_t) = memcpy;
-	int (*volatile lib_memcpy)(struct dmacopy_engine *, void *, const void *, size_t) =
-		dmacopy_memcpy;
 	struct dmacopy_engine *e;
 	/* source at a page start; destinations in a buffer of their own, two 8 KiB apart */
 	char *src = aligned_alloc(4096, 8192), *dbuf = aligned_alloc(4096, 4 * 8192);
@@ -75,14 +141,16 @@ int main(int argc, char **argv)
 	}
 	memset(src, 1, 8192);
 	memset(dbuf, 0, 4 * 8192);
-	printf("%-6s %9s %9s %7s  %-27s%s %10s\n", "size", "memcpy ns", "dmacopy", "ratio",
-	       "ratio at dst offset 0-3 KiB", with_lib ? "  lib fn  ratio" : "", "empty call");
+	printf("%-6s %9s %9s %7s  %-27s%s %9s %7s %10s\n", "size", "memcpy ns", "dmacopy", "ratio",
+	       "ratio at dst offset 0-3 KiB", with_lib ? "  lib fn  ratio" : "", "ptr call",
+	       "ratio", "empty call");
 	for (int i = 0; i < nsizes; i++) {
 		size_t n = argc > first ? strtoul(argv[i + first], NULL, 0) : defaults[i];
 		long iters = n >= 2048 ? 400000 : 2000000;
 		double m[LAYOUTS * ROUNDS], d[LAYOUTS * ROUNDS], q[LAYOUTS * ROUNDS];
 		double l[LAYOUTS * ROUNDS], z[LAYOUTS * ROUNDS], per[LAYOUTS];
-		double ql[LAYOUTS * ROUNDS];
+		double ql[LAYOUTS * ROUNDS], p[LAYOUTS * ROUNDS], qp[LAYOUTS * ROUNDS];
+		const double ns = 1e9 / iters;
 
 		if (n == 0 || n > 4096) {
 			fprintf(stderr, "sync_call: size must be 1..4096\n");
@@ -93,36 +161,15 @@ int main(int argc, char **argv)
 
 			for (int r = 0; r < ROUNDS; r++) {
 				int k0 = lay * ROUNDS + r;
-				double t0 = now(), t1, t2, t3;
 
-				for (long k = 0; k < iters; k++) {
-					libc_memcpy(dst + (k & 1) * 8192, src, n);
-					__asm__ volatile("" ::: "memory");
-				}
-				t1 = now();
-				for (long k = 0; k < iters; k++) {
-					if (dmacopy_memcpy(e, dst + (k & 1) * 8192, src, n))
-						return 1;
-					__asm__ volatile("" ::: "memory");
-				}
-				t2 = now();
-				for (long k = 0; k < iters && with_lib; k++) {
-					if (lib_memcpy(e, dst + (k & 1) * 8192, src, n))
-						return 1;
-					__asm__ volatile("" ::: "memory");
-				}
-				t3 = now();
-				for (long k = 0; k < iters; k++) {
-					if (sync_call_nop(e, dst + (k & 1) * 8192, src, n))
-						return 1;
-					__asm__ volatile("" ::: "memory");
-				}
-				m[k0] = (t1 - t0) / iters * 1e9;
-				d[k0] = (t2 - t1) / iters * 1e9;
-				l[k0] = (t3 - t2) / iters * 1e9;
-				z[k0] = (now() - t3) / iters * 1e9;
+				m[k0] = loop_memcpy(dst, src, n, iters) * ns;
+				d[k0] = loop_dmacopy(e, dst, src, n, iters) * ns;
+				l[k0] = with_lib ? loop_fn(dmacopy_memcpy, e, dst, src, n, iters) * ns : 0;
+				p[k0] = loop_memcpy_ptr(dst, src, n, iters) * ns;
+				z[k0] = loop_fn(sync_call_nop, e, dst, src, n, iters) * ns;
 				q[k0] = d[k0] / m[k0];
 				ql[k0] = l[k0] / m[k0];
+				qp[k0] = d[k0] / p[k0];
 			}
 		}
 		for (int lay = 0; lay < LAYOUTS; lay++) {
@@ -136,7 +183,8 @@ int main(int argc, char **argv)
 		       per[3]);
 		if (with_lib)
 			printf(" %7.2f %6.2fx", median(l, LAYOUTS * ROUNDS), median(ql, LAYOUTS * ROUNDS));
-		printf(" %10.2f\n", median(z, LAYOUTS * ROUNDS));
+		printf(" %9.2f %6.2fx %10.2f\n", median(p, LAYOUTS * ROUNDS),
+		       median(qp, LAYOUTS * ROUNDS), median(z, LAYOUTS * ROUNDS));
 	}
 	dmacopy_engine_close(e);
 	return 0;
