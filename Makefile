@@ -157,8 +157,9 @@ $(B)/bench/rte_dma_bench: bench/dmadev/rte_dma_bench.c
 	@mkdir -p $(@D)
 	$(CC) -O2 $(WARN) $$(pkg-config --cflags libdpdk) -o $@ $< $$(pkg-config --libs libdpdk)
 
-check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
+check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS) lib
 	@scripts/run-tests "unit" $(UNIT_BINS)
+	@tests/unit/header_inline $(B)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		scripts/run-tests "unit (ASan/UBSan)" $(UNIT_SAN_BINS)
 

@@ -404,14 +404,14 @@ extern int dmacopy__memcpy_call(struct dmacopy_engine *engine, void *dst, const 
 				size_t len) __asm__("dmacopy_memcpy");
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(noplt)
-/* the C library's memcpy() through its GOT entry: a position-independent caller skips the PLT */
+/*
+ * The C library's memcpy() through its GOT entry, so that a position-independent caller skips
+ * the PLT; only for lengths the compiler does not know (it expands constant ones itself).
+ */
+#define DMACOPY__NOPLT_MEMCPY 1
 extern void *dmacopy__libc_memcpy(void *dst, const void *src, size_t len) __asm__("memcpy")
-	__attribute__((noplt));
-#define DMACOPY__LIBC_MEMCPY dmacopy__libc_memcpy
+	__attribute__((noplt, nothrow, leaf));
 #endif
-#endif
-#ifndef DMACOPY__LIBC_MEMCPY
-#define DMACOPY__LIBC_MEMCPY __builtin_memcpy
 #endif
 
 extern __inline__ __attribute__((gnu_inline, always_inline)) int
@@ -430,14 +430,36 @@ dmacopy_memcpy(struct dmacopy_engine *engine, void *dst, const void *src, size_t
 				     ((d - 1) | (s - 1)) < UINTPTR_MAX - DMACOPY_INLINE_COPY_MAX &&
 				     d - s + len - 1 >= 2 * len - 1,
 			     1)) {
-		if (__builtin_expect(len > 64, 1))
-			DMACOPY__LIBC_MEMCPY(dst, src, len);
-		else
+		if (__builtin_expect(len > 64, 1)) {
+#ifdef DMACOPY__NOPLT_MEMCPY
+			if (!__builtin_constant_p(len)) {
+				dmacopy__libc_memcpy(dst, src, len);
+				return 0;
+			}
+#endif
+			__builtin_memcpy(dst, src, len);
+		} else {
 			dmacopy__copy_small((unsigned char *)dst, (const unsigned char *)src, len);
+		}
 		return 0;
 	}
+#if defined(__clang__)
+	{
+		/*
+		 * clang takes a call to a function of the inline function's own symbol name for
+		 * recursion and then never inlines it: call the library through a pointer it cannot
+		 * follow (only this slow way pays the indirect call).
+		 */
+		int (*fn)(struct dmacopy_engine *, void *, const void *, size_t) = dmacopy__memcpy_call;
+
+		__asm__("" : "+r"(fn));
+		return fn(engine, dst, src, len);
+	}
+#else
 	return dmacopy__memcpy_call(engine, dst, src, len);
+#endif
 }
+#undef DMACOPY__NOPLT_MEMCPY
 #endif
 
 /** Fill len bytes at dst with the 64-bit pattern (see dmacopy_enqueue_fill()). */
