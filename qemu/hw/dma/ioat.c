@@ -242,24 +242,35 @@ static void ioat_signal(IOATState *s)
     }
 }
 
+/* Signal the pending interrupt if the channel is armed and interrupts are on. */
+static void ioat_raise(IOATState *s)
+{
+    if (s->pending && s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
+        ioat_signal(s);
+    }
+}
+
 /* A completed descriptor with int_en, or an error with ERR_INT_EN. */
 static void ioat_event(IOATState *s)
 {
     s->pending = true;
     s->attnstatus |= 1;
     /* a stopped VM (its job reaped) gets it when it runs again */
-    if (s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN) &&
-        runstate_is_running()) {
-        ioat_signal(s);
+    if (runstate_is_running()) {
+        ioat_raise(s);
     }
 }
 
 static void ioat_rearm(IOATState *s)
 {
     s->armed = true;
-    if (s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-        ioat_signal(s);
-    }
+    ioat_raise(s);
+}
+
+/* Whether the k'th read-ahead descriptor is there and is the one at addr. */
+static bool ioat_pf_has(IOATState *s, uint32_t k, uint64_t addr)
+{
+    return k < s->pf_count && addr == s->pf_addr + (uint64_t)k * IOAT_DESC_SIZE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -376,8 +387,7 @@ static bool ioat_read_desc(IOATState *s, struct ioat_desc *d)
     uint32_t valid = (uint16_t)(s->dmacount - s->count);
     uint32_t n;
 
-    if (s->pf_next < s->pf_count &&
-        s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE) {
+    if (ioat_pf_has(s, s->pf_next, s->cur)) {
         memcpy(d, s->pf + s->pf_next * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
         s->pf_next++;
         return true;
@@ -609,7 +619,7 @@ static bool ioat_job_peek(IOATState *s, uint64_t addr, uint32_t k, IOATJobDesc *
         return false;
     }
     /* the read-ahead copies as ioat_read_desc() takes them: in order only */
-    if (*pfi < s->pf_count && addr == s->pf_addr + (uint64_t)*pfi * IOAT_DESC_SIZE) {
+    if (ioat_pf_has(s, *pfi, addr)) {
         memcpy(&d, s->pf + *pfi * IOAT_DESC_SIZE, IOAT_DESC_FETCH);
         (*pfi)++;
     } else {
@@ -731,8 +741,7 @@ static void ioat_job_reap_as(IOATState *s, bool finish)
              */
             break;
         }
-        s->pf_next += s->pf_next < s->pf_count &&
-                      s->cur == s->pf_addr + (uint64_t)s->pf_next * IOAT_DESC_SIZE;
+        s->pf_next += ioat_pf_has(s, s->pf_next, s->cur);
         s->data_descs++;
         s->d_size = m->size;
         s->d_ctl = m->ctl;
@@ -859,9 +868,7 @@ static void ioat_vm_state_change(void *opaque, bool running, RunState state)
     IOATState *s = opaque;
 
     if (running) {
-        if (s->pending && s->armed && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-            ioat_signal(s);     /* an event while the VM was stopped */
-        }
+        ioat_raise(s);          /* an event while the VM was stopped */
         if (s->state == IOAT_CHANSTS_ACTIVE) {
             qemu_bh_schedule(s->bh);
         }
@@ -1027,9 +1034,7 @@ static void ioat_reg_write(IOATState *s, unsigned r, uint64_t val, uint64_t mask
                              IOAT_INTRCTRL_MSIX_VECTOR_CONTROL);
         s->attnstatus = 0;
         ioat_set_intx(s, false);
-        if (s->armed && s->pending && (s->intrctrl & IOAT_INTRCTRL_MASTER_INT_EN)) {
-            ioat_signal(s);
-        }
+        ioat_raise(s);
         break;
     case REG_INTRDELAY:
         s->intrdelay = merge(s->intrdelay, val, mask) & 0x3fff;
