@@ -308,6 +308,16 @@ int dmacopy_poll(struct dmacopy_queue *queue, struct dmacopy_completion *complet
 int dmacopy_wait(struct dmacopy_queue *queue, struct dmacopy_completion *completions,
 		 unsigned int min, unsigned int max, int timeout_ms);
 
+/**
+ * dmacopy_wait() for operations that succeeded, without their records (as a count of completions
+ * serves a caller that needs no user_data back): reaps between min and max operations that ended
+ * successfully and returns how many, below min only on timeout or when the next operation to
+ * reap failed. A failed operation is never reaped here: it and those after it stay for
+ * dmacopy_poll() or dmacopy_wait(), which return its record; while it is next, this returns
+ * -EIO. Other errors as dmacopy_wait(). Since DMACOPY_0.4.
+ */
+int dmacopy_reap(struct dmacopy_queue *queue, unsigned int min, unsigned int max, int timeout_ms);
+
 /** Operations enqueued but not yet submitted, and submitted but not yet reaped. */
 unsigned int dmacopy_queue_pending(const struct dmacopy_queue *queue);
 unsigned int dmacopy_queue_inflight(const struct dmacopy_queue *queue);

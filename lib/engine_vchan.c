@@ -853,16 +853,26 @@ static void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
 	}
 }
 
+/* Where harvest_to() posts finished operations. */
+enum harvest_mode {
+	HARVEST_RING,  /* into the completion ring */
+	HARVEST_OUT,   /* into out, reaped */
+	HARVEST_COUNT, /* nowhere, reaped, up to the first that failed */
+};
+
 /*
- * Post the finished operations at the head of the queue, in order: into the completion ring, or,
- * with out, straight into out (at most max; they are reaped). Their region references are
- * dropped once per run of operations on the same regions, not once per operation, and their
- * status words are cleared for the slots' next use. A word may end a run of operations
- * (vchan_st_more()); a run cut short by max leaves its rest as a word of the next slot.
+ * Post the finished operations at the head of the queue, in order, as mode says (at most max
+ * but into the ring). Their region references are dropped once per run of operations on the
+ * same regions, not once per operation, and their status words are cleared for the slots' next
+ * use. A word may end a run of operations (vchan_st_more()); a run cut short by max leaves its
+ * rest as a word of the next slot. HARVEST_COUNT leaves a word that failed as it is, for a
+ * harvest that stores it, and sets *failed.
  */
-static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_out,
-					     struct dmacopy_completion *out, unsigned int max)
+static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harvest_mode mode,
+					     struct dmacopy_completion *out, unsigned int max,
+					     bool *failed)
 {
+	const bool to_out = mode != HARVEST_RING;
 	struct vchan_queue *qp = q->engine_priv;
 	const struct queue_op *ops = q->ops;
 	struct dmacopy_completion *cqes = q->cqes;
@@ -879,6 +889,10 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_ou
 
 		if (!w)
 			break;
+		if (mode == HARVEST_COUNT && (w & VCHAN_ST_RECORD)) {
+			*failed = true;
+			break;
+		}
 		st[t & mask].word = 0;
 		/* the word's operation and the next vchan_st_more(w), as far as end */
 		run = vchan_st_more(w) + 1;
@@ -888,9 +902,8 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_ou
 		}
 		/* a run does not cross the end of the slots: its operations are contiguous */
 		const struct queue_op *op = &ops[t & mask];
-		struct dmacopy_completion *c = to_out ? &out[t - start] : &cqes[t & mask];
 
-		for (const struct queue_op *stop = op + run; op != stop; op++, c++) {
+		for (uint32_t k = 0; k < run; k++, op++) {
 			/* n operations on (rd, rs) so far: one reference each on both */
 			if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
 				region_put(rd, n);
@@ -900,7 +913,10 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_ou
 				n = 0;
 			}
 			n++;
-			cqe_set_word(c, op->user_data, w);
+			if (mode == HARVEST_OUT)
+				cqe_set_word(&out[t - start + k], op->user_data, w);
+			else if (mode == HARVEST_RING)
+				cqe_set_word(&cqes[(t & mask) + k], op->user_data, w);
 		}
 		t += run;
 	}
@@ -914,7 +930,7 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, bool to_ou
 
 static unsigned int harvest(struct dmacopy_queue *q)
 {
-	return harvest_to(q, false, NULL, 0);
+	return harvest_to(q, HARVEST_RING, NULL, 0, NULL);
 }
 
 static int vchan_submit(struct dmacopy_queue *q)
@@ -952,7 +968,13 @@ static int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion
 			      unsigned int max)
 {
 	drive(q->engine->priv, q, true);
-	return (int)harvest_to(q, true, out, max);
+	return (int)harvest_to(q, HARVEST_OUT, out, max, NULL);
+}
+
+static int vchan_progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
+{
+	drive(q->engine->priv, q, true);
+	return (int)harvest_to(q, HARVEST_COUNT, NULL, max, failed);
 }
 
 /* ---- synchronous helpers --------------------------------------------------------------------- */
@@ -1031,6 +1053,7 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 		.submit = vchan_submit,                                                            \
 		.progress = vchan_progress,                                                        \
 		.progress_out = vchan_progress_out,                                                \
+		.progress_count = vchan_progress_count,                                            \
 		.memcpy = sync_op,                                                                 \
 		.fill = sync_op,                                                                   \
 	}

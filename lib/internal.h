@@ -226,6 +226,13 @@ struct engine_ops {
 	int (*progress_out)(struct dmacopy_queue *q, struct dmacopy_completion *out,
 			    unsigned int max);
 	/*
+	 * Optional: progress(q, 0) that reaps up to max operations that succeeded without storing
+	 * their completions, the ring empty as for progress_out (cq_head moves with cq_tail). It
+	 * stops before an operation that failed, which stays for progress() and sets *failed.
+	 * Returns how many it reaped, or -errno.
+	 */
+	int (*progress_count)(struct dmacopy_queue *q, unsigned int max, bool *failed);
+	/*
 	 * Synchronous helpers on an operation the core has validated: dst, src (copy) or pattern
 	 * (fill), len, and, for engines that need registration, its regions with in-flight
 	 * references the core holds until the call returns. fill may be NULL (-ENOTSUP).

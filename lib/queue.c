@@ -741,6 +741,89 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
 	return (int)got;
 }
 
+/*
+ * The completions at the head of the ring that succeeded, up to max, reaped without a copy;
+ * *failed is set when the one after them failed.
+ */
+static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed)
+{
+	const struct dmacopy_completion *cqes = q->cqes;
+	const uint32_t head = q->cq_head, avail = q->cq_tail - head, mask = q->mask;
+	unsigned int n = avail < max ? avail : max, i;
+
+	for (i = 0; i < n && !cqes[(head + i) & mask].status; i++)
+		;
+	*failed = i < avail && cqes[(head + i) & mask].status;
+	q->cq_head = head + i;
+	return i;
+}
+
+/* progress_reap() for dmacopy_reap(): straight from the engine when it can (progress_count). */
+static int progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
+{
+	const struct engine_ops *ops = q->engine->ops;
+	int ret;
+
+	if (ops->progress_count && q->cq_head == q->cq_tail)
+		return ops->progress_count(q, max, failed);
+	ret = ops->progress(q, 0);
+	if (ret && ret != -ETIMEDOUT)
+		return ret;
+	return (int)reap_ok(q, max, failed);
+}
+
+int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max, int timeout_ms)
+{
+	long long deadline = 0;
+	bool failed = false;
+	unsigned int got;
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	if (min > max)
+		return lib_error(-EINVAL, "min %u is larger than max %u", min, max);
+	if (min > q->sq_submitted - q->cq_head)
+		return lib_error(-EINVAL,
+			    "waiting for %u completions but only %u operations were submitted and "
+			    "not reaped",
+			    min, q->sq_submitted - q->cq_head);
+	if (timeout_ms < -1)
+		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
+	got = reap_ok(q, max, &failed);
+	if (!failed && got < max && q->cq_tail != q->sq_submitted) {
+		ret = progress_count(q, max - got, &failed);
+		if (ret < 0)
+			return got ? (int)got : ret;
+		got += (unsigned int)ret;
+	}
+	/* as in dmacopy_wait(): each round can make progress, the clock is first read here */
+	for (bool timed = false; got < min && !failed;) {
+		int left = -1;
+
+		if (timeout_ms >= 0) {
+			long long now = mono_ms(), rem;
+
+			if (!timed) {
+				deadline = now + timeout_ms;
+				timed = true;
+			}
+			rem = deadline - now;
+			if (rem <= 0)
+				break;
+			left = rem > INT32_MAX ? INT32_MAX : (int)rem;
+		}
+		ret = q->engine->ops->progress(q, left);
+		if (ret && ret != -ETIMEDOUT)
+			return got ? (int)got : ret;
+		got += reap_ok(q, max - got, &failed);
+	}
+	if (failed && !got)
+		return lib_error(-EIO, "the next operation to reap failed: dmacopy_poll() or "
+			    "dmacopy_wait() returns its completion with the status and error");
+	return (int)got;
+}
+
 unsigned int dmacopy_queue_pending(const struct dmacopy_queue *q)
 {
 	return queue_check(q) ? 0 : q->sq_tail - q->sq_submitted;

@@ -40,6 +40,8 @@ struct vchan_status {
 };
 
 #define VCHAN_ST_DONE (1ull << 48)
+/* The bits of a word that say its operations failed: the status and the error. */
+#define VCHAN_ST_RECORD (VCHAN_ST_DONE - 1)
 
 /*
  * A done function for arg = a struct vchan_status. The drivers recognise it and store the status

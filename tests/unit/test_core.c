@@ -196,6 +196,54 @@ static void test_op_failure(void **state)
 	assert_memory_equal(t->buf + 40960 + 3072, t->buf + 3072, 1024);
 }
 
+/*
+ * dmacopy_reap(): successes reaped without records, in the ring's order, up to the first failure,
+ * which stays (-EIO while it is next) for dmacopy_poll(); then the rest. The fake engine completes
+ * newest first: 25, 24, 23, then 22 (fails), 21, 20.
+ */
+static void test_reap(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_completion c;
+
+	fake.fail_user_data = 22;
+	fake.fail_status = -EIO;
+	fake.fail_error = DMACOPY_OP_READ_FAULT;
+	memset(t->buf + 40960, 0xee, 6 * 512);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 40960 + i * 512,
+		                                      t->buf + i * 512, 512, 20 + i, 0),
+		                 0);
+	assert_int_equal(dmacopy_reap(t->q, 1, 4, 0), -EINVAL); /* nothing submitted */
+	assert_int_equal(dmacopy_submit(t->q), 6);
+	assert_int_equal(dmacopy_reap(t->q, 5, 4, 0), -EINVAL);
+	assert_int_equal(dmacopy_reap(t->q, 7, 8, 0), -EINVAL);
+	assert_int_equal(dmacopy_reap(t->q, 0, 4, -2), -EINVAL);
+	assert_int_equal(dmacopy_reap(NULL, 0, 4, 0), -EINVAL);
+	assert_int_equal(dmacopy_reap(t->q, 0, 0, 0), 0);
+	/* below min: the next one failed */
+	assert_int_equal(dmacopy_reap(t->q, 6, 16, 1000), 3);
+	assert_int_equal(dmacopy_queue_inflight(t->q), 3);
+	for (unsigned int i = 0; i < 2; i++) {
+		assert_int_equal(dmacopy_reap(t->q, 0, 16, 0), -EIO);
+		assert_non_null(strstr(dmacopy_last_error(), "dmacopy_poll()"));
+	}
+	assert_int_equal(dmacopy_poll(t->q, &c, 1), 1);
+	assert_int_equal(c.user_data, 22);
+	assert_int_equal(c.status, -EIO);
+	assert_int_equal(c.error, DMACOPY_OP_READ_FAULT);
+	assert_int_equal(dmacopy_reap(t->q, 2, 2, 1000), 2);
+	assert_int_equal(dmacopy_queue_inflight(t->q), 0);
+	assert_int_equal(dmacopy_reap(t->q, 0, 16, 0), 0);
+	for (unsigned int i = 0; i < 6; i++) {
+		if (i == 2)
+			for (unsigned int j = 0; j < 512; j++)
+				assert_int_equal(t->buf[40960 + i * 512 + j], 0xee);
+		else
+			assert_memory_equal(t->buf + 40960 + i * 512, t->buf + i * 512, 512);
+	}
+}
+
 static void test_unregister_busy(void **state)
 {
 	struct env *t = *state;
@@ -865,6 +913,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_op_failure, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reap, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_unregister_busy, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_destroy_drains, setup, teardown),

@@ -14,7 +14,9 @@
  *  - a queue deeper than the WQ: 4096 small copies in one submission all complete.
  * With --faults: 200 copies and 100 fills of 4 KiB in one submission; some fail (the device
  * injects them), each with -EIO and the read or write fault detail (fills always write faults),
- * every other one is verified, and at least one of each kind failed.
+ * every other one is verified, and at least one of each kind failed. Then the same again reaped
+ * with dmacopy_reap(): it counts the successes in order and stops with -EIO at each failure
+ * until dmacopy_poll() has taken its record.
  */
 #include "ioatuser.h"
 
@@ -64,6 +66,97 @@ static void reap_ok(const char *what, struct dmacopy_queue *q, unsigned int n)
 	}
 }
 
+/* Enqueue and submit the n operations of a fault run: fills (every third) and copies. */
+static void fault_ops(struct dmacopy_queue *q, unsigned char *mem, size_t n, size_t sz)
+{
+	int ret;
+
+	memset(mem + n * sz, 0xee, n * sz);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *dst = mem + n * sz + i * sz;
+
+		if (i % 3 == 2)
+			ret = dmacopy_enqueue_fill(q, dst, 0x0101010101010101ull * (i & 0xff), sz,
+			                           i, 0);
+		else
+			ret = dmacopy_enqueue_copy(q, dst, mem + i * sz, sz, i, 0);
+		CHECK(!ret, "enqueue %zu: %s", i, dmacopy_last_error());
+	}
+	ret = dmacopy_submit(q);
+	CHECK(ret >= 0, "submit: %s", dmacopy_last_error());
+}
+
+/* Check operation i of a fault run, which ended with c (its status and error). */
+static void fault_check(const struct dmacopy_completion *c, const unsigned char *mem, size_t n,
+                        size_t sz, bool write, unsigned int *failed_copies,
+                        unsigned int *failed_fills)
+{
+	size_t i = c->user_data;
+	const unsigned char *dst = mem + n * sz + i * sz;
+	bool fill = i % 3 == 2;
+
+	if (c->status) {
+		unsigned int want = fill || write ? DMACOPY_OP_WRITE_FAULT : DMACOPY_OP_READ_FAULT;
+
+		CHECK(c->status == -EIO && c->error == want,
+		      "op %zu (%s) failed with %d (%s), expected -EIO (%s)", i, fill ? "fill" : "copy",
+		      c->status, dmacopy_op_error_str(c->error), dmacopy_op_error_str(want));
+		if (fill)
+			(*failed_fills)++;
+		else
+			(*failed_copies)++;
+	} else if (fill) {
+		CHECK(first_not(dst, sz, (unsigned char)i) == sz, "fill %zu wrong", i);
+	} else {
+		CHECK(copy_mismatch(dst, mem + i * sz, sz) == sz, "copy %zu wrong", i);
+	}
+}
+
+/*
+ * The same run reaped with dmacopy_reap(): the operations it counts are the next ones in order
+ * (the engine ends them in order) and succeeded; at a failed one it returns -EIO until
+ * dmacopy_poll() has taken that one's record.
+ */
+static void fault_reap(struct dmacopy_queue *q, unsigned char *mem, size_t n, size_t sz,
+                       bool write)
+{
+	unsigned int failed_copies = 0, failed_fills = 0, eio = 0;
+	struct dmacopy_completion c;
+	size_t next = 0;
+	int ret;
+
+	fault_ops(q, mem, n, sz);
+	while (next < n) {
+		ret = dmacopy_reap(q, 1, 64, 20000);
+		if (ret == -EIO) {
+			eio++;
+			ret = dmacopy_reap(q, 0, 64, 0);
+			CHECK(ret == -EIO, "dmacopy_reap at a failed op returned %d the second time",
+			      ret);
+			ret = dmacopy_poll(q, &c, 1);
+			CHECK(ret == 1 && c.user_data == next && c.status,
+			      "after -EIO from dmacopy_reap: dmacopy_poll %d, op %" PRIu64
+			      " status %d (expected a failure of op %zu)", ret, c.user_data, c.status,
+			      next);
+			fault_check(&c, mem, n, sz, write, &failed_copies, &failed_fills);
+			next++;
+			continue;
+		}
+		if (ret <= 0)
+			die("dmacopy_reap: %d %s (%zu of %zu)", ret, dmacopy_last_error(), next, n);
+		for (int k = 0; k < ret; k++, next++) {
+			c = (struct dmacopy_completion){ .user_data = next };
+			fault_check(&c, mem, n, sz, write, &failed_copies, &failed_fills);
+		}
+	}
+	CHECK(next == n && dmacopy_queue_inflight(q) == 0, "dmacopy_reap: %zu of %zu reaped, %u "
+	      "in flight", next, n, dmacopy_queue_inflight(q));
+	note("ok: dmacopy_reap(): %zu operations, the %u failures (%u copies, %u fills) each "
+	     "stopped it with -EIO until dmacopy_poll() took its record, the others verified",
+	     n, eio, failed_copies, failed_fills);
+	CHECK(failed_copies > 0 && failed_fills > 0, "dmacopy_reap: no copy or no fill failed");
+}
+
 static int faults(const char *kind, const char *spec)
 {
 	const size_t n = 300, sz = 4096;
@@ -82,55 +175,20 @@ static int faults(const char *kind, const char *spec)
 	q = queue_create(e, 1024);
 	for (size_t i = 0; i < n * sz; i++)
 		mem[i] = (unsigned char)(i * 7 + i / 4096);
-	memset(mem + n * sz, 0xee, n * sz);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char *dst = mem + n * sz + i * sz;
-
-		if (i % 3 == 2)
-			ret = dmacopy_enqueue_fill(q, dst, 0x0101010101010101ull * (i & 0xff), sz,
-			                           i, 0);
-		else
-			ret = dmacopy_enqueue_copy(q, dst, mem + i * sz, sz, i, 0);
-		CHECK(!ret, "enqueue %zu: %s", i, dmacopy_last_error());
-	}
-	ret = dmacopy_submit(q);
-	CHECK(ret >= 0, "submit: %s", dmacopy_last_error());
+	fault_ops(q, mem, n, sz);
 	while (got < n) {
 		ret = dmacopy_wait(q, c, 1, 64, 20000);
 		if (ret <= 0)
 			die("dmacopy_wait: %d %s (%u of %zu)", ret, dmacopy_last_error(), got, n);
-		for (int k = 0; k < ret; k++) {
-			size_t i = c[k].user_data;
-			unsigned char *dst = mem + n * sz + i * sz;
-			bool fill = i % 3 == 2;
-
-			if (c[k].status) {
-				unsigned int want = fill || write ? DMACOPY_OP_WRITE_FAULT
-				                                  : DMACOPY_OP_READ_FAULT;
-
-				CHECK(c[k].status == -EIO && c[k].error == want,
-				      "op %zu (%s) failed with %d (%s), expected -EIO (%s)", i,
-				      fill ? "fill" : "copy", c[k].status,
-				      dmacopy_op_error_str(c[k].error), dmacopy_op_error_str(want));
-				if (fill)
-					failed_fills++;
-				else
-					failed_copies++;
-				continue;
-			}
-			if (fill)
-				CHECK(first_not(dst, sz, (unsigned char)i) == sz, "fill %zu wrong",
-				      i);
-			else
-				CHECK(copy_mismatch(dst, mem + i * sz, sz) == sz, "copy %zu wrong",
-				      i);
-		}
+		for (int k = 0; k < ret; k++)
+			fault_check(&c[k], mem, n, sz, write, &failed_copies, &failed_fills);
 		got += (unsigned int)ret;
 	}
 	note("ok: %zu operations, %u copies and %u fills failed with the %s fault detail, the "
 	     "others verified",
 	     n, failed_copies, failed_fills, write ? "write" : "read");
 	CHECK(failed_copies > 0 && failed_fills > 0, "no copy or no fill failed");
+	fault_reap(q, mem, n, sz, write);
 	/* the device keeps working after faults */
 	memset(mem + n * sz, 0, sz);
 	ret = dmacopy_memcpy(e, mem + n * sz, mem, sz);
