@@ -20,6 +20,8 @@ dsa_load 2
 case $who in
 dsa) "$bench" ops dsa:0000:00:06.0 "$@" & ;;
 dsa-v) "$bench" ops dsa:0000:00:06.0 "$@" -v & ;;
+dsa-r) "$bench" ops dsa:0000:00:06.0 "$@" -r & ;;
+dsa-vr) "$bench" ops dsa:0000:00:06.0 "$@" -v -r & ;;
 ioat) "$bench" ops ioat:0000:00:05.0 "$@" & ;;
 dpdk-idxd) "$rte" $DPDK_EAL -a 0000:00:07.0,max_queues=1 --log-level=lib.eal:error -- ops "$@" & ;;
 dpdk-ioat) "$rte" $DPDK_EAL -a 0000:00:09.0 --log-level=lib.eal:error -- ops "$@" & ;;

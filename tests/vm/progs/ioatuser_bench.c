@@ -3,11 +3,12 @@
  * Throughput and per-operation CPU cost of a libdmacopy engine (run with the "ioat" engine and, for
  * comparison, the "kernel" engine), on registered memory (-m anon|huge|dax, default huge):
  *
- *   ioatuser_bench ops SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-v]
+ *   ioatuser_bench ops SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-v] [-r]
  *       64-byte copies in batches of BATCH (32) with WINDOW (1) batches in flight: refill as soon
  *       as a batch's worth of completions is reaped (dmacopy_wait, min = BATCH); each copy
  *       enqueued with dmacopy_enqueue_copy(), or with -v each batch with one
- *       dmacopy_enqueue_copies() (result names end in _v)
+ *       dmacopy_enqueue_copies() (result names end in _v); with -r reaped with dmacopy_reap(),
+ *       a count without records, as DPDK's rte_dma_completed() gives (names end in _r)
  *   ioatuser_bench bw SPEC SIZE [-w INFLIGHT] [-t SECONDS]
  *       copies of SIZE bytes, INFLIGHT at once (default: 64 for <= 64 KiB, 8 for <= 1 MiB, else 2)
  *   ioatuser_bench cost SPEC [-b BATCH] [-n BATCHES]
@@ -31,6 +32,7 @@
 
 static enum mem_kind mem = MEM_HUGE;
 static bool vectored; /* -v */
+static bool counted;  /* -r */
 
 static void result(const char *name, double value, const char *unit)
 {
@@ -134,6 +136,27 @@ static unsigned int reap(struct setup *s, struct dmacopy_completion *c, unsigned
 	return (unsigned int)got;
 }
 
+/*
+ * reap() with dmacopy_reap(): a count of copies that succeeded (a failure is -EIO), which are
+ * the next ones in order from done, as the engine ends them in order.
+ */
+static unsigned int reap_count(struct setup *s, unsigned int min, unsigned int max, uint64_t done,
+                               size_t len, size_t slots)
+{
+	int got = dmacopy_reap(s->q, min, max, 30000);
+
+	if (got < (int)min)
+		die("reap: %d (%s)", got, got < 0 ? dmacopy_last_error() : "timeout");
+	for (int i = 0; i < got; i++) {
+		size_t off = (size_t)((done + (unsigned int)i) & (slots - 1)) * len;
+
+		if (s->dst.p[off] != s->src.p[off] ||
+		    s->dst.p[off + len - 1] != s->src.p[off + len - 1])
+			die("copy %" PRIu64 ": data differs", done + (unsigned int)i);
+	}
+	return (unsigned int)got;
+}
+
 /* 64-byte copies, batches of `batch`, `window` batches in flight. */
 static void bench_ops(const char *spec, unsigned int batch, unsigned int window, double seconds)
 {
@@ -163,16 +186,20 @@ static void bench_ops(const char *spec, unsigned int batch, unsigned int window,
 			submit(&s);
 			inflight += batch;
 		}
-		i = reap(&s, c, batch, depth, len, slots);
+		if (counted)
+			i = reap_count(&s, batch, depth, done, len, slots);
+		else
+			i = reap(&s, c, batch, depth, len, slots);
 		inflight -= i;
 		done += i;
 		if (++iter % CLOCK_EVERY == 0)
 			t = now_sec() - t0;
 	} while (t < seconds);
-	snprintf(name, sizeof(name), "ops64_b%u_w%u%s", batch, window, vectored ? "_v" : "");
+	snprintf(name, sizeof(name), "ops64_b%u_w%u%s%s", batch, window, vectored ? "_v" : "",
+		 counted ? "_r" : "");
 	result(name, (double)done / t, "ops/s");
-	snprintf(name, sizeof(name), "ops64_b%u_w%u%s_cpu_per_op", batch, window,
-		 vectored ? "_v" : "");
+	snprintf(name, sizeof(name), "ops64_b%u_w%u%s%s_cpu_per_op", batch, window,
+		 vectored ? "_v" : "", counted ? "_r" : "");
 	result(name, (cpu_now() - cpu0) / (double)done * 1e9, "ns");
 	while (inflight)
 		inflight -= reap(&s, c, 1, depth, len, slots);
@@ -325,8 +352,11 @@ int main(int argc, char **argv)
 		size = strtoull(argv[3], NULL, 0);
 		optind = 4;
 	}
-	while ((opt = getopt(argc, argv, "b:w:t:n:m:v")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:t:n:m:vr")) != -1) {
 		switch (opt) {
+		case 'r':
+			counted = true;
+			break;
 		case 'v':
 			vectored = true;
 			break;
