@@ -52,22 +52,62 @@ dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr,
     return done;
 }
 
+void *dmacopy_dma_map_cached(DmacopyDmaCache *c, AddressSpace *as,
+                             dma_addr_t addr, dma_addr_t *len, bool is_write)
+{
+    dma_addr_t n;
+    MemoryRegion *mr;
+    uint8_t *p;
+    unsigned i;
+
+    if (c) {
+        for (i = 0; i < DMACOPY_DMA_CACHE_ENTRIES; i++) {
+            dma_addr_t off = addr - c->e[i].addr;
+
+            if (off < c->e[i].len && c->e[i].as == as &&
+                c->e[i].is_write == is_write) {
+                *len = MIN(*len, c->e[i].len - off);
+                memory_region_ref(c->e[i].mr); /* as below */
+                return c->e[i].host + off;
+            }
+        }
+    }
+    /* With a cache, the rest of the 4 KiB page too: the next access is likely there. */
+    n = c ? MAX(*len, 4096 - (addr & 4095)) : *len;
+    RCU_READ_LOCK_GUARD();
+    p = ram_piece(as, addr, &n, is_write, &mr);
+    if (!p) {
+        return NULL;
+    }
+    memory_region_ref(mr); /* dropped by address_space_unmap() */
+    if (c) {
+        i = c->next++ % DMACOPY_DMA_CACHE_ENTRIES;
+        c->e[i].as = as;
+        c->e[i].mr = mr;
+        c->e[i].host = p;
+        c->e[i].addr = addr;
+        c->e[i].len = n;
+        c->e[i].is_write = is_write;
+    }
+    *len = MIN(*len, n);
+    return p;
+}
+
 void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len,
                       bool is_write)
 {
-    MemoryRegion *mr;
-    uint8_t *p;
-
-    RCU_READ_LOCK_GUARD();
-    p = ram_piece(as, addr, len, is_write, &mr);
-    if (p) {
-        memory_region_ref(mr); /* dropped by address_space_unmap() */
-    }
-    return p;
+    return dmacopy_dma_map_cached(NULL, as, addr, len, is_write);
 }
 
 MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr,
                            void *buf, dma_addr_t len, DMADirection dir)
+{
+    return dmacopy_dma_rw_cached(NULL, owner, as, addr, buf, len, dir);
+}
+
+MemTxResult dmacopy_dma_rw_cached(DmacopyDmaCache *c, Object *owner,
+                                  AddressSpace *as, dma_addr_t addr, void *buf,
+                                  dma_addr_t len, DMADirection dir)
 {
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
     MemTxResult r = MEMTX_OK;
@@ -77,7 +117,7 @@ MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr,
     dma_barrier(as, dir);
     while (len) {
         dma_addr_t n = len;
-        uint8_t *p = dmacopy_dma_map(as, addr, &n, is_write);
+        uint8_t *p = dmacopy_dma_map_cached(c, as, addr, &n, is_write);
 
         if (!p) {
             r = MEMTX_DECODE_ERROR;

@@ -22,6 +22,32 @@
 #include "hw/pci/pci.h"
 #include "sysemu/dma.h"
 
+/*
+ * Translations a model keeps for one pass of its work, all of it under the
+ * BQL: the guest changes the vIOMMU's mappings (its invalidations are
+ * register writes, handled under the BQL) and the memory map only between two
+ * passes, so within one a translation may be reused, as a device's own
+ * translation cache would between two invalidations. Reset before and after
+ * each pass (dmacopy_dma_cache_reset()); a zeroed cache is empty.
+ */
+#define DMACOPY_DMA_CACHE_ENTRIES 8
+
+typedef struct DmacopyDmaCache {
+    struct {
+        AddressSpace *as;
+        MemoryRegion *mr;
+        uint8_t *host;
+        dma_addr_t addr, len; /* len 0: unused */
+        bool is_write;
+    } e[DMACOPY_DMA_CACHE_ENTRIES];
+    unsigned next; /* the entry the next translation replaces */
+} DmacopyDmaCache;
+
+static inline void dmacopy_dma_cache_reset(DmacopyDmaCache *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
 /* How many bytes from @addr on are guest RAM through @as (0 if it is not). */
 dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr,
                                dma_addr_t len, bool is_write);
@@ -35,9 +61,18 @@ dma_addr_t dmacopy_dma_ram_len(AddressSpace *as, dma_addr_t addr,
 void *dmacopy_dma_map(AddressSpace *as, dma_addr_t addr, dma_addr_t *len,
                       bool is_write);
 
+/* dmacopy_dma_map() through cache (NULL: none), under the BQL. */
+void *dmacopy_dma_map_cached(DmacopyDmaCache *cache, AddressSpace *as,
+                             dma_addr_t addr, dma_addr_t *len, bool is_write);
+
 /* dma_memory_rw() for guest RAM only: MEMTX_DECODE_ERROR for anything else. */
 MemTxResult dmacopy_dma_rw(Object *owner, AddressSpace *as, dma_addr_t addr,
                            void *buf, dma_addr_t len, DMADirection dir);
+
+/* dmacopy_dma_rw() through cache (NULL: none), under the BQL. */
+MemTxResult dmacopy_dma_rw_cached(DmacopyDmaCache *cache, Object *owner,
+                                  AddressSpace *as, dma_addr_t addr, void *buf,
+                                  dma_addr_t len, DMADirection dir);
 
 static inline MemTxResult dmacopy_pci_dma_read(PCIDevice *pdev,
                                                dma_addr_t addr, void *buf,

@@ -117,6 +117,7 @@ struct DSAState {
     uint8_t *bounce;
     uint8_t *bounce2;
     bool in_dma;
+    DmacopyDmaCache dma_cache; /* translations of the pass in_dma marks */
 
     /* properties */
     uint32_t num_groups;
@@ -237,14 +238,27 @@ static void dsa_swerr(DSAState *s, uint8_t code, unsigned wq, const uint8_t *des
 /* ------------------------------------------------------------------------ */
 /* Memory                                                                   */
 
+/* The translations a pass of work (dsa_process(), under the BQL) may reuse. */
+static DmacopyDmaCache *dsa_cache(DSAState *s)
+{
+    return s->in_dma ? &s->dma_cache : NULL;
+}
+
 static bool dsa_read(DSAState *s, uint64_t addr, void *buf, uint32_t len)
 {
-    return dmacopy_pci_dma_read(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    return dmacopy_dma_rw_cached(dsa_cache(s), OBJECT(pdev), pci_get_address_space(pdev),
+                                 addr, buf, len, DMA_DIRECTION_TO_DEVICE) == MEMTX_OK;
 }
 
 static bool dsa_write(DSAState *s, uint64_t addr, const void *buf, uint32_t len)
 {
-    return dmacopy_pci_dma_write(PCI_DEVICE(s), addr, buf, len) == MEMTX_OK;
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    return dmacopy_dma_rw_cached(dsa_cache(s), OBJECT(pdev), pci_get_address_space(pdev),
+                                 addr, (void *)buf, len,
+                                 DMA_DIRECTION_FROM_DEVICE) == MEMTX_OK;
 }
 
 /*
@@ -278,7 +292,8 @@ static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool wr
 static void *dsa_map(DSAState *s, uint64_t addr, dma_addr_t *len, bool write)
 {
     /* Guest RAM only, translated once; never MMIO (reading it would run its handlers). */
-    return dmacopy_dma_map(pci_get_address_space(PCI_DEVICE(s)), addr, len, write);
+    return dmacopy_dma_map_cached(dsa_cache(s), pci_get_address_space(PCI_DEVICE(s)),
+                                  addr, len, write);
 }
 
 static void dsa_unmap(DSAState *s, void *p, dma_addr_t len, bool write, dma_addr_t used)
@@ -677,6 +692,7 @@ static bool dsa_process(DSAState *s, uint64_t bytes)
     bool ok;
 
     s->in_dma = true;
+    dmacopy_dma_cache_reset(&s->dma_cache);
     for (;;) {
         DSAWork *w = &s->w;
 
@@ -748,6 +764,7 @@ static bool dsa_process(DSAState *s, uint64_t bytes)
         w->have_member = false;
     }
     s->in_dma = false;
+    dmacopy_dma_cache_reset(&s->dma_cache);
     return dsa_has_work(s);
 }
 
