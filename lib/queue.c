@@ -511,12 +511,19 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	const size_t elen0 = q->last[0].emit_len, elen1 = q->last[1].emit_len;
 	const uint64_t delta0 = q->last[0].dev_delta, delta1 = q->last[1].dev_delta;
 	struct dmacopy_region *rd = q->last[0].region, *rs = q->last[1].region;
-	const uint64_t emax = q->emit_max;
 	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;
 	uint32_t k = q->depth - (tail - q->cq_head), i;
 	const bool had0 = q->last[0].credit, had1 = q->last[1].credit;
+	/*
+	 * At most emit_max and both sides' emittable lengths: a len below it leaves elen - len
+	 * unwrapped. Two regions apart (neither starts inside the other) need no overlap check.
+	 */
+	const uint64_t emax = q->emit_max < elen0 ? (q->emit_max < elen1 ? q->emit_max : elen1)
+						  : (elen0 < elen1 ? elen0 : elen1);
+	const bool apart = start0 >= start1 ? start0 - start1 >= q->last[1].len
+					    : start1 - start0 >= q->last[0].len;
 
 	if (!k || ((!had0 || !had1) && !emit_refill(q)))
 		return 0;
@@ -526,16 +533,16 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	k = k < q->last[1].credit ? k : q->last[1].credit;
 	for (i = 0; i < k; i++, c++, op++, desc++) {
 		const uintptr_t d = (uintptr_t)c->dst, s = (uintptr_t)c->src;
-		const uintptr_t od = d - start0, os = s - start1;
 		const size_t len = c->len;
 		uint64_t fr; /* flags and reserved: both 0 */
 
 		_Static_assert(offsetof(struct dmacopy_copy, reserved) ==
 			       offsetof(struct dmacopy_copy, flags) + 4, "dmacopy_copy layout");
 		memcpy(&fr, &c->flags, sizeof(fr));
-		if (__builtin_expect(fr || len - 1 >= emax || copy_overlaps(d, s, len) ||
-				     od >= elen0 || elen0 - od < len || os >= elen1 ||
-				     elen1 - os < len, 0))
+		/* [d, d + len) inside the emittable part of region 0, [s, s + len) of region 1 */
+		if (__builtin_expect(fr || len - 1 >= emax || d - start0 > elen0 - len ||
+				     s - start1 > elen1 - len || (!apart && copy_overlaps(d, s, len)),
+				     0))
 			break;
 		op->user_data = c->user_data;
 		op->dst_region = rd;

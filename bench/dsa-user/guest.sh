@@ -3,7 +3,10 @@
 # Run in the guest by bench/dsa-user/run (--iommu on; I/OAT 05.0 and 09.0, DSA 06.0-08.0).
 #
 #   06.0 DSA   vfio-pci  dmacopy's dsa engine             (tests/vm/progs/ioatuser_bench.c;
-#                        "dsa-v": the same enqueueing each batch with dmacopy_enqueue_copies())
+#                        "dsa-v": the same enqueueing each batch with dmacopy_enqueue_copies();
+#                        "dsa-r": reaping with dmacopy_reap(), a count as the DPDK peer's
+#                        rte_dma_completed() gives, instead of dmacopy_wait()'s records;
+#                        "dsa-vr": both)
 #   07.0 DSA   vfio-pci  DPDK's idxd driver, one WQ        (bench/dmadev/rte_dma_bench.c)
 #   08.0 DSA   idxd      dmacopy.ko's kernel engine on a dedicated kernel WQ of 128 slots
 #   05.0 I/OAT vfio-pci  dmacopy's ioat engine
@@ -60,6 +63,8 @@ run() {
 	case $who in
 	dsa) "$bench" "$1" dsa:0000:00:$dsa "${@:2}" ;;
 	dsa-v) "$bench" "$1" dsa:0000:00:$dsa "${@:2}" -v ;;
+	dsa-r) "$bench" "$1" dsa:0000:00:$dsa "${@:2}" -r ;;
+	dsa-vr) "$bench" "$1" dsa:0000:00:$dsa "${@:2}" -v -r ;;
 	ioat) "$bench" "$1" ioat:0000:00:$ioat "${@:2}" ;;
 	kernel) "$bench" "$1" kernel "${@:2}" ;;
 	dpdk-idxd) "$rte" $DPDK_EAL -a 0000:00:$idxd,max_queues=1 --log-level=lib.eal:error -- "$@" ;;
@@ -69,8 +74,8 @@ run() {
 # value, best, median, pratio, div and goal
 . "$DMACOPY_ROOT/bench/guest-stats.sh"
 
-who_all="dsa dsa-v dpdk-idxd kernel ioat dpdk-ioat"
-who_rev="dpdk-ioat ioat kernel dpdk-idxd dsa-v dsa"
+who_all="dsa dsa-v dsa-r dsa-vr dpdk-idxd kernel ioat dpdk-ioat"
+who_rev="dpdk-ioat ioat kernel dpdk-idxd dsa-vr dsa-r dsa-v dsa"
 rounds=15
 declare -A ops bw cost pmed plist pwins
 for w in 1 4; do
@@ -81,7 +86,11 @@ for w in 1 4; do
 		[ $((round % 4)) -ge 2 ] && order=$who_rev
 		for who in $order; do
 			res=ops64_b32_w$w
-			[ "$who" = dsa-v ] && res=${res}_v
+			case $who in
+			dsa-v) res=${res}_v ;;
+			dsa-r) res=${res}_r ;;
+			dsa-vr) res=${res}_v_r ;;
+			esac
 			r[$who]="${r[$who]:-} $(value "$who" "$res" ops -b 32 -w $w -t 1)"
 		done
 	done
@@ -90,7 +99,8 @@ for w in 1 4; do
 		ops[$who$w]=$(printf '%s\n' ${r[$who]} | median)
 		note "64 B copies, batch 32, $w in flight: $who:${r[$who]} ops/s"
 	done
-	for pair in dsa:dpdk-idxd dsa-v:dpdk-idxd dsa:kernel ioat:dpdk-ioat; do
+	for pair in dsa:dpdk-idxd dsa-v:dpdk-idxd dsa-r:dpdk-idxd dsa-vr:dpdk-idxd dsa:kernel \
+		ioat:dpdk-ioat; do
 		p=$(pratio "${pair%%:*}" "${pair#*:}")
 		plist[$pair$w]=$(echo "$p" | tr '\n' ' ')
 		pmed[$pair$w]=$(echo "$p" | median)
@@ -120,20 +130,23 @@ rmmod dmacopy || fail "rmmod dmacopy"
 
 echo
 echo "## summary (emulated devices under QEMU TCG: these figures describe the emulation, not hardware)"
-printf '%-40s %12s %12s %12s %12s %12s %12s\n' "" dsa dsa-v dpdk-idxd "kernel(dsa)" ioat \
-	dpdk-ioat
+printf '%-40s %10s %10s %10s %10s %10s %12s %10s %10s\n' "" dsa dsa-v dsa-r dsa-vr dpdk-idxd \
+	"kernel(dsa)" ioat dpdk-ioat
 for w in 1 4; do
-	printf '%-40s %12.0f %12.0f %12.0f %12.0f %12.0f %12.0f\n' \
+	printf '%-40s %10.0f %10.0f %10.0f %10.0f %10.0f %12.0f %10.0f %10.0f\n' \
 		"64 B copies/s, batch 32, $w in flight" "${ops[dsa$w]}" "${ops[dsa-v$w]}" \
-		"${ops[dpdk-idxd$w]}" "${ops[kernel$w]}" "${ops[ioat$w]}" "${ops[dpdk-ioat$w]}"
+		"${ops[dsa-r$w]}" "${ops[dsa-vr$w]}" "${ops[dpdk-idxd$w]}" "${ops[kernel$w]}" \
+		"${ops[ioat$w]}" "${ops[dpdk-ioat$w]}"
 done
 for size in 4096 1048576 16777216; do
-	printf '%-40s %12.2f %12s %12.2f %12.2f %12.2f %12s\n' "GB/s, $size-byte copies" \
-		"${bw[dsa$size]}" - "${bw[dpdk-idxd$size]}" "${bw[kernel$size]}" "${bw[ioat$size]}" -
+	printf '%-40s %10.2f %10s %10s %10s %10.2f %12.2f %10.2f %10s\n' "GB/s, $size-byte copies" \
+		"${bw[dsa$size]}" - - - "${bw[dpdk-idxd$size]}" "${bw[kernel$size]}" \
+		"${bw[ioat$size]}" -
 done
 for r in cost_submit_cpu_median cost_reap_cpu_median cost_total_cpu_median; do
-	printf '%-40s %12.0f %12s %12s %12.0f %12.0f %12s\n' "CPU ns/op (64 B, batch 32): ${r#cost_}" \
-		"${cost[dsa$r]}" - - "${cost[kernel$r]}" "${cost[ioat$r]}" -
+	printf '%-40s %10.0f %10s %10s %10s %10s %12.0f %10.0f %10s\n' \
+		"CPU ns/op (64 B, batch 32): ${r#cost_}" "${cost[dsa$r]}" - - - - \
+		"${cost[kernel$r]}" "${cost[ioat$r]}" -
 done
 echo
 missed=0
@@ -141,11 +154,17 @@ missed=0
 for w in 1 4; do
 	note "64 B copies, batch 32, $w in flight: ratios of the median runs: dsa / DPDK idxd" \
 		"$(div "${ops[dsa$w]}" "${ops[dpdk-idxd$w]}")x, dsa-v / DPDK idxd" \
-		"$(div "${ops[dsa-v$w]}" "${ops[dpdk-idxd$w]}")x"
+		"$(div "${ops[dsa-v$w]}" "${ops[dpdk-idxd$w]}")x, dsa-r / DPDK idxd" \
+		"$(div "${ops[dsa-r$w]}" "${ops[dpdk-idxd$w]}")x, dsa-vr / DPDK idxd" \
+		"$(div "${ops[dsa-vr$w]}" "${ops[dpdk-idxd$w]}")x"
 	goal "64 B copies, batch 32, $w in flight: dsa engine / DPDK idxd, median of $rounds rounds" \
 		"$(printf '%.2f' "${pmed[dsa:dpdk-idxd$w]}")" 1
 	goal "64 B copies, batch 32, $w in flight: dsa engine, dmacopy_enqueue_copies() / DPDK idxd, median of $rounds rounds" \
 		"$(printf '%.2f' "${pmed[dsa-v:dpdk-idxd$w]}")" 1
+	goal "64 B copies, batch 32, $w in flight: dsa engine, dmacopy_reap() / DPDK idxd, median of $rounds rounds" \
+		"$(printf '%.2f' "${pmed[dsa-r:dpdk-idxd$w]}")" 1
+	goal "64 B copies, batch 32, $w in flight: dsa engine, dmacopy_enqueue_copies() and dmacopy_reap() / DPDK idxd, median of $rounds rounds" \
+		"$(printf '%.2f' "${pmed[dsa-vr:dpdk-idxd$w]}")" 1
 	goal "64 B copies, batch 32, $w in flight: dsa engine / kernel engine on DSA, median of $rounds rounds" \
 		"$(printf '%.2f' "${pmed[dsa:kernel$w]}")" 5
 done
