@@ -87,7 +87,7 @@ static inline void queue_credit_return(struct dmacopy_queue *q, unsigned int whi
 {
 	emit_budget_fold(q);
 	if (q->last[which].credit) {
-		region_put(q->last[which].region, q->last[which].credit);
+		region_put(q->last_region[which], q->last[which].credit);
 		q->last[which].credit = 0;
 	}
 }

@@ -697,13 +697,13 @@ static ALWAYS_INLINE bool emitted_unfenced(const struct queue_op *op)
 {
 	uint64_t fk;
 
-	_Static_assert(offsetof(struct queue_op, kind) == offsetof(struct queue_op, flags) + 4,
-		       "queue_op flags and kind adjacent");
-	memcpy(&fk, &op->flags, sizeof(fk));
+	_Static_assert(offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4,
+		       "queue_op kind and flags adjacent");
+	memcpy(&fk, &op->kind, sizeof(fk));
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return fk == (uint64_t)OP_EMITTED << 32;
-#else
 	return fk == OP_EMITTED;
+#else
+	return fk == (uint64_t)OP_EMITTED << 32;
 #endif
 }
 
@@ -1239,6 +1239,7 @@ static void dsa_queue_fini(struct vchan *c, struct dmacopy_queue *q)
 		}
 	}
 	q->emit = EMIT_NONE;
+	q->emit_ring = NULL;
 	dq_free(qp->drv_priv);
 	qp->drv_priv = NULL;
 }

@@ -54,9 +54,25 @@ struct queue_op {
 	uint64_t user_data;
 	struct dmacopy_region *dst_region; /* set when the engine needs registration */
 	struct dmacopy_region *src_region;
-	uint32_t flags;
+	/* kind first: on little-endian hosts an unfenced one's pair is a small constant, one store */
 	uint32_t kind;
+	uint32_t flags;
 };
+
+/* Set op's kind with no flags: one store of a small constant on little-endian hosts. */
+static inline void op_set_kind(struct queue_op *op, enum op_kind kind)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t kf = kind;
+
+	_Static_assert(offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4,
+		       "queue_op kind and flags adjacent");
+	__builtin_memcpy(&op->kind, &kf, sizeof(kf));
+#else
+	op->kind = kind;
+	op->flags = 0;
+#endif
+}
 
 /* Granularity of the pieces of a striped operation (dmacopy_engine_opts.stripe_threshold). */
 #define STRIPE_ALIGN 4096u
@@ -160,8 +176,12 @@ struct dmacopy_queue {
 	 * one atomic operation, not one each); they exist only while an operation of this queue that
 	 * uses the region is enqueued, and go back at dmacopy_submit() (see queue_region_get()).
 	 */
+	/*
+	 * The region of each side, apart from the rest of last[] so that the two pointers are
+	 * side by side as in struct queue_op: one load and one store copy them into an operation.
+	 */
+	struct dmacopy_region *last_region[2];
 	struct {
-		struct dmacopy_region *region;
 		uint32_t gen;
 		uint32_t incarnation;
 		uint32_t credit;
@@ -184,7 +204,7 @@ struct dmacopy_queue {
 	 * of its own, one per slot in emit_ring, in format emit; the op keeps user_data, regions and
 	 * flags with kind OP_EMITTED. EMIT_DEV: the op itself, kind OP_DEVCOPY, with the device
 	 * addresses. Everything else is staged in ops as usual. The engine's submit hands them to
-	 * the device.
+	 * the device. emit_ring is set exactly while emit is EMIT_DSA.
 	 */
 	uint32_t emit;
 	void *emit_ring;

@@ -36,7 +36,7 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 	if (r) {
 		uint64_t busy = __atomic_fetch_add(&r->busy, 1 + REGION_CREDIT, __ATOMIC_RELAXED);
 
-		q->last[which].region = r;
+		q->last_region[which] = r;
 		q->last[which].gen = __atomic_load_n(&e->regions_gen, __ATOMIC_RELAXED);
 		q->last[which].incarnation = REGION_INCARNATION(busy);
 		q->last[which].credit = REGION_CREDIT;
@@ -58,7 +58,7 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
  */
 static bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
 {
-	struct dmacopy_region *r = q->last[which].region;
+	struct dmacopy_region *r = q->last_region[which];
 	uint64_t busy;
 
 	if (!r || __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE) != q->last[which].gen)
@@ -86,7 +86,7 @@ static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queu
 							      unsigned int which, uintptr_t start,
 							      size_t len)
 {
-	struct dmacopy_region *r = q->last[which].region;
+	struct dmacopy_region *r = q->last_region[which];
 
 	if (q->last[which].credit && region_holds(r, start, len)) {
 		q->last[which].credit--;
@@ -325,8 +325,8 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	q->last[0].credit--;
 	q->last[1].credit--;
-	enqueue_copy_write(q, dst, src, len, user_data, flags, q->last[0].region,
-			   q->last[1].region);
+	enqueue_copy_write(q, dst, src, len, user_data, flags, q->last_region[0],
+			   q->last_region[1]);
 	return 0;
 }
 
@@ -356,26 +356,25 @@ static bool emit_refill(struct dmacopy_queue *q)
 static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
 				     uint64_t user_data)
 {
-	const uint32_t slot = q->sq_tail & q->mask;
+	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
+	void *ring = q->emit_ring; /* set only for EMIT_DSA: one load tells both */
 
 	op->user_data = user_data;
-	op->dst_region = q->last[0].region;
-	op->src_region = q->last[1].region;
-	/* flags and kind side by side in each branch: one store */
-	if (q->emit == EMIT_DSA) {
-		op->flags = 0;
-		op->kind = OP_EMITTED;
-		emit_dsa_copy(q->emit_ring, slot, d + q->last[0].dev_delta,
-			      s + q->last[1].dev_delta, len);
+	_Static_assert(offsetof(struct queue_op, src_region) ==
+		       offsetof(struct queue_op, dst_region) + sizeof(op->dst_region),
+		       "queue_op regions adjacent");
+	memcpy(&op->dst_region, q->last_region, sizeof(q->last_region));
+	if (ring) {
+		op_set_kind(op, OP_EMITTED);
+		emit_dsa_copy(ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
 	} else {
-		op->flags = 0;
-		op->kind = OP_DEVCOPY;
+		op_set_kind(op, OP_DEVCOPY);
 		op->dst = (void *)(d + q->last[0].dev_delta);
 		op->src = (const void *)(s + q->last[1].dev_delta);
 		op->len = len;
 	}
-	q->sq_tail++;
+	q->sq_tail = tail + 1;
 }
 
 /*
@@ -510,7 +509,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	const uintptr_t start0 = q->last[0].start, start1 = q->last[1].start;
 	const size_t elen0 = q->last[0].emit_len, elen1 = q->last[1].emit_len;
 	const uint64_t delta0 = q->last[0].dev_delta, delta1 = q->last[1].dev_delta;
-	struct dmacopy_region *rd = q->last[0].region, *rs = q->last[1].region;
+	struct dmacopy_region *regions[2];
 	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;
@@ -527,6 +526,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 
 	if (!k || ((!had0 || !had1) && !emit_refill(q)))
 		return 0;
+	memcpy(regions, q->last_region, sizeof(regions));
 	k = k < n ? k : n;
 	k = k < q->depth - slot ? k : q->depth - slot;
 	k = k < q->last[0].credit ? k : q->last[0].credit;
@@ -545,10 +545,8 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 				     0))
 			break;
 		op->user_data = c->user_data;
-		op->dst_region = rd;
-		op->src_region = rs;
-		op->flags = 0;
-		op->kind = OP_EMITTED;
+		memcpy(&op->dst_region, regions, sizeof(regions)); /* as in emit_write() */
+		op_set_kind(op, OP_EMITTED);
 		emit_dsa_copy_at(desc, d + delta0, s + delta1, len);
 	}
 	if (!i) {

@@ -556,7 +556,7 @@ static void test_emit_fallbacks(void **state)
 	assert_int_equal(dmacopy_submit(t->q), 12);
 	assert_int_equal(credit_of(t->q, 0), 0);
 	assert_int_equal(credit_of(t->q, 1), 0);
-	assert_ptr_equal(t->q->last[0].region, t->r);
+	assert_ptr_equal(t->q->last_region[0], t->r);
 	copy_emitted(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
 	assert_int_equal(credit_of(t->q, 0), REGION_CREDIT - 1);
 	assert_int_equal(credit_of(t->q, 1), REGION_CREDIT - 1);
