@@ -72,7 +72,7 @@ void *dmacopy_dma_map_cached(DmacopyDmaCache *c, AddressSpace *as,
             }
         }
     }
-    /* With a cache, the rest of the 4 KiB page too: the next access is likely there. */
+    /* With a cache, the rest of the 4 KiB page: the next access goes there */
     n = c ? MAX(*len, 4096 - (addr & 4095)) : *len;
     RCU_READ_LOCK_GUARD();
     p = ram_piece(as, addr, &n, is_write, &mr);

@@ -244,21 +244,24 @@ static DmacopyDmaCache *dsa_cache(DSAState *s)
     return s->in_dma ? &s->dma_cache : NULL;
 }
 
-static bool dsa_read(DSAState *s, uint64_t addr, void *buf, uint32_t len)
+static bool dsa_rw(DSAState *s, uint64_t addr, void *buf, uint32_t len,
+                   DMADirection dir)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    return dmacopy_dma_rw_cached(dsa_cache(s), OBJECT(pdev), pci_get_address_space(pdev),
-                                 addr, buf, len, DMA_DIRECTION_TO_DEVICE) == MEMTX_OK;
+    return dmacopy_dma_rw_cached(dsa_cache(s), OBJECT(pdev),
+                                 pci_get_address_space(pdev), addr, buf, len,
+                                 dir) == MEMTX_OK;
+}
+
+static bool dsa_read(DSAState *s, uint64_t addr, void *buf, uint32_t len)
+{
+    return dsa_rw(s, addr, buf, len, DMA_DIRECTION_TO_DEVICE);
 }
 
 static bool dsa_write(DSAState *s, uint64_t addr, const void *buf, uint32_t len)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
-
-    return dmacopy_dma_rw_cached(dsa_cache(s), OBJECT(pdev), pci_get_address_space(pdev),
-                                 addr, (void *)buf, len,
-                                 DMA_DIRECTION_FROM_DEVICE) == MEMTX_OK;
+    return dsa_rw(s, addr, (void *)buf, len, DMA_DIRECTION_FROM_DEVICE);
 }
 
 /*
@@ -292,8 +295,9 @@ static uint64_t dsa_find_fault(DSAState *s, uint64_t addr, uint32_t len, bool wr
 static void *dsa_map(DSAState *s, uint64_t addr, dma_addr_t *len, bool write)
 {
     /* Guest RAM only, translated once; never MMIO (reading it would run its handlers). */
-    return dmacopy_dma_map_cached(dsa_cache(s), pci_get_address_space(PCI_DEVICE(s)),
-                                  addr, len, write);
+    return dmacopy_dma_map_cached(dsa_cache(s),
+                                  pci_get_address_space(PCI_DEVICE(s)), addr,
+                                  len, write);
 }
 
 static void dsa_unmap(DSAState *s, void *p, dma_addr_t len, bool write, dma_addr_t used)
