@@ -160,6 +160,7 @@ $(B)/bench/rte_dma_bench: bench/dmadev/rte_dma_bench.c
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS) lib
 	@scripts/run-tests "unit" $(UNIT_BINS)
 	@tests/unit/header_inline $(B)
+	@tests/unit/hot_layout $(B)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		scripts/run-tests "unit (ASan/UBSan)" $(UNIT_SAN_BINS)
 

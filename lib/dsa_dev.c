@@ -677,7 +677,7 @@ static ALWAYS_INLINE int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t 
  * run of up to VCHAN_ST_MORE_MAX + 1 of them (vchan_st_run_word()), never across the end of the
  * queue's slots; returns n.
  */
-static int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
+static HOT int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
 		  unsigned int error)
 {
 	struct vchan_queue *qp = q->engine_priv;
@@ -753,7 +753,7 @@ static bool dq_own(const struct dsa_dev *d, struct dmacopy_queue *q, const struc
  * descriptor goes as itself and asks for its record, lone_rec (RCR); a run goes as one BATCH
  * descriptor whose record is the unit's. The caller has checked that the WQ has room.
  */
-static void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start,
+static HOT void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start,
 		      struct dsa_desc *descs, uint64_t desc_iova, uint32_t n,
 		      volatile struct dsa_completion *lone_rec)
 {
@@ -789,7 +789,7 @@ static void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start
  * waits until every earlier operation of the queue has been reaped into its completion ring.
  * Channel lock held.
  */
-static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_engine *ve)
+static HOT void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_engine *ve)
 {
 	struct vchan_queue *qp = q->engine_priv;
 	const struct dsa_queue *dq = qp->drv_priv;
@@ -860,7 +860,7 @@ static void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan_eng
 	qp->hw_next = i;
 }
 
-static void dsa_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
+static HOT void dsa_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
 {
 	if (((struct vchan_queue *)q->engine_priv)->drv_priv)
 		dq_push(to_dev(c), q, ve);
@@ -883,7 +883,7 @@ static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint6
  * descriptors (not across the ring's end, at most max_batch), a lone descriptor as itself. A
  * fenced descriptor starts a unit and waits until everything before it has finished.
  */
-static void flush(struct dsa_dev *d)
+static HOT void flush(struct dsa_dev *d)
 {
 	if (d->dead)
 		return;
@@ -992,7 +992,7 @@ static int failed(struct dsa_dev *d, const volatile struct dsa_completion *rec, 
  * Retire a unit of a queue's own ring whose record has status st: each of its operations is
  * marked ended in the queue (vchan_queue.st). Returns the operations finished.
  */
-static int retire_dq_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
+static HOT int retire_dq_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 {
 	struct vchan_queue *qp = u->q->engine_priv;
 	const struct dsa_queue *dq = qp->drv_priv;
@@ -1032,7 +1032,7 @@ static int retire_dq_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 }
 
 /* Retire a unit whose record has status st; returns the operations finished. */
-static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
+static HOT int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 {
 	unsigned int error = 0;
 	int status, ops = 0;
@@ -1082,7 +1082,7 @@ static int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 	return ops;
 }
 
-static int process_events(struct dsa_dev *d)
+static HOT int process_events(struct dsa_dev *d)
 {
 	int ops = 0;
 
@@ -1121,12 +1121,12 @@ static int process_events(struct dsa_dev *d)
 	return ops;
 }
 
-static void dsa_flush(struct vchan *c)
+static HOT void dsa_flush(struct vchan *c)
 {
 	flush(to_dev(c));
 }
 
-static int dsa_process_events(struct vchan *c)
+static HOT int dsa_process_events(struct vchan *c)
 {
 	return process_events(to_dev(c));
 }

@@ -830,7 +830,7 @@ static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
  * channels' completions first (the other channels' only while the queue has striped operations
  * in flight or one waiting for room on them).
  */
-static void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
+static HOT void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
 {
 	struct vchan_queue *qp = q->engine_priv;
 	struct vchan_chan *h = &ve->ch[qp->home];
@@ -928,19 +928,19 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harve
 	return t - start;
 }
 
-static unsigned int harvest(struct dmacopy_queue *q)
+static HOT unsigned int harvest(struct dmacopy_queue *q)
 {
 	return harvest_to(q, HARVEST_RING, NULL, 0, NULL);
 }
 
-static int vchan_submit(struct dmacopy_queue *q)
+static HOT int vchan_submit(struct dmacopy_queue *q)
 {
 	q->sq_submitted = q->sq_tail;
 	drive(q->engine->priv, q, false);
 	return 0;
 }
 
-static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
+static HOT int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct vchan_engine *ve = q->engine->priv;
 	/* the deadline counts from the first look at the clock, after IDLE_SPINS polls */
@@ -964,14 +964,14 @@ static int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 	}
 }
 
-static int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion *out,
+static HOT int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion *out,
 			      unsigned int max)
 {
 	drive(q->engine->priv, q, true);
 	return (int)harvest_to(q, HARVEST_OUT, out, max, NULL);
 }
 
-static int vchan_progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
+static HOT int vchan_progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
 {
 	drive(q->engine->priv, q, true);
 	return (int)harvest_to(q, HARVEST_COUNT, NULL, max, failed);

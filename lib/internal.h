@@ -16,6 +16,16 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* For the few small functions of the per-operation path that -O2 would leave as calls. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+/*
+ * The fast path: what runs for every operation or batch of a queue. The toolchain gathers these
+ * functions in .text.hot (as DPDK's __rte_hot does), a few pages instead of the whole library.
+ * HOT_OP: a function run for every operation, kept inside one 1 KiB block (so one page) when it
+ * is smaller (tests/unit/hot_layout checks it): a call into it then never crosses a page, which
+ * costs little on hardware but a lookup per crossing under an emulator such as QEMU's TCG,
+ * which chains translated code only within a page.
+ */
+#define HOT    __attribute__((hot))
+#define HOT_OP __attribute__((hot, aligned(1024)))
 
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u

@@ -56,7 +56,7 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
  * holds none on, if no region was unregistered since the lookup and it is still the same
  * registration (its incarnation, compared in the atomic step that takes them). Whether it did.
  */
-static bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
+static HOT bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
 {
 	struct dmacopy_region *r = q->last_region[which];
 	uint64_t busy;
@@ -335,7 +335,7 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
  * cached regions, when a side holds none (the first copy after dmacopy_submit()): both, or none
  * and false.
  */
-static bool emit_refill(struct dmacopy_queue *q)
+static HOT bool emit_refill(struct dmacopy_queue *q)
 {
 	bool had0 = q->last[0].credit;
 
@@ -382,7 +382,7 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
  * queue's last copy used: as many copies as the queue has room for and both sides have credit
  * (taken from the credit, so no other path can spend it), if both sides may be emitted.
  */
-static void emit_grant(struct dmacopy_queue *q)
+static HOT void emit_grant(struct dmacopy_queue *q)
 {
 	const uintptr_t a0 = q->last[0].start, a1 = q->last[1].start;
 	uint32_t k = q->depth - (q->sq_tail - q->cq_head);
@@ -415,7 +415,7 @@ static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintpt
 }
 
 /* enqueue_copy_emit() when a side holds no reference ahead: take them, or the checked path. */
-static __attribute__((noinline)) int enqueue_copy_emit_refill(struct dmacopy_queue *q, void *dst,
+static __attribute__((noinline)) HOT int enqueue_copy_emit_refill(struct dmacopy_queue *q, void *dst,
 							      const void *src, size_t len,
 							      uint64_t user_data)
 {
@@ -434,7 +434,7 @@ static __attribute__((noinline)) int enqueue_copy_emit_refill(struct dmacopy_que
  * region is not NULL and its range does not wrap, and emit_max is at most the engine's maximum
  * transfer. Anything else takes enqueue_copy_checked().
  */
-static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
+static __attribute__((noinline)) HOT int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
 						       const void *src, size_t len,
 						       uint64_t user_data, unsigned int flags)
 {
@@ -462,7 +462,7 @@ static __attribute__((noinline)) int enqueue_copy_emit(struct dmacopy_queue *q, 
  * sides in the cached regions (enqueue_copy_reg()). Anything else, errors included, takes
  * enqueue_copy_checked(), which does the same in full.
  */
-int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
 			 uint64_t user_data, unsigned int flags)
 {
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
@@ -502,7 +502,7 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, si
  * queue's state in locals; returns how many it emitted (it stops at the first one that needs
  * more than its fast path).
  */
-static __attribute__((noinline)) unsigned int
+static __attribute__((noinline)) HOT_OP unsigned int
 enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 					unsigned int n)
 {
@@ -563,7 +563,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	return i;
 }
 
-int dmacopy_enqueue_copies(struct dmacopy_queue *q, const struct dmacopy_copy *copies,
+HOT int dmacopy_enqueue_copies(struct dmacopy_queue *q, const struct dmacopy_copy *copies,
 			   unsigned int n)
 {
 	unsigned int i = 0;
@@ -616,7 +616,7 @@ int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, s
 	return enqueue_commit(q, op);
 }
 
-int dmacopy_submit(struct dmacopy_queue *q)
+HOT int dmacopy_submit(struct dmacopy_queue *q)
 {
 	uint32_t n;
 	int ret = queue_check(q);
@@ -635,7 +635,7 @@ int dmacopy_submit(struct dmacopy_queue *q)
 	return (int)n;
 }
 
-static unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int max)
+static HOT unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int max)
 {
 	const struct dmacopy_completion *cqes = q->cqes;
 	const uint32_t head = q->cq_head, avail = q->cq_tail - head, mask = q->mask;
@@ -652,7 +652,7 @@ static unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion *out
  * most max): straight from the engine when it can (progress_out) and the ring is empty, else
  * through the ring. Returns how many were stored, or -errno.
  */
-static int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
+static HOT int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
 			 unsigned int max)
 {
 	const struct engine_ops *ops = q->engine->ops;
@@ -666,7 +666,7 @@ static int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out
 	return (int)reap(q, out, max);
 }
 
-int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
+HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
 {
 	unsigned int got;
 	int ret = queue_check(q);
@@ -692,7 +692,7 @@ int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions
 	return (int)got;
 }
 
-int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
+HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
 		 unsigned int max, int timeout_ms)
 {
 	long long deadline = 0;
@@ -750,7 +750,7 @@ int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions
  * The completions at the head of the ring that succeeded, up to max, reaped without a copy;
  * *failed is set when the one after them failed.
  */
-static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed)
+static HOT unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed)
 {
 	const struct dmacopy_completion *cqes = q->cqes;
 	const uint32_t head = q->cq_head, avail = q->cq_tail - head, mask = q->mask;
@@ -764,7 +764,7 @@ static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *fai
 }
 
 /* progress_reap() for dmacopy_reap(): straight from the engine when it can (progress_count). */
-static int progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
+static HOT int progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
 {
 	const struct engine_ops *ops = q->engine->ops;
 	int ret;
@@ -777,7 +777,7 @@ static int progress_count(struct dmacopy_queue *q, unsigned int max, bool *faile
 	return (int)reap_ok(q, max, failed);
 }
 
-int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max, int timeout_ms)
+HOT int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max, int timeout_ms)
 {
 	long long deadline = 0;
 	bool failed = false;
