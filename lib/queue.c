@@ -647,23 +647,73 @@ static HOT unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion 
 	return n;
 }
 
+static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed);
+
 /*
- * One round of progress that does not block, and the completions it yields stored into out (at
- * most max): straight from the engine when it can (progress_out) and the ring is empty, else
- * through the ring. Returns how many were stored, or -errno.
+ * One round of progress that does not block, and what it yields reaped, at most max: stored into
+ * out, or, with out NULL, counted up to the first that failed (dmacopy_reap(), *failed set
+ * then). Straight from the engine when it can (progress_out, progress_count) and the ring is
+ * empty, else through the ring. Returns how many, or -errno.
  */
 static HOT int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
-			 unsigned int max)
+			 unsigned int max, bool *failed)
 {
 	const struct engine_ops *ops = q->engine->ops;
 	int ret;
 
-	if (ops->progress_out && q->cq_head == q->cq_tail)
-		return ops->progress_out(q, out, max);
+	if (q->cq_head == q->cq_tail) {
+		if (out && ops->progress_out)
+			return ops->progress_out(q, out, max);
+		if (!out && ops->progress_count)
+			return ops->progress_count(q, max, failed);
+	}
 	ret = ops->progress(q, 0);
 	if (ret && ret != -ETIMEDOUT)
 		return ret;
-	return (int)reap(q, out, max);
+	return (int)(out ? reap(q, out, max) : reap_ok(q, max, failed));
+}
+
+/* The arguments dmacopy_wait() and dmacopy_reap() share: 0 or -EINVAL with the reason. */
+static int wait_check(const struct dmacopy_queue *q, unsigned int min, unsigned int max,
+		      int timeout_ms)
+{
+	if (min > max)
+		return lib_error(-EINVAL, "min %u is larger than max %u", min, max);
+	if (min > q->sq_submitted - q->cq_head)
+		return lib_error(-EINVAL,
+			    "waiting for %u completions but only %u operations were submitted and "
+			    "not reaped",
+			    min, q->sq_submitted - q->cq_head);
+	if (timeout_ms < -1)
+		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
+	return 0;
+}
+
+/* The deadline of a wait, set at its first look at the clock. */
+struct wait_clock {
+	long long deadline;
+	bool timed;
+};
+
+/*
+ * Milliseconds left of a wait of timeout_ms (-1: forever, then -1) counted from the first call;
+ * 0 once it is over.
+ */
+static int wait_left(struct wait_clock *wc, int timeout_ms)
+{
+	long long now, rem;
+
+	if (timeout_ms < 0)
+		return -1;
+	now = mono_ms();
+	if (!wc->timed) {
+		wc->deadline = now + timeout_ms;
+		wc->timed = true;
+	}
+	rem = wc->deadline - now;
+	if (rem <= 0)
+		return 0;
+	return rem > INT32_MAX ? INT32_MAX : (int)rem;
 }
 
 HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
@@ -679,7 +729,7 @@ HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *complet
 	if (q->cq_tail == q->sq_submitted)
 		return (int)got;
 	if (got < max) {
-		ret = progress_reap(q, completions + got, max - got);
+		ret = progress_reap(q, completions + got, max - got, NULL);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += (unsigned int)ret;
@@ -692,29 +742,28 @@ HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *complet
 	return (int)got;
 }
 
-HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
-		 unsigned int max, int timeout_ms)
+/*
+ * What is ready in the ring, at most max: stored into out, or, with out NULL, counted up to the
+ * first that failed (*failed set then).
+ */
+static HOT unsigned int take(struct dmacopy_queue *q, struct dmacopy_completion *out,
+			     unsigned int max, bool *failed)
 {
-	long long deadline = 0;
-	unsigned int got;
-	int ret = queue_check(q);
+	return out ? reap(q, out, max) : reap_ok(q, max, failed);
+}
 
-	if (ret)
-		return ret;
-	if (!completions && max)
-		return lib_error(-EINVAL, "completions is NULL");
-	if (min > max)
-		return lib_error(-EINVAL, "min %u is larger than max %u", min, max);
-	if (min > q->sq_submitted - q->cq_head)
-		return lib_error(-EINVAL,
-			    "waiting for %u completions but only %u operations were submitted and "
-			    "not reaped",
-			    min, q->sq_submitted - q->cq_head);
-	if (timeout_ms < -1)
-		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
-	got = reap(q, completions, max);
-	if (got < max && q->cq_tail != q->sq_submitted) {
-		ret = progress_reap(q, completions + got, max - got);
+/*
+ * dmacopy_wait() (into out) and dmacopy_reap() (out NULL: counted, stopping before a failure,
+ * *failed set then), the arguments checked.
+ */
+static HOT int wait_reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int min,
+			 unsigned int max, int timeout_ms, bool *failed)
+{
+	unsigned int got = take(q, out, max, failed);
+	int ret;
+
+	if (!*failed && got < max && q->cq_tail != q->sq_submitted) {
+		ret = progress_reap(q, out ? out + got : NULL, max - got, failed);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += (unsigned int)ret;
@@ -723,27 +772,35 @@ HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *complet
 	 * min never exceeds what is in flight or completed, so each round can make progress. The
 	 * clock is first read here: most waits of a polled engine end before.
 	 */
-	for (bool timed = false; got < min;) {
-		int left = -1;
+	for (struct wait_clock wc = { 0 }; got < min && !*failed;) {
+		int left = wait_left(&wc, timeout_ms);
 
-		if (timeout_ms >= 0) {
-			long long now = mono_ms(), rem;
-
-			if (!timed) {
-				deadline = now + timeout_ms;
-				timed = true;
-			}
-			rem = deadline - now;
-			if (rem <= 0)
-				break;
-			left = rem > INT32_MAX ? INT32_MAX : (int)rem;
-		}
+		if (!left)
+			break;
 		ret = q->engine->ops->progress(q, left);
 		if (ret && ret != -ETIMEDOUT)
 			return got ? (int)got : ret;
-		got += reap(q, completions + got, max - got);
+		got += take(q, out ? out + got : NULL, max - got, failed);
 	}
 	return (int)got;
+}
+
+HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
+		 unsigned int max, int timeout_ms)
+{
+	bool failed = false; /* never set with completions */
+	int ret = queue_check(q);
+
+	if (ret)
+		return ret;
+	if (!completions && max)
+		return lib_error(-EINVAL, "completions is NULL");
+	ret = wait_check(q, min, max, timeout_ms);
+	if (ret)
+		return ret;
+	if (!max)
+		return 0;
+	return wait_reap(q, completions, min, max, timeout_ms, &failed);
 }
 
 /*
@@ -763,70 +820,21 @@ static HOT unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool 
 	return i;
 }
 
-/* progress_reap() for dmacopy_reap(): straight from the engine when it can (progress_count). */
-static HOT int progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
-{
-	const struct engine_ops *ops = q->engine->ops;
-	int ret;
-
-	if (ops->progress_count && q->cq_head == q->cq_tail)
-		return ops->progress_count(q, max, failed);
-	ret = ops->progress(q, 0);
-	if (ret && ret != -ETIMEDOUT)
-		return ret;
-	return (int)reap_ok(q, max, failed);
-}
-
 HOT int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max, int timeout_ms)
 {
-	long long deadline = 0;
 	bool failed = false;
-	unsigned int got;
 	int ret = queue_check(q);
 
 	if (ret)
 		return ret;
-	if (min > max)
-		return lib_error(-EINVAL, "min %u is larger than max %u", min, max);
-	if (min > q->sq_submitted - q->cq_head)
-		return lib_error(-EINVAL,
-			    "waiting for %u completions but only %u operations were submitted and "
-			    "not reaped",
-			    min, q->sq_submitted - q->cq_head);
-	if (timeout_ms < -1)
-		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
-	got = reap_ok(q, max, &failed);
-	if (!failed && got < max && q->cq_tail != q->sq_submitted) {
-		ret = progress_count(q, max - got, &failed);
-		if (ret < 0)
-			return got ? (int)got : ret;
-		got += (unsigned int)ret;
-	}
-	/* as in dmacopy_wait(): each round can make progress, the clock is first read here */
-	for (bool timed = false; got < min && !failed;) {
-		int left = -1;
-
-		if (timeout_ms >= 0) {
-			long long now = mono_ms(), rem;
-
-			if (!timed) {
-				deadline = now + timeout_ms;
-				timed = true;
-			}
-			rem = deadline - now;
-			if (rem <= 0)
-				break;
-			left = rem > INT32_MAX ? INT32_MAX : (int)rem;
-		}
-		ret = q->engine->ops->progress(q, left);
-		if (ret && ret != -ETIMEDOUT)
-			return got ? (int)got : ret;
-		got += reap_ok(q, max - got, &failed);
-	}
-	if (failed && !got)
+	ret = wait_check(q, min, max, timeout_ms);
+	if (ret)
+		return ret;
+	ret = wait_reap(q, NULL, min, max, timeout_ms, &failed);
+	if (failed && !ret)
 		return lib_error(-EIO, "the next operation to reap failed: dmacopy_poll() or "
 			    "dmacopy_wait() returns its completion with the status and error");
-	return (int)got;
+	return ret;
 }
 
 unsigned int dmacopy_queue_pending(const struct dmacopy_queue *q)
