@@ -695,10 +695,8 @@ static HOT int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int s
 /* Whether op is a copy the core wrote as its descriptor, without a fence: one load, one test. */
 static ALWAYS_INLINE bool emitted_unfenced(const struct queue_op *op)
 {
-	uint64_t fk;
+	uint64_t fk; /* kind and flags (lib/internal.h asserts they are adjacent) */
 
-	_Static_assert(offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4,
-		       "queue_op kind and flags adjacent");
 	memcpy(&fk, &op->kind, sizeof(fk));
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	return fk == OP_EMITTED;

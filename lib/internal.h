@@ -69,14 +69,16 @@ struct queue_op {
 	uint32_t flags;
 };
 
+/* kind and flags read or written as one 64-bit word (op_set_kind(), the DSA driver) */
+_Static_assert(offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4,
+	       "queue_op kind and flags adjacent");
+
 /* Set op's kind with no flags: one store of a small constant on little-endian hosts. */
 static inline void op_set_kind(struct queue_op *op, enum op_kind kind)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint64_t kf = kind;
 
-	_Static_assert(offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4,
-		       "queue_op kind and flags adjacent");
 	__builtin_memcpy(&op->kind, &kf, sizeof(kf));
 #else
 	op->kind = kind;
@@ -180,15 +182,14 @@ struct dmacopy_queue {
 	uint32_t cq_tail;
 	uint32_t cq_head;
 	/*
-	 * The regions the last operation's destination ([0]) and source ([1]) were in, each valid
-	 * while engine->regions_gen is its gen and the region's incarnation is what it was. credit:
-	 * in-flight references on it taken ahead for the next operations (a run of enqueues costs
-	 * one atomic operation, not one each); they exist only while an operation of this queue that
-	 * uses the region is enqueued, and go back at dmacopy_submit() (see queue_region_get()).
-	 */
-	/*
-	 * The region of each side, apart from the rest of last[] so that the two pointers are
-	 * side by side as in struct queue_op: one load and one store copy them into an operation.
+	 * The regions the last operation's destination ([0]) and source ([1]) were in
+	 * (last_region[], apart from the rest of last[] so that the two pointers are side by side
+	 * as in struct queue_op: one load and one store copy them into an operation), each valid
+	 * while engine->regions_gen is last[].gen and the region's incarnation is what it was.
+	 * credit: in-flight references on it taken ahead for the next operations (a run of
+	 * enqueues costs one atomic operation, not one each); they exist only while an operation
+	 * of this queue that uses the region is enqueued, and go back at dmacopy_submit() (see
+	 * queue_region_get()).
 	 */
 	struct dmacopy_region *last_region[2];
 	struct {

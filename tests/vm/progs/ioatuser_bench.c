@@ -133,6 +133,13 @@ static void submit(struct setup *s)
 		die("submit: %d %s", ret, dmacopy_last_error());
 }
 
+/* Sample-check copy number ud, which went to offset off: its first and last bytes. */
+static void check_copy(const struct setup *s, size_t off, size_t len, uint64_t ud)
+{
+	if (s->dp[off] != s->sp[off] || s->dp[off + len - 1] != s->sp[off + len - 1])
+		die("copy %" PRIu64 ": data differs", ud);
+}
+
 /* Reap at least min completions; each must have succeeded; sample-check their data. */
 static unsigned int reap(struct setup *s, struct dmacopy_completion *c, unsigned int min,
                          unsigned int max, size_t len, size_t slots)
@@ -147,9 +154,7 @@ static unsigned int reap(struct setup *s, struct dmacopy_completion *c, unsigned
 
 		if (c[i].status)
 			die("copy failed: %d (%s)", c[i].status, dmacopy_op_error_str(c[i].error));
-		if (s->dp[off] != s->sp[off] ||
-		    s->dp[off + len - 1] != s->sp[off + len - 1])
-			die("copy %" PRIu64 ": data differs", c[i].user_data);
+		check_copy(s, off, len, c[i].user_data);
 	}
 	return (unsigned int)got;
 }
@@ -165,13 +170,8 @@ static unsigned int reap_count(struct setup *s, unsigned int min, unsigned int m
 
 	if (got < (int)min)
 		die("reap: %d (%s)", got, got < 0 ? dmacopy_last_error() : "timeout");
-	for (int i = 0; i < got; i++) {
-		size_t off = (size_t)((done + (unsigned int)i) & (slots - 1)) * len;
-
-		if (s->dp[off] != s->sp[off] ||
-		    s->dp[off + len - 1] != s->sp[off + len - 1])
-			die("copy %" PRIu64 ": data differs", done + (unsigned int)i);
-	}
+	for (uint64_t ud = done; ud < done + (unsigned int)got; ud++)
+		check_copy(s, (size_t)(ud & (slots - 1)) * len, len, ud);
 	return (unsigned int)got;
 }
 
@@ -184,8 +184,9 @@ static void bench_ops(const char *spec, unsigned int batch, unsigned int window,
 	uint64_t ud = 0, done = 0;
 	double t0, t = 0, cpu0;
 	struct setup s;
-	char name[64];
+	char name[64]; /* at most 33 characters before "_cpu_per_op" */
 	unsigned int i;
+	size_t n;
 
 	if (!c)
 		die("out of memory");
@@ -213,11 +214,10 @@ static void bench_ops(const char *spec, unsigned int batch, unsigned int window,
 		if (++iter % CLOCK_EVERY == 0)
 			t = now_sec() - t0;
 	} while (t < seconds);
-	snprintf(name, sizeof(name), "ops64_b%u_w%u%s%s", batch, window, vectored ? "_v" : "",
-		 counted ? "_r" : "");
+	n = (size_t)snprintf(name, sizeof(name), "ops64_b%u_w%u%s%s", batch, window,
+			     vectored ? "_v" : "", counted ? "_r" : "");
 	result(name, (double)done / t, "ops/s");
-	snprintf(name, sizeof(name), "ops64_b%u_w%u%s%s_cpu_per_op", batch, window,
-		 vectored ? "_v" : "", counted ? "_r" : "");
+	snprintf(name + n, sizeof(name) - n, "_cpu_per_op");
 	result(name, (cpu_now() - cpu0) / (double)done * 1e9, "ns");
 	while (inflight)
 		inflight -= reap(&s, c, 1, depth, len, slots);
