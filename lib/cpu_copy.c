@@ -16,13 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__linux__)
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#endif
-
 #include "cpu_copy.h"
 #include "cpu_copy_impl.h"
+#include "lock.h"
 
 /* ---- portable kernels ---- */
 
@@ -425,36 +421,6 @@ struct cpu_pool {
 #define POOL_MIN_PROBE_NS 1000000ull
 #define POOL_MAX_PROBE_NS 1000000000ull
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
-static void futex_wait(uint32_t *word, uint32_t val)
-{
-#if defined(__linux__)
-	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-#else
-	(void)word;
-	(void)val;
-	sched_yield();
-#endif
-}
-
-static void futex_wake(uint32_t *word, int count)
-{
-#if defined(__linux__)
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
-#else
-	(void)word;
-	(void)count;
-#endif
-}
-
 static void pool_run_chunk(struct cpu_pool *p, uint32_t idx)
 {
 	size_t off = idx ? p->head + (size_t)(idx - 1) * p->chunk : 0;
@@ -505,7 +471,7 @@ static void pool_work(struct cpu_pool *p, uint32_t gen)
 
 		if (__atomic_add_fetch(&p->done, ran, __ATOMIC_SEQ_CST) == total &&
 		    __atomic_load_n(&p->caller_sleeping, __ATOMIC_SEQ_CST))
-			futex_wake(&p->done, 1);
+			lib_futex_wake(&p->done, 1);
 	}
 }
 
@@ -518,13 +484,13 @@ static void *pool_worker(void *arg)
 		uint32_t g = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
 
 		for (int i = 0; g == seen && i < POOL_SPIN; i++) {
-			cpu_relax();
+			lib_cpu_relax();
 			g = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
 		}
 		while (g == seen) {
 			__atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
 			if (__atomic_load_n(&p->gen, __ATOMIC_SEQ_CST) == seen)
-				futex_wait(&p->gen, seen);
+				lib_futex_wait(&p->gen, seen);
 			__atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
 			g = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
 		}
@@ -604,7 +570,7 @@ void cpu_pool_destroy(struct cpu_pool *pool)
 		return;
 	__atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&pool->gen, 1, __ATOMIC_SEQ_CST);
-	futex_wake(&pool->gen, INT_MAX);
+	lib_futex_wake(&pool->gen, INT_MAX);
 	for (unsigned int i = 0; i < pool->nworkers; i++)
 		pthread_join(pool->tids[i], NULL);
 	pthread_mutex_destroy(&pool->busy);
@@ -745,21 +711,21 @@ static int pool_run(struct cpu_pool *p, enum pool_op op, void *dst, const void *
 	__atomic_store_n(&p->claim, ((uint64_t)gen << 32) | nchunks, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->gen, gen, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST))
-		futex_wake(&p->gen, INT_MAX);
+		lib_futex_wake(&p->gen, INT_MAX);
 
 	pool_work(p, gen);
 
 	/* Wait for chunks the workers claimed. */
 	for (int i = 0; __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) != nchunks; i++) {
 		if (i < POOL_SPIN) {
-			cpu_relax();
+			lib_cpu_relax();
 			continue;
 		}
 		__atomic_store_n(&p->caller_sleeping, 1, __ATOMIC_SEQ_CST);
 		uint32_t d = __atomic_load_n(&p->done, __ATOMIC_SEQ_CST);
 
 		if (d != nchunks)
-			futex_wait(&p->done, d);
+			lib_futex_wait(&p->done, d);
 		__atomic_store_n(&p->caller_sleeping, 0, __ATOMIC_RELAXED);
 	}
 	if (st)

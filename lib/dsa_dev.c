@@ -119,9 +119,9 @@ struct unit {
 /*
  * A queue's own descriptors (with an IOMMU): descriptor i of the ring is the queue's operation in
  * slot i, its completion address record i. Copies are written there at enqueue by the core
- * (emit_dsa_copy(), lib/emit.h), the other one-descriptor operations at submission; dsa_push() hands runs of them to the WQ as
- * BATCH descriptors that point into this ring, so an operation's descriptor is written once and
- * never copied. Operations that need several descriptors go through the channel's ring.
+ * (emit_dsa_copy(), lib/emit.h), the other one-descriptor operations at submission; dsa_drive()
+ * hands runs of them to the WQ as BATCH descriptors that point into this ring, so an operation's
+ * descriptor is written once and never copied. Operations that need several descriptors go through the channel's ring.
  */
 struct dsa_queue {
 	struct dsa_desc *descs;
@@ -677,8 +677,8 @@ static ALWAYS_INLINE int dsa_build_copy(struct vchan *c, uint64_t dst, uint64_t 
  * run of up to VCHAN_ST_MORE_MAX + 1 of them (vchan_st_run_word()), never across the end of the
  * queue's slots; returns n.
  */
-static HOT int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
-		  unsigned int error)
+static ALWAYS_INLINE int dq_end(struct dmacopy_queue *q, uint32_t start, uint32_t n, int status,
+				  unsigned int error)
 {
 	struct vchan_queue *qp = q->engine_priv;
 
@@ -751,9 +751,9 @@ static bool dq_own(const struct dsa_dev *d, struct dmacopy_queue *q, const struc
  * descriptor goes as itself and asks for its record, lone_rec (RCR); a run goes as one BATCH
  * descriptor whose record is the unit's. The caller has checked that the WQ has room.
  */
-static HOT void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start,
-		      struct dsa_desc *descs, uint64_t desc_iova, uint32_t n,
-		      volatile struct dsa_completion *lone_rec)
+static ALWAYS_INLINE void send_unit(struct dsa_dev *d, struct dmacopy_queue *q, uint32_t start,
+				    struct dsa_desc *descs, uint64_t desc_iova, uint32_t n,
+				    volatile struct dsa_completion *lone_rec)
 {
 	uint32_t ui = d->u_head % d->wq_size;
 	struct unit *u = &d->units[ui];
@@ -856,14 +856,6 @@ static HOT void dq_push(struct dsa_dev *d, struct dmacopy_queue *q, struct vchan
 		i += n;
 	}
 	qp->hw_next = i;
-}
-
-static HOT void dsa_push(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve)
-{
-	if (((struct vchan_queue *)q->engine_priv)->drv_priv)
-		dq_push(to_dev(c), q, ve);
-	else
-		vchan_push(c, q, ve, dsa_build_copy);
 }
 
 static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
@@ -1080,7 +1072,37 @@ static HOT int retire_unit(struct dsa_dev *d, const struct unit *u, uint8_t st)
 	return ops;
 }
 
-static HOT int process_events(struct dsa_dev *d)
+/*
+ * The device made no progress for STALL_TIMEOUT_NS with work outstanding: fail that work, and
+ * take the device out of service. Returns the operations finished.
+ */
+static __attribute__((noinline, cold)) int stall(struct dsa_dev *d)
+{
+	uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);
+	int ops;
+
+	if (gs == UINT32_MAX) {
+		lib_error(-ENODEV, "DSA %s stopped answering (registers read all ones)", d->bdf);
+		ops = fail_all(d, -ENODEV, DMACOPY_OP_DEVICE_GONE);
+	} else {
+		lib_error(-ETIMEDOUT, "DSA %s made no progress for %lld s (GENSTATS %#x, "
+			  "SWERR %#llx); outstanding operations failed, device reset",
+			  d->bdf, STALL_TIMEOUT_NS / 1000000000LL, gs,
+			  (unsigned long long)rd64(d, DSA_SWERR_OFFSET));
+		/* Stop the device before anyone is told: the buffers are the caller's again. */
+		dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
+		ops = fail_all(d, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
+	}
+	d->dead = true;
+	return ops;
+}
+
+/*
+ * Retire the units whose records are written, in order, and start what waited. Inline in
+ * dsa_drive(): a unit of a queue's own ring that succeeded as a whole (the common case) is
+ * retired there, with no call.
+ */
+static ALWAYS_INLINE int process_events(struct dsa_dev *d)
 {
 	int ops = 0;
 
@@ -1092,28 +1114,15 @@ static HOT int process_events(struct dsa_dev *d)
 
 		if (!st)
 			break;
-		ops += retire_unit(d, u, st);
+		if (u->q && u->n > 1 && (st & DSA_COMP_STATUS_MASK) == DSA_COMP_SUCCESS)
+			ops += dq_end(u->q, u->start, u->n, 0, 0);
+		else
+			ops += retire_unit(d, u, st);
 		d->u_tail++;
 		vchan_moved(&d->watch);
 	}
-	if ((d->tail != d->submitted || d->u_tail != d->u_head) && !ops && stalled(d)) {
-		uint32_t gs = rd32(d, DSA_GENSTATS_OFFSET);
-
-		if (gs == UINT32_MAX) {
-			lib_error(-ENODEV, "DSA %s stopped answering (registers read all ones)", d->bdf);
-			ops += fail_all(d, -ENODEV, DMACOPY_OP_DEVICE_GONE);
-		} else {
-			lib_error(-ETIMEDOUT, "DSA %s made no progress for %lld s (GENSTATS %#x, "
-				  "SWERR %#llx); outstanding operations failed, device reset",
-				  d->bdf, STALL_TIMEOUT_NS / 1000000000LL, gs,
-				  (unsigned long long)rd64(d, DSA_SWERR_OFFSET));
-			/* Stop the device before anyone is told: the buffers are the caller's again. */
-			dsa_cmd(d, DSA_CMD_RESET_DEVICE, 0);
-			ops += fail_all(d, -ETIMEDOUT, DMACOPY_OP_TIMEOUT);
-		}
-		d->dead = true;
-		return ops;
-	}
+	if ((d->tail != d->submitted || d->u_tail != d->u_head) && !ops && stalled(d))
+		return ops + stall(d);
 	if (d->submitted != d->head)
 		flush(d);
 	return ops;
@@ -1122,6 +1131,24 @@ static HOT int process_events(struct dsa_dev *d)
 static HOT void dsa_flush(struct vchan *c)
 {
 	flush(to_dev(c));
+}
+
+static HOT void dsa_drive(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve,
+			  bool events)
+{
+	struct dsa_dev *d = to_dev(c);
+	const struct vchan_queue *qp = q->engine_priv;
+
+	if (events)
+		process_events(d);
+	if (qp->hw_next != q->sq_submitted) {
+		if (qp->drv_priv)
+			dq_push(d, q, ve);
+		else
+			vchan_push(c, q, ve, dsa_build_copy);
+	}
+	if (d->submitted != d->head)
+		flush(d);
 }
 
 static HOT int dsa_process_events(struct vchan *c)
@@ -1258,7 +1285,7 @@ const struct vchan_driver dsa_vchan_driver = {
 	.slots_free = dsa_slots_free,
 	.build_copy = dsa_build_copy,
 	.build_fill = dsa_build_fill,
-	.push = dsa_push,
+	.drive = dsa_drive,
 	.flush = dsa_flush,
 	.queue_init = dsa_queue_init,
 	.queue_fini = dsa_queue_fini,

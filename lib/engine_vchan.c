@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lock.h"
 #include "vchan.h"
 
 #define MAX_FUNCS 64
@@ -49,7 +49,7 @@
 
 struct vchan_chan {
 	struct vchan *chan;
-	pthread_mutex_t lock;
+	struct lib_lock lock; /* taken twice per batch: inline (lib/lock.h) */
 	struct vchan_info info;
 };
 
@@ -166,7 +166,7 @@ static int add_chan(struct vchan_engine *ve, const char *bdf)
 	ret = ve->drv->open(bdf, &ch->chan);
 	if (ret)
 		return ret;
-	pthread_mutex_init(&ch->lock, NULL);
+	ch->lock = (struct lib_lock){ 0 };
 	ve->drv->info(ch->chan, &ch->info);
 	ve->nchan++;
 	return 0;
@@ -178,7 +178,6 @@ static void close_chans(struct vchan_engine *ve)
 		struct vchan_chan *ch = &ve->ch[--ve->nchan];
 
 		ve->drv->close(ch->chan);
-		pthread_mutex_destroy(&ch->lock);
 	}
 }
 
@@ -629,7 +628,7 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 	/* the channels it uses, locked in channel order: nothing else holds two */
 	for (c = 0; c < n; c++)
 		if (used[c])
-			pthread_mutex_lock(&ve->ch[c].lock);
+			lib_lock(&ve->ch[c].lock);
 	for (i = 0; i < k && !ret; i++) {
 		uint64_t off = i * piece, end = off + piece < op->len ? off + piece : op->len;
 
@@ -658,7 +657,7 @@ static int stripe_build(struct vchan_engine *ve, const struct queue_op *op, uint
 	}
 	for (c = n; c--;)
 		if (used[c])
-			pthread_mutex_unlock(&ve->ch[c].lock);
+			lib_unlock(&ve->ch[c].lock);
 	return ret;
 }
 
@@ -706,10 +705,10 @@ static void poll_chans(struct vchan_engine *ve, unsigned int first, unsigned int
 	for (unsigned int i = first; i < first + n; i++) {
 		struct vchan_chan *ch = &ve->ch[i];
 
-		pthread_mutex_lock(&ch->lock);
+		lib_lock(&ch->lock);
 		ve->drv->flush(ch->chan);
 		ve->drv->process_events(ch->chan);
-		pthread_mutex_unlock(&ch->lock);
+		lib_unlock(&ch->lock);
 	}
 }
 
@@ -772,9 +771,9 @@ static void vchan_queue_fini(struct dmacopy_queue *q)
 	struct vchan_chan *h = &ve->ch[qp->home];
 
 	if (ve->drv->queue_fini) {
-		pthread_mutex_lock(&h->lock);
+		lib_lock(&h->lock);
 		ve->drv->queue_fini(h->chan, q);
-		pthread_mutex_unlock(&h->lock);
+		lib_unlock(&h->lock);
 	}
 	free(qp->st);
 	free(qp->sp);
@@ -830,7 +829,7 @@ static bool stripe_next(struct vchan_engine *ve, struct dmacopy_queue *q)
  * channels' completions first (the other channels' only while the queue has striped operations
  * in flight or one waiting for room on them).
  */
-static HOT void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
+static ALWAYS_INLINE void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool events)
 {
 	struct vchan_queue *qp = q->engine_priv;
 	struct vchan_chan *h = &ve->ch[qp->home];
@@ -841,16 +840,35 @@ static HOT void drive(struct vchan_engine *ve, struct dmacopy_queue *q, bool eve
 				poll_chans(ve, i, 1);
 	}
 	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		if (events)
-			ve->drv->process_events(h->chan);
-		ve->drv->push(h->chan, q, ve);
-		ve->drv->flush(h->chan);
-		pthread_mutex_unlock(&h->lock);
+		lib_lock(&h->lock);
+		ve->drv->drive(h->chan, q, ve, events);
+		lib_unlock(&h->lock);
 		if (qp->hw_next == q->sq_submitted || ve->nchan < 2 || !stripe_next(ve, q))
 			return;
 		events = false;
 	}
+}
+
+/*
+ * Whether the run of n operations from op all use op's two regions (the common case: a batch
+ * between the same two buffers). Four at a time with no branch between them: under an emulator
+ * such as QEMU's TCG, which ends a translated block at every branch, a compare per operation
+ * costs far more than the loads.
+ */
+static ALWAYS_INLINE bool run_same_regions(const struct queue_op *op, uint32_t n)
+{
+	const uintptr_t rd = (uintptr_t)op->dst_region, rs = (uintptr_t)op->src_region;
+	uintptr_t diff = 0;
+	uint32_t k = 1;
+
+	for (; k + 4 <= n; k += 4)
+		diff |= ((uintptr_t)op[k].dst_region ^ rd) | ((uintptr_t)op[k].src_region ^ rs) |
+			((uintptr_t)op[k + 1].dst_region ^ rd) | ((uintptr_t)op[k + 1].src_region ^ rs) |
+			((uintptr_t)op[k + 2].dst_region ^ rd) | ((uintptr_t)op[k + 2].src_region ^ rs) |
+			((uintptr_t)op[k + 3].dst_region ^ rd) | ((uintptr_t)op[k + 3].src_region ^ rs);
+	for (; k < n; k++)
+		diff |= ((uintptr_t)op[k].dst_region ^ rd) | ((uintptr_t)op[k].src_region ^ rs);
+	return !diff;
 }
 
 /* Where harvest_to() posts finished operations. */
@@ -903,6 +921,24 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harve
 		/* a run does not cross the end of the slots: its operations are contiguous */
 		const struct queue_op *op = &ops[t & mask];
 
+		if (__builtin_expect(run_same_regions(op, run), 1)) {
+			if (op->dst_region != rd || op->src_region != rs) {
+				region_put(rd, n);
+				region_put(rs, n);
+				rd = op->dst_region;
+				rs = op->src_region;
+				n = 0;
+			}
+			n += run;
+			for (uint32_t k = 0; mode != HARVEST_COUNT && k < run; k++, op++) {
+				if (mode == HARVEST_OUT)
+					cqe_set_word(&out[t - start + k], op->user_data, w);
+				else
+					cqe_set_word(&cqes[(t & mask) + k], op->user_data, w);
+			}
+			t += run;
+			continue;
+		}
 		for (uint32_t k = 0; k < run; k++, op++) {
 			/* n operations on (rd, rs) so far: one reference each on both */
 			if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
@@ -1008,11 +1044,11 @@ static int sync_op(struct dmacopy_engine *e, const struct queue_op *op)
 		} else {
 			struct vchan_chan *ch = &ve->ch[first];
 
-			pthread_mutex_lock(&ch->lock);
+			lib_lock(&ch->lock);
 			ret = build_op(ve, ch->chan, op, 0, &x);
 			if (!ret)
 				ve->drv->flush(ch->chan);
-			pthread_mutex_unlock(&ch->lock);
+			lib_unlock(&ch->lock);
 		}
 		if (ret != -ENOMEM)
 			break;

@@ -847,6 +847,18 @@ static int v_process_events(struct vchan *c)
 	return ioat_process_events((struct ioat_chan *)c);
 }
 
+static void v_drive(struct vchan *vc, struct dmacopy_queue *q, struct vchan_engine *ve, bool events)
+{
+	struct ioat_chan *c = (struct ioat_chan *)vc;
+	const struct vchan_queue *qp = q->engine_priv;
+
+	if (events)
+		ioat_process_events(c);
+	if (qp->hw_next != q->sq_submitted)
+		v_push(vc, q, ve);
+	ioat_flush(c);
+}
+
 const struct vchan_driver ioat_vchan_driver = {
 	.kind = "ioat",
 	.name = "I/OAT",
@@ -862,7 +874,7 @@ const struct vchan_driver ioat_vchan_driver = {
 	.slots_free = v_slots_free,
 	.build_copy = v_build_copy,
 	.build_fill = v_build_fill,
-	.push = v_push,
+	.drive = v_drive,
 	.flush = v_flush,
 	.process_events = v_process_events,
 };

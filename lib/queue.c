@@ -56,7 +56,7 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
  * holds none on, if no region was unregistered since the lookup and it is still the same
  * registration (its incarnation, compared in the atomic step that takes them). Whether it did.
  */
-static HOT bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
+static ALWAYS_INLINE bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
 {
 	struct dmacopy_region *r = q->last_region[which];
 	uint64_t busy;
@@ -335,7 +335,7 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
  * cached regions, when a side holds none (the first copy after dmacopy_submit()): both, or none
  * and false.
  */
-static HOT bool emit_refill(struct dmacopy_queue *q)
+static ALWAYS_INLINE bool emit_refill(struct dmacopy_queue *q)
 {
 	bool had0 = q->last[0].credit;
 
@@ -347,6 +347,12 @@ static HOT bool emit_refill(struct dmacopy_queue *q)
 		return false;
 	}
 	return true;
+}
+
+/* emit_refill() as a call, for enqueue_copies_emit(), which must stay inside its 1 KiB block. */
+static __attribute__((noinline)) HOT bool emit_refill_call(struct dmacopy_queue *q)
+{
+	return emit_refill(q);
 }
 
 /*
@@ -382,7 +388,7 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
  * queue's last copy used: as many copies as the queue has room for and both sides have credit
  * (taken from the credit, so no other path can spend it), if both sides may be emitted.
  */
-static HOT void emit_grant(struct dmacopy_queue *q)
+static ALWAYS_INLINE void emit_grant(struct dmacopy_queue *q)
 {
 	const uintptr_t a0 = q->last[0].start, a1 = q->last[1].start;
 	uint32_t k = q->depth - (q->sq_tail - q->cq_head);
@@ -468,18 +474,28 @@ HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
 	/*
-	 * The fast path of an emitting queue (emit_grant()): no flags, 1 to emit_fast_max bytes,
-	 * [d, d + len) and [s, s + len) inside the budget's regions (emit_fast_max is at most
-	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping.
+	 * The fast path of an emitting queue (emit_grant()): a live queue with budget, no flags,
+	 * 1 to emit_fast_max bytes, [d, d + len) and [s, s + len) inside the budget's regions
+	 * (emit_fast_max is at most each side's emit_len, so emit_len - len cannot wrap) and not
+	 * overlapping. The conditions are joined with | so that they make one branch, not one
+	 * each: an emulator such as QEMU's TCG ends a translated block at every branch, and
+	 * entering a block costs it more than the few instructions saved by stopping early. Each
+	 * is safe to compute when an earlier one fails: a retired queue keeps its memory (only
+	 * NULL is tested first), and the arithmetic of a failed test is discarded.
 	 */
-	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit_budget, 1) &&
-	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
-			     d - q->last[0].start <= q->last[0].emit_len - len &&
-			     s - q->last[1].start <= q->last[1].emit_len - len &&
-			     (q->emit_disjoint || !copy_overlaps(d, s, len)), 1)) {
-		q->emit_budget--;
-		emit_write(q, d, s, len, user_data);
-		return 0;
+	if (__builtin_expect(q != NULL, 1)) {
+		uint64_t miss = (q->magic ^ MAGIC_QUEUE) | flags;
+
+		miss |= !q->emit_budget;
+		miss |= len - 1 >= q->emit_fast_max;
+		miss |= d - q->last[0].start > q->last[0].emit_len - len;
+		miss |= s - q->last[1].start > q->last[1].emit_len - len;
+		miss |= !q->emit_disjoint & copy_overlaps(d, s, len);
+		if (__builtin_expect(!miss, 1)) {
+			q->emit_budget--;
+			emit_write(q, d, s, len, user_data);
+			return 0;
+		}
 	}
 	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit != EMIT_NONE, 1))
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
@@ -524,7 +540,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	const bool apart = start0 >= start1 ? start0 - start1 >= q->last[1].len
 					    : start1 - start0 >= q->last[0].len;
 
-	if (!k || ((!had0 || !had1) && !emit_refill(q)))
+	if (!k || ((!had0 || !had1) && !emit_refill_call(q)))
 		return 0;
 	memcpy(regions, q->last_region, sizeof(regions));
 	k = k < n ? k : n;
@@ -647,7 +663,7 @@ static HOT unsigned int reap(struct dmacopy_queue *q, struct dmacopy_completion 
 	return n;
 }
 
-static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed);
+static ALWAYS_INLINE unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed);
 
 /*
  * One round of progress that does not block, and what it yields reaped, at most max: stored into
@@ -655,8 +671,8 @@ static unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *fai
  * then). Straight from the engine when it can (progress_out, progress_count) and the ring is
  * empty, else through the ring. Returns how many, or -errno.
  */
-static HOT int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
-			 unsigned int max, bool *failed)
+static ALWAYS_INLINE int progress_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
+					unsigned int max, bool *failed)
 {
 	const struct engine_ops *ops = q->engine->ops;
 	int ret;
@@ -746,8 +762,8 @@ HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *complet
  * What is ready in the ring, at most max: stored into out, or, with out NULL, counted up to the
  * first that failed (*failed set then).
  */
-static HOT unsigned int take(struct dmacopy_queue *q, struct dmacopy_completion *out,
-			     unsigned int max, bool *failed)
+static ALWAYS_INLINE unsigned int take(struct dmacopy_queue *q, struct dmacopy_completion *out,
+				       unsigned int max, bool *failed)
 {
 	return out ? reap(q, out, max) : reap_ok(q, max, failed);
 }
@@ -756,8 +772,9 @@ static HOT unsigned int take(struct dmacopy_queue *q, struct dmacopy_completion 
  * dmacopy_wait() (into out) and dmacopy_reap() (out NULL: counted, stopping before a failure,
  * *failed set then), the arguments checked.
  */
-static HOT int wait_reap(struct dmacopy_queue *q, struct dmacopy_completion *out, unsigned int min,
-			 unsigned int max, int timeout_ms, bool *failed)
+static ALWAYS_INLINE int wait_reap(struct dmacopy_queue *q, struct dmacopy_completion *out,
+				    unsigned int min, unsigned int max, int timeout_ms,
+				    bool *failed)
 {
 	unsigned int got = take(q, out, max, failed);
 	int ret;
@@ -807,7 +824,7 @@ HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *complet
  * The completions at the head of the ring that succeeded, up to max, reaped without a copy;
  * *failed is set when the one after them failed.
  */
-static HOT unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed)
+static ALWAYS_INLINE unsigned int reap_ok(struct dmacopy_queue *q, unsigned int max, bool *failed)
 {
 	const struct dmacopy_completion *cqes = q->cqes;
 	const uint32_t head = q->cq_head, avail = q->cq_tail - head, mask = q->mask;

@@ -182,10 +182,13 @@ struct vchan_driver {
 	int (*build_fill)(struct vchan *c, uint64_t dst, uint64_t pattern, uint64_t len,
 			  uint32_t flags, vchan_done_fn fn, void *arg);
 	/*
-	 * Build the waiting operations of queue q ([hw_next, sq_submitted) of its vchan_queue) as
-	 * far as the ring has room: vchan_push() with the driver's inline builder.
+	 * One round for queue q, channel lock held, in one call: with events, first what
+	 * process_events does; then build the queue's waiting operations ([hw_next, sq_submitted)
+	 * of its vchan_queue) as far as there is room (vchan_push() with the driver's inline
+	 * builder, or the driver's own), and start what is built, as flush does.
 	 */
-	void (*push)(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve);
+	void (*drive)(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve,
+		      bool events);
 	/* Start what is built, as far as fences allow. */
 	void (*flush)(struct vchan *c);
 	/*
@@ -259,7 +262,7 @@ typedef int (*vchan_build_fn)(struct vchan *c, uint64_t dst, uint64_t src, uint6
 /*
  * Build queue q's waiting operations in order while the ring has room; an operation that fails
  * to build ends at once with its status. Instantiated by each driver with its own inline
- * builder (the push entry of its table), so that the common case, one copy between memory the
+ * builder (in the drive entry of its table), so that the common case, one copy between memory the
  * IOMMU maps flat, costs no call per operation. Channel lock held.
  */
 static ALWAYS_INLINE void vchan_push(struct vchan *c, struct dmacopy_queue *q,

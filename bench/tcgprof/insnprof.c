@@ -9,12 +9,21 @@
  *
  *   qemu ... -plugin build/bench/insnprof.so,out=FILE
  *
- * At exit FILE holds "kernel N" and one "ADDR N M" line per user address that ran (hex address,
- * decimal counts of executions and of memory accesses). bench/tcgprof/report maps them to the benchmark's binaries and functions.
+ * It also counts, per address, the translated blocks entered there and the block exits after
+ * the instruction there that TCG cannot chain to the next block, so that the next one is looked
+ * up: a return or an indirect jump or call, or a jump, call or fall-through into another guest
+ * page (TCG chains blocks only within a page). A conditional branch into another page counts on
+ * every execution, taken or not: an upper bound there. The lookups are the emulator's own cost
+ * that instruction counts leave out.
+ *
+ * At exit FILE holds "kernel N" and one "ADDR N M B L" line per user address that ran (hex
+ * address, decimal counts of executions, memory accesses, blocks entered and lookups).
+ * bench/tcgprof/report maps them to the benchmark's binaries and functions.
  * Counting is inline (no call per instruction); counts from several vCPUs running the same
  * address at once may lose an increment, which a profile can afford.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +37,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 struct counter {
 	uint64_t insns;
-	uint64_t mem; /* loads and stores (a wide access may count as several) */
+	uint64_t mem;     /* loads and stores (a wide access may count as several) */
+	uint64_t blocks;  /* translated blocks entered at this address */
+	uint64_t lookups; /* block exits after this instruction that are looked up, not chained */
 };
+
+#define PAGE_MASK (~0xfffull)
 
 static GHashTable *counts; /* guest address -> struct counter */
 static GMutex lock;        /* translation may run on several vCPU threads */
@@ -53,10 +66,84 @@ static struct counter *counter_at(uint64_t pc)
 	return c;
 }
 
+/*
+ * Whether the exit of a block whose last instruction (at pc, its bytes code, size bytes) lies
+ * in the page of the block's start is looked up rather than chained. The x86 branches are
+ * decoded from their bytes (this QEMU's disassembler may be left out of its build).
+ */
+static bool exit_looked_up(uint64_t start, uint64_t pc, const uint8_t *code, size_t size)
+{
+	const uint64_t next = pc + size;
+	size_t i = 0;
+	int64_t rel;
+	bool cond;
+
+	/* legacy prefixes (operand and address size, repeat, segment, notrack), then REX */
+	while (i < size && (code[i] == 0x66 || code[i] == 0x67 || code[i] == 0xf2 ||
+			    code[i] == 0xf3 || code[i] == 0x2e || code[i] == 0x3e ||
+			    code[i] == 0x26 || code[i] == 0x36 || code[i] == 0x64 || code[i] == 0x65))
+		i++;
+	if (i < size && (code[i] & 0xf0) == 0x40)
+		i++;
+	if (i >= size)
+		return true;
+	switch (code[i]) {
+	case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcf: /* ret, far ret, iret */
+		return true;
+	case 0xe8: case 0xe9: /* call, jmp rel32 */
+		rel = (int32_t)((uint32_t)code[size - 4] | (uint32_t)code[size - 3] << 8 |
+				(uint32_t)code[size - 2] << 16 | (uint32_t)code[size - 1] << 24);
+		cond = false;
+		break;
+	case 0xeb: /* jmp rel8 */
+		rel = (int8_t)code[size - 1];
+		cond = false;
+		break;
+	case 0x70 ... 0x7f: case 0xe0 ... 0xe3: /* jcc, loop, jcxz rel8 */
+		rel = (int8_t)code[size - 1];
+		cond = true;
+		break;
+	case 0xff: /* call or jmp through a register or memory (ModRM reg 2..5) */
+		if (i + 1 < size && ((code[i + 1] >> 3) & 7) >= 2 && ((code[i + 1] >> 3) & 7) <= 5)
+			return true;
+		return (next & PAGE_MASK) != (start & PAGE_MASK);
+	case 0x0f:
+		if (i + 1 < size && (code[i + 1] == 0x05 || code[i + 1] == 0x07 ||
+				     code[i + 1] == 0x34 || code[i + 1] == 0x35))
+			return true; /* syscall, sysret, sysenter, sysexit */
+		if (i + 1 < size && code[i + 1] >= 0x80 && code[i + 1] <= 0x8f) {
+			rel = (int32_t)((uint32_t)code[size - 4] | (uint32_t)code[size - 3] << 8 |
+					(uint32_t)code[size - 2] << 16 |
+					(uint32_t)code[size - 1] << 24);
+			cond = true;
+			break;
+		}
+		return (next & PAGE_MASK) != (start & PAGE_MASK);
+	default:
+		/* the block ended without a branch: the next one follows it */
+		return (next & PAGE_MASK) != (start & PAGE_MASK);
+	}
+	if (((next + (uint64_t)rel) & PAGE_MASK) != (start & PAGE_MASK))
+		return true;
+	return cond && (next & PAGE_MASK) != (start & PAGE_MASK);
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t i, n = qemu_plugin_tb_n_insns(tb);
+	uint64_t start = qemu_plugin_tb_vaddr(tb);
 	(void)id;
+
+	if (start < USER_TOP && n) {
+		struct qemu_plugin_insn *last = qemu_plugin_tb_get_insn(tb, n - 1);
+		uint64_t pc = qemu_plugin_insn_vaddr(last);
+
+		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+							 &counter_at(start)->blocks, 1);
+		if (exit_looked_up(start, pc, qemu_plugin_insn_data(last), qemu_plugin_insn_size(last)))
+			qemu_plugin_register_vcpu_insn_exec_inline(last, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &counter_at(pc)->lookups, 1);
+	}
 
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -94,8 +181,8 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 		const struct counter *c = v;
 
 		if (c->insns)
-			fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", *(uint64_t *)k, c->insns,
-				c->mem);
+			fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+				*(uint64_t *)k, c->insns, c->mem, c->blocks, c->lookups);
 	}
 	fclose(f);
 }

@@ -9,6 +9,7 @@
  * must stage instead, its errors (those of the general path), and their references on regions.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "core.h"
 #include "dmacopy.h"
 #include "fake_engine.h"
+#include "lock.h"
 
 #define BUF 65536
 /* the largest copy the fake engine's emitting queues emit */
@@ -906,9 +908,54 @@ static void test_poll_kick(void **state)
 	finish(t, t->q);
 }
 
+/* lib_lock() under contention: every increment made under it is kept, and it ends free. */
+#define LOCK_THREADS 4
+#define LOCK_ROUNDS  200000
+
+struct lock_test {
+	struct lib_lock lock;
+	unsigned long count; /* changed only under lock */
+	unsigned int inside; /* threads inside at once: never more than one */
+	unsigned int most;
+};
+
+static void *lock_worker(void *arg)
+{
+	struct lock_test *lt = arg;
+
+	for (unsigned int i = 0; i < LOCK_ROUNDS; i++) {
+		unsigned int in;
+
+		lib_lock(&lt->lock);
+		in = __atomic_add_fetch(&lt->inside, 1, __ATOMIC_RELAXED);
+		if (in > lt->most)
+			lt->most = in;
+		lt->count++;
+		__atomic_sub_fetch(&lt->inside, 1, __ATOMIC_RELAXED);
+		lib_unlock(&lt->lock);
+	}
+	return NULL;
+}
+
+static void test_lock(void **state)
+{
+	struct lock_test lt = { 0 };
+	pthread_t th[LOCK_THREADS];
+	(void)state;
+
+	for (int i = 0; i < LOCK_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, lock_worker, &lt), 0);
+	for (int i = 0; i < LOCK_THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(lt.count, (unsigned long)LOCK_THREADS * LOCK_ROUNDS);
+	assert_int_equal(lt.most, 1);
+	assert_int_equal(lt.lock.word, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_lock),
 	        cmocka_unit_test_setup_teardown(test_needs_registration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_fence, setup, teardown),
