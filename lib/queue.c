@@ -474,28 +474,18 @@ HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
 	/*
-	 * The fast path of an emitting queue (emit_grant()): a live queue with budget, no flags,
-	 * 1 to emit_fast_max bytes, [d, d + len) and [s, s + len) inside the budget's regions
-	 * (emit_fast_max is at most each side's emit_len, so emit_len - len cannot wrap) and not
-	 * overlapping. The conditions are joined with | so that they make one branch, not one
-	 * each: an emulator such as QEMU's TCG ends a translated block at every branch, and
-	 * entering a block costs it more than the few instructions saved by stopping early. Each
-	 * is safe to compute when an earlier one fails: a retired queue keeps its memory (only
-	 * NULL is tested first), and the arithmetic of a failed test is discarded.
+	 * The fast path of an emitting queue (emit_grant()): no flags, 1 to emit_fast_max bytes,
+	 * [d, d + len) and [s, s + len) inside the budget's regions (emit_fast_max is at most
+	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping.
 	 */
-	if (__builtin_expect(q != NULL, 1)) {
-		uint64_t miss = (q->magic ^ MAGIC_QUEUE) | flags;
-
-		miss |= !q->emit_budget;
-		miss |= len - 1 >= q->emit_fast_max;
-		miss |= d - q->last[0].start > q->last[0].emit_len - len;
-		miss |= s - q->last[1].start > q->last[1].emit_len - len;
-		miss |= !q->emit_disjoint & copy_overlaps(d, s, len);
-		if (__builtin_expect(!miss, 1)) {
-			q->emit_budget--;
-			emit_write(q, d, s, len, user_data);
-			return 0;
-		}
+	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit_budget, 1) &&
+	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
+			     d - q->last[0].start <= q->last[0].emit_len - len &&
+			     s - q->last[1].start <= q->last[1].emit_len - len &&
+			     (q->emit_disjoint || !copy_overlaps(d, s, len)), 1)) {
+		q->emit_budget--;
+		emit_write(q, d, s, len, user_data);
+		return 0;
 	}
 	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit != EMIT_NONE, 1))
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);
