@@ -121,7 +121,8 @@ struct unit {
  * slot i, its completion address record i. Copies are written there at enqueue by the core
  * (emit_dsa_copy(), lib/emit.h), the other one-descriptor operations at submission; dsa_drive()
  * hands runs of them to the WQ as BATCH descriptors that point into this ring, so an operation's
- * descriptor is written once and never copied. Operations that need several descriptors go through the channel's ring.
+ * descriptor is written once and never copied. Operations that need several descriptors go
+ * through the channel's ring.
  */
 struct dsa_queue {
 	struct dsa_desc *descs;
