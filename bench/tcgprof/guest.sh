@@ -36,8 +36,8 @@ dpdk-ioat) $pre "$rte" $DPDK_EAL -a 0000:00:09.0 --log-level=lib.eal:error -- op
 *) fail "unknown contender $who" ;;
 esac
 pid=$!
-[ -n "$pre" ] && echo "tcgprof: started"
 if [ -n "$pre" ]; then
+	echo "tcgprof: started"
 	# one look, once its libraries are loaded: nothing else runs in the guest while it is sampled
 	sleep 4
 	sed 's/^/MAP /' "/proc/$pid/maps"

@@ -71,6 +71,19 @@ static struct counter *counter_at(uint64_t pc)
  * in the page of the block's start is looked up rather than chained. The x86 branches are
  * decoded from their bytes (this QEMU's disassembler may be left out of its build).
  */
+/* Whether address a lies outside the page of the block's start. */
+static bool other_page(uint64_t a, uint64_t start)
+{
+	return (a & PAGE_MASK) != (start & PAGE_MASK);
+}
+
+/* The little-endian 32-bit displacement that ends an instruction of size bytes. */
+static int64_t rel32_at_end(const uint8_t *code, size_t size)
+{
+	return (int32_t)((uint32_t)code[size - 4] | (uint32_t)code[size - 3] << 8 |
+			 (uint32_t)code[size - 2] << 16 | (uint32_t)code[size - 1] << 24);
+}
+
 static bool exit_looked_up(uint64_t start, uint64_t pc, const uint8_t *code, size_t size)
 {
 	const uint64_t next = pc + size;
@@ -91,8 +104,7 @@ static bool exit_looked_up(uint64_t start, uint64_t pc, const uint8_t *code, siz
 	case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcf: /* ret, far ret, iret */
 		return true;
 	case 0xe8: case 0xe9: /* call, jmp rel32 */
-		rel = (int32_t)((uint32_t)code[size - 4] | (uint32_t)code[size - 3] << 8 |
-				(uint32_t)code[size - 2] << 16 | (uint32_t)code[size - 1] << 24);
+		rel = rel32_at_end(code, size);
 		cond = false;
 		break;
 	case 0xeb: /* jmp rel8 */
@@ -106,26 +118,22 @@ static bool exit_looked_up(uint64_t start, uint64_t pc, const uint8_t *code, siz
 	case 0xff: /* call or jmp through a register or memory (ModRM reg 2..5) */
 		if (i + 1 < size && ((code[i + 1] >> 3) & 7) >= 2 && ((code[i + 1] >> 3) & 7) <= 5)
 			return true;
-		return (next & PAGE_MASK) != (start & PAGE_MASK);
+		return other_page(next, start);
 	case 0x0f:
 		if (i + 1 < size && (code[i + 1] == 0x05 || code[i + 1] == 0x07 ||
 				     code[i + 1] == 0x34 || code[i + 1] == 0x35))
 			return true; /* syscall, sysret, sysenter, sysexit */
 		if (i + 1 < size && code[i + 1] >= 0x80 && code[i + 1] <= 0x8f) {
-			rel = (int32_t)((uint32_t)code[size - 4] | (uint32_t)code[size - 3] << 8 |
-					(uint32_t)code[size - 2] << 16 |
-					(uint32_t)code[size - 1] << 24);
+			rel = rel32_at_end(code, size);
 			cond = true;
 			break;
 		}
-		return (next & PAGE_MASK) != (start & PAGE_MASK);
+		return other_page(next, start);
 	default:
 		/* the block ended without a branch: the next one follows it */
-		return (next & PAGE_MASK) != (start & PAGE_MASK);
+		return other_page(next, start);
 	}
-	if (((next + (uint64_t)rel) & PAGE_MASK) != (start & PAGE_MASK))
-		return true;
-	return cond && (next & PAGE_MASK) != (start & PAGE_MASK);
+	return other_page(next + (uint64_t)rel, start) || (cond && other_page(next, start));
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
