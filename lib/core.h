@@ -92,6 +92,26 @@ static inline void queue_credit_return(struct dmacopy_queue *q, unsigned int whi
 	}
 }
 
+/* ---- region runs of run_refs queues (queue.c) ------------------------------------------------ */
+
+/* Start a new run on regions rd and rs at the queue's tail (queue_run_note()). */
+void queue_run_open(struct dmacopy_queue *q, struct dmacopy_region *rd, struct dmacopy_region *rs);
+
+/*
+ * The operation about to be committed at the tail of a run_refs queue uses regions rd and rs: it
+ * joins the newest run if that one is on the same two, else starts one. Every path that commits
+ * an operation of such a queue calls it first (the fast path of dmacopy_enqueue_copy() need not:
+ * its budget is granted only after a copy on the regions it is for).
+ */
+static ALWAYS_INLINE void queue_run_note(struct dmacopy_queue *q, struct dmacopy_region *rd,
+					 struct dmacopy_region *rs)
+{
+	const struct queue_run *r = &q->runs[(q->run_tail - 1) & q->run_mask];
+
+	if (__builtin_expect(r->region[0] != rd || r->region[1] != rs, 0))
+		queue_run_open(q, rd, rs);
+}
+
 /* ---- validation shared by queues and synchronous helpers ------------------------------------ */
 
 static ALWAYS_INLINE int check_copy(const struct dmacopy_engine *e, const void *dst,

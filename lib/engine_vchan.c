@@ -739,6 +739,8 @@ static int vchan_queue_init(struct dmacopy_queue *q)
 	}
 	qp->hw_next = q->sq_submitted;
 	q->engine_priv = qp;
+	/* operations retire in order (harvest_to()) */
+	q->run_refs = true;
 	if (ve->drv->queue_init) {
 		int ret = ve->drv->queue_init(ve->ch[qp->home].chan, q);
 
@@ -849,29 +851,6 @@ static ALWAYS_INLINE void drive(struct vchan_engine *ve, struct dmacopy_queue *q
 	}
 }
 
-/*
- * Whether the run of n operations from op all use op's two regions (the common case: a batch
- * between the same two buffers), four at a time with no branch between them: then the run's
- * references are dropped, and its completions written, with no test per operation. (Under QEMU's
- * TCG the harvest's host time, against the benchmark loop's, fell from 0.55 to 0.43:
- * bench/tcgprof/hostmap.)
- */
-static ALWAYS_INLINE bool run_same_regions(const struct queue_op *op, uint32_t n)
-{
-	const uintptr_t rd = (uintptr_t)op->dst_region, rs = (uintptr_t)op->src_region;
-	uintptr_t diff = 0;
-	uint32_t k = 1;
-
-	for (; k + 4 <= n; k += 4)
-		diff |= ((uintptr_t)op[k].dst_region ^ rd) | ((uintptr_t)op[k].src_region ^ rs) |
-			((uintptr_t)op[k + 1].dst_region ^ rd) | ((uintptr_t)op[k + 1].src_region ^ rs) |
-			((uintptr_t)op[k + 2].dst_region ^ rd) | ((uintptr_t)op[k + 2].src_region ^ rs) |
-			((uintptr_t)op[k + 3].dst_region ^ rd) | ((uintptr_t)op[k + 3].src_region ^ rs);
-	for (; k < n; k++)
-		diff |= ((uintptr_t)op[k].dst_region ^ rd) | ((uintptr_t)op[k].src_region ^ rs);
-	return !diff;
-}
-
 /* Where harvest_to() posts finished operations. */
 enum harvest_mode {
 	HARVEST_RING,  /* into the completion ring */
@@ -881,9 +860,8 @@ enum harvest_mode {
 
 /*
  * Post the finished operations at the head of the queue, in order, as mode says (at most max
- * but into the ring). Their region references are dropped once per run of operations on the
- * same regions, not once per operation, and their status words are cleared for the slots' next
- * use. A word may end a run of operations (vchan_st_more()); a run cut short by max leaves its
+ * but into the ring). Their region references are dropped once per region run
+ * (queue_runs_retire()), and their status words are cleared for the slots' next use. A word may end a run of operations (vchan_st_more()); a run cut short by max leaves its
  * rest as a word of the next slot. HARVEST_COUNT leaves a word that failed as it is, for a
  * harvest that stores it, and sets *failed.
  */
@@ -896,9 +874,8 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harve
 	const struct queue_op *ops = q->ops;
 	struct dmacopy_completion *cqes = q->cqes;
 	struct vchan_status *st = qp->st;
-	struct dmacopy_region *rd = NULL, *rs = NULL;
 	const uint32_t mask = q->mask, start = q->cq_tail;
-	uint32_t n = 0, t = start, end = qp->hw_next;
+	uint32_t t = start, end = qp->hw_next;
 
 	if (to_out && end - start > max)
 		end = start + max;
@@ -922,37 +899,10 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harve
 		/* a run does not cross the end of the slots: its operations are contiguous */
 		const struct queue_op *op = &ops[t & mask];
 
-		if (__builtin_expect(run_same_regions(op, run), 1)) {
-			if (op->dst_region != rd || op->src_region != rs) {
-				region_put(rd, n);
-				region_put(rs, n);
-				rd = op->dst_region;
-				rs = op->src_region;
-				n = 0;
-			}
-			n += run;
-			for (uint32_t k = 0; mode != HARVEST_COUNT && k < run; k++, op++) {
-				if (mode == HARVEST_OUT)
-					cqe_set_word(&out[t - start + k], op->user_data, w);
-				else
-					cqe_set_word(&cqes[(t & mask) + k], op->user_data, w);
-			}
-			t += run;
-			continue;
-		}
-		for (uint32_t k = 0; k < run; k++, op++) {
-			/* n operations on (rd, rs) so far: one reference each on both */
-			if (__builtin_expect(op->dst_region != rd || op->src_region != rs, 0)) {
-				region_put(rd, n);
-				region_put(rs, n);
-				rd = op->dst_region;
-				rs = op->src_region;
-				n = 0;
-			}
-			n++;
+		for (uint32_t k = 0; mode != HARVEST_COUNT && k < run; k++, op++) {
 			if (mode == HARVEST_OUT)
 				cqe_set_word(&out[t - start + k], op->user_data, w);
-			else if (mode == HARVEST_RING)
+			else
 				cqe_set_word(&cqes[(t & mask) + k], op->user_data, w);
 		}
 		t += run;
@@ -960,8 +910,7 @@ static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harve
 	q->cq_tail = t;
 	if (to_out)
 		q->cq_head = t;
-	region_put(rd, n);
-	region_put(rs, n);
+	queue_runs_retire(q, start, t);
 	return t - start;
 }
 

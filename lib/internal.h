@@ -52,9 +52,9 @@ enum op_kind {
 };
 
 /*
- * One operation as the core validated it. An OP_EMITTED one has only user_data, its regions and
- * flags here (dst, src, pattern and len are left from the slot's previous use: its descriptor
- * holds them).
+ * One operation as the core validated it. An OP_EMITTED one has only user_data and flags here
+ * (dst, src, pattern and len are left from the slot's previous use: its descriptor holds them);
+ * an OP_DEVCOPY one has no regions either (the queue's region runs hold them: run_refs).
  */
 struct queue_op {
 	void *dst;
@@ -62,7 +62,8 @@ struct queue_op {
 	uint64_t pattern; /* OP_FILL */
 	size_t len;
 	uint64_t user_data;
-	struct dmacopy_region *dst_region; /* set when the engine needs registration */
+	/* set when the engine needs registration, but in OP_EMITTED and OP_DEVCOPY operations */
+	struct dmacopy_region *dst_region;
 	struct dmacopy_region *src_region;
 	/* kind first: on little-endian hosts an unfenced one's pair is a small constant, one store */
 	uint32_t kind;
@@ -85,6 +86,17 @@ static inline void op_set_kind(struct queue_op *op, enum op_kind kind)
 	op->flags = 0;
 #endif
 }
+
+/*
+ * A run of consecutive operations of a queue on the same two regions, for a queue whose region
+ * references are kept per run (dmacopy_queue.run_refs): operations [first, the next run's first),
+ * or up to the queue's tail for the newest run. Each holds one in-flight reference on both
+ * regions until it retires.
+ */
+struct queue_run {
+	uint32_t first;
+	struct dmacopy_region *region[2]; /* destination, source; NULL for none */
+};
 
 /* Granularity of the pieces of a striped operation (dmacopy_engine_opts.stripe_threshold). */
 #define STRIPE_ALIGN 4096u
@@ -221,6 +233,19 @@ struct dmacopy_queue {
 	void *emit_ring;
 	uint64_t emit_max;
 	uint32_t emit_mark; /* 1 + the index of the last operation staged (any queue) */
+	/*
+	 * Set by the engine's queue_init when it retires the queue's operations in order, a prefix
+	 * of those in flight at a time: the operations' region references are then kept per run of
+	 * operations on the same regions (runs[], a ring of run_mask + 1 from run_head, the oldest
+	 * run not retired, to run_tail), not per operation, and the engine drops them with
+	 * queue_runs_retire() when it posts completions with queue_post(). Only such a queue may
+	 * emit: the core writes no region into an emitted operation (queue_op_regions() finds them).
+	 */
+	bool run_refs;
+	uint32_t run_head;
+	uint32_t run_tail;
+	uint32_t run_mask;
+	struct queue_run *runs;
 	struct dmacopy_queue *next;
 };
 
@@ -318,6 +343,40 @@ extern const struct engine_ops engine_kernel_ops;
 extern const struct engine_ops engine_dsa_ops;
 extern const struct engine_ops engine_ioat_ops;
 extern const struct engine_ops engine_cpu_ops;
+
+/*
+ * Drop the region references of a run_refs queue's operations [from, to), which retire: the
+ * oldest not retired (from is where the last call ended) and those after them, in order. A batch
+ * between the same two regions is one run: two atomic operations for all of it.
+ */
+static ALWAYS_INLINE void queue_runs_retire(struct dmacopy_queue *q, uint32_t from, uint32_t to)
+{
+	uint32_t h = q->run_head;
+
+	while (from != to) {
+		const struct queue_run *r = &q->runs[h & q->run_mask];
+		/* the run ends where the next begins; the newest, at the queue's tail */
+		uint32_t n = to - from;
+
+		if (h + 1 != q->run_tail && q->runs[(h + 1) & q->run_mask].first - from <= n) {
+			n = q->runs[(h + 1) & q->run_mask].first - from;
+			h++;
+		}
+		if (r->region[0])
+			__atomic_fetch_sub(&r->region[0]->busy, n, __ATOMIC_RELEASE);
+		if (r->region[1])
+			__atomic_fetch_sub(&r->region[1]->busy, n, __ATOMIC_RELEASE);
+		from += n;
+	}
+	q->run_head = h;
+}
+
+/*
+ * The regions of a run_refs queue's operation seq (one not retired) into region[2]: the slow way,
+ * for an engine that needs them for an emitted operation.
+ */
+void queue_op_regions(const struct dmacopy_queue *q, uint32_t seq,
+		      struct dmacopy_region *region[2]);
 
 /* Drop the in-flight references an operation holds on its registered regions. */
 static inline void queue_op_release(const struct queue_op *op)

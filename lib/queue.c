@@ -132,6 +132,58 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 	return 0;
 }
 
+/* ---- region runs (dmacopy_queue.run_refs) ---------------------------------------------------- */
+
+void queue_run_open(struct dmacopy_queue *q, struct dmacopy_region *rd, struct dmacopy_region *rs)
+{
+	struct queue_run *r = &q->runs[(q->run_tail - 1) & q->run_mask];
+
+	/*
+	 * A new run, unless the newest one has no operation (then it changes regions) or every run
+	 * has retired (then the newest is the only one). So each run but the newest holds at least
+	 * one operation that has not retired, and the ring of 2 * depth never fills.
+	 */
+	if (q->cq_tail == q->sq_tail)
+		q->run_head = q->run_tail - 1;
+	else if (r->first != q->sq_tail)
+		r = &q->runs[q->run_tail++ & q->run_mask];
+	r->first = q->sq_tail;
+	r->region[0] = rd;
+	r->region[1] = rs;
+}
+
+void queue_op_regions(const struct dmacopy_queue *q, uint32_t seq,
+		      struct dmacopy_region *region[2])
+{
+	uint32_t h = q->run_head;
+	/* distances from the oldest run's start, which no operation not retired precedes */
+	const uint32_t base = q->runs[h & q->run_mask].first;
+
+	while (h + 1 != q->run_tail && q->runs[(h + 1) & q->run_mask].first - base <= seq - base)
+		h++;
+	region[0] = q->runs[h & q->run_mask].region[0];
+	region[1] = q->runs[h & q->run_mask].region[1];
+}
+
+/* Drop the region references of a run_refs queue's operations [to, sq_tail), never submitted. */
+static void queue_runs_drop_tail(struct dmacopy_queue *q, uint32_t to)
+{
+	uint32_t end = q->sq_tail;
+
+	while (end != to) {
+		const struct queue_run *r = &q->runs[(q->run_tail - 1) & q->run_mask];
+		uint32_t n = end - to;
+
+		if (end - r->first < n)
+			n = end - r->first;
+		region_put(r->region[0], n);
+		region_put(r->region[1], n);
+		end -= n;
+		if (end == r->first && q->run_tail - 1 != q->run_head)
+			q->run_tail--;
+	}
+}
+
 /* ---- queues ---------------------------------------------------------------------------------- */
 
 int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_opts *opts,
@@ -181,6 +233,18 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 	ret = e->ops->queue_init ? e->ops->queue_init(q) : 0;
 	if (ret)
 		goto err_free;
+	if (q->run_refs) {
+		q->runs = calloc(2 * (size_t)depth, sizeof(*q->runs));
+		q->run_mask = 2 * depth - 1;
+		q->run_tail = 1; /* runs[0]: an empty run on no region */
+	}
+	if ((q->run_refs && !q->runs) || (q->emit != EMIT_NONE && !q->run_refs)) {
+		ret = q->run_refs ? lib_error(-ENOMEM, "cannot allocate a queue of depth %u", depth)
+				  : lib_error(-EINVAL, "engine %s emits without region runs", e->name);
+		if (e->ops->queue_fini)
+			e->ops->queue_fini(q);
+		goto err_free;
+	}
 	q->magic = MAGIC_QUEUE;
 	pthread_mutex_lock(&e->lock);
 	q->next = e->queues;
@@ -190,6 +254,7 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 	return 0;
 
 err_free:
+	free(q->runs);
 	free(q->ops);
 	free(q->cqes);
 	obj_retire(PARK_QUEUE, q);
@@ -211,8 +276,11 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 	/* Drop what was never submitted, then let the engine finish what it holds. */
 	queue_credit_return(q, 0);
 	queue_credit_return(q, 1);
-	for (uint32_t i = q->sq_submitted; i != q->sq_tail; i++)
-		queue_op_release(&q->ops[i & q->mask]);
+	if (q->run_refs)
+		queue_runs_drop_tail(q, q->sq_submitted);
+	else
+		for (uint32_t i = q->sq_submitted; i != q->sq_tail; i++)
+			queue_op_release(&q->ops[i & q->mask]);
 	q->sq_tail = q->sq_submitted;
 	while (q->cq_tail != q->sq_submitted) {
 		ret = e->ops->progress(q, 1000);
@@ -229,6 +297,7 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 		}
 	}
 	pthread_mutex_unlock(&e->lock);
+	free(q->runs);
 	free(q->ops);
 	free(q->cqes);
 	obj_retire(PARK_QUEUE, q);
@@ -261,6 +330,8 @@ static ALWAYS_INLINE int enqueue_commit(struct dmacopy_queue *q, struct queue_op
 
 	if (ret)
 		return ret;
+	if (q->run_refs)
+		queue_run_note(q, op->dst_region, op->src_region);
 	q->emit_mark = ++q->sq_tail;
 	return 0;
 }
@@ -293,6 +364,8 @@ static ALWAYS_INLINE void enqueue_copy_write(struct dmacopy_queue *q, void *dst,
 {
 	struct queue_op *op = &q->ops[q->sq_tail & q->mask];
 
+	if (q->run_refs)
+		queue_run_note(q, rd, rs);
 	op->dst = dst;
 	op->src = src;
 	op->len = len;
@@ -357,7 +430,9 @@ static __attribute__((noinline)) HOT bool emit_refill_call(struct dmacopy_queue 
 
 /*
  * Write a checked copy into the tail slot and make it part of the queue; the caller has taken
- * the regions' references (one of each side's credit, or of the fast path's budget).
+ * the regions' references (one of each side's credit, or of the fast path's budget) and made
+ * sure that the newest region run is on the two (queue_run_note(): the operation keeps no
+ * region of its own).
  */
 static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintptr_t s, size_t len,
 				     uint64_t user_data)
@@ -367,10 +442,6 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
 	void *ring = q->emit_ring; /* set only for EMIT_DSA: one load tells both */
 
 	op->user_data = user_data;
-	_Static_assert(offsetof(struct queue_op, src_region) ==
-		       offsetof(struct queue_op, dst_region) + sizeof(op->dst_region),
-		       "queue_op regions adjacent");
-	memcpy(&op->dst_region, q->last_region, sizeof(q->last_region));
 	if (ring) {
 		op_set_kind(op, OP_EMITTED);
 		emit_dsa_copy(ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
@@ -416,6 +487,7 @@ static ALWAYS_INLINE void emit_copy(struct dmacopy_queue *q, uintptr_t d, uintpt
 {
 	q->last[0].credit--;
 	q->last[1].credit--;
+	queue_run_note(q, q->last_region[0], q->last_region[1]);
 	emit_write(q, d, s, len, user_data);
 	emit_grant(q);
 }
@@ -435,7 +507,8 @@ static __attribute__((noinline)) HOT int enqueue_copy_emit_refill(struct dmacopy
  * dmacopy_enqueue_copy() on an emitting queue (dmacopy_queue.emit), the handle checked: the
  * common case, an unfenced copy of 1 to emit_max bytes between two flat regions the queue's
  * previous operation used (what it copied of them at lookup), in straight-line code that ends
- * with the descriptor written, with no call (so no register to save). The checks the general
+ * with the descriptor written, with no call but when the copy starts a new region run (so
+ * little to save). The checks the general
  * path makes and this one leaves out follow from the others: a pointer inside a registered
  * region is not NULL and its range does not wrap, and emit_max is at most the engine's maximum
  * transfer. Anything else takes enqueue_copy_checked().
@@ -476,7 +549,8 @@ HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *
 	/*
 	 * The fast path of an emitting queue (emit_grant()): no flags, 1 to emit_fast_max bytes,
 	 * [d, d + len) and [s, s + len) inside the budget's regions (emit_fast_max is at most
-	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping.
+	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping. The newest
+	 * region run is on the budget's regions: emit_copy() granted it after a copy on them.
 	 */
 	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit_budget, 1) &&
 	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
@@ -515,7 +589,6 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	const uintptr_t start0 = q->last[0].start, start1 = q->last[1].start;
 	const size_t elen0 = q->last[0].emit_len, elen1 = q->last[1].emit_len;
 	const uint64_t delta0 = q->last[0].dev_delta, delta1 = q->last[1].dev_delta;
-	struct dmacopy_region *regions[2];
 	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;
@@ -532,7 +605,6 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 
 	if (!k || ((!had0 || !had1) && !emit_refill_call(q)))
 		return 0;
-	memcpy(regions, q->last_region, sizeof(regions));
 	k = k < n ? k : n;
 	k = k < q->depth - slot ? k : q->depth - slot;
 	k = k < q->last[0].credit ? k : q->last[0].credit;
@@ -551,8 +623,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 				     0))
 			break;
 		op->user_data = c->user_data;
-		memcpy(&op->dst_region, regions, sizeof(regions)); /* as in emit_write() */
-		op_set_kind(op, OP_EMITTED);
+		op_set_kind(op, OP_EMITTED); /* as emit_write() writes one */
 		emit_dsa_copy_at(desc, d + delta0, s + delta1, len);
 	}
 	if (!i) {
@@ -565,6 +636,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 	}
 	q->last[0].credit -= i;
 	q->last[1].credit -= i;
+	queue_run_note(q, q->last_region[0], q->last_region[1]);
 	q->sq_tail = tail + i;
 	return i;
 }

@@ -6,7 +6,10 @@
  * operation that ran before one it was fenced behind would read stale data), and fails the
  * operations the test chooses with the status and detail it chooses. With fake.emit, its queues
  * emit DSA descriptors (dmacopy_queue.emit) and its regions are flat for the device, each at its
- * own distance from the virtual addresses: an emitted copy is done from its descriptor.
+ * own distance from the virtual addresses: an emitted copy is done from its descriptor. With
+ * fake.run_refs (and always with fake.emit) its queues keep region references per region run
+ * (dmacopy_queue.run_refs): the operations of one progress() call are the oldest in flight, so
+ * they retire as a prefix, whatever the order they complete in.
  */
 #ifndef FAKE_ENGINE_H
 #define FAKE_ENGINE_H
@@ -34,6 +37,7 @@ struct fake_ctl {
 	bool emit;                     /* the next queues emit DSA descriptors, regions are flat */
 	uint64_t emit_max;             /* ... of copies up to this size */
 	bool register_not_flat;        /* the next registrations are not flat, even with emit */
+	bool run_refs;                 /* the next queues keep region references per run */
 	unsigned long registrations;   /* regions registered ever */
 	unsigned long submitted, completed, progress_calls;
 };
@@ -110,6 +114,7 @@ static int fake_queue_init(struct dmacopy_queue *q)
 		free(fq);
 		return -ENOMEM;
 	}
+	q->run_refs = fake.run_refs || fake.emit;
 	if (fake.emit) {
 		q->emit_ring = calloc(q->depth, sizeof(struct dsa_desc));
 		if (!q->emit_ring) {
@@ -146,32 +151,44 @@ static int fake_submit(struct dmacopy_queue *q)
 	return 0;
 }
 
-static void fake_run(struct dmacopy_queue *q, uint32_t slot)
+/* Post op's completion; without region runs, drop its references. */
+static void fake_post(struct dmacopy_queue *q, const struct queue_op *op, int status,
+                      unsigned int error)
+{
+	if (q->run_refs)
+		queue_post(q, op, status, error);
+	else
+		queue_complete(q, op, status, error);
+}
+
+/* Run operation seq, in slot. */
+static void fake_run(struct dmacopy_queue *q, uint32_t slot, uint32_t seq)
 {
 	const struct queue_op *op = &q->ops[slot];
 
 	if (fake.fail_status && op->user_data == fake.fail_user_data) {
-		queue_complete(q, op, fake.fail_status, fake.fail_error);
+		fake_post(q, op, fake.fail_status, fake.fail_error);
 	} else {
 		if (op->kind == OP_EMITTED) {
 			/* what the device would do: the addresses and size from the descriptor */
 			const struct dsa_desc *d = (const struct dsa_desc *)q->emit_ring + slot;
+			struct dmacopy_region *r[2];
 
 			if (d->flags_op != (DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24)) {
-				queue_complete(q, op, -EIO, DMACOPY_OP_CHANNEL_ERROR);
+				fake_post(q, op, -EIO, DMACOPY_OP_CHANNEL_ERROR);
 				fake.completed++;
 				return;
 			}
-			memcpy((void *)(uintptr_t)(d->dst - op->dst_region->dev_delta),
-			       (const void *)(uintptr_t)(d->src - op->src_region->dev_delta),
-			       d->xfer_size);
+			queue_op_regions(q, seq, r);
+			memcpy((void *)(uintptr_t)(d->dst - r[0]->dev_delta),
+			       (const void *)(uintptr_t)(d->src - r[1]->dev_delta), d->xfer_size);
 		} else if (op->kind == OP_COPY) {
 			memcpy(op->dst, op->src, op->len);
 		} else {
 			for (size_t i = 0; i < op->len; i++)
 				((uint8_t *)op->dst)[i] = (uint8_t)(op->pattern >> (8 * (i % 8)));
 		}
-		queue_complete(q, op, 0, DMACOPY_OP_OK);
+		fake_post(q, op, 0, DMACOPY_OP_OK);
 	}
 	fake.completed++;
 }
@@ -180,6 +197,7 @@ static void fake_run(struct dmacopy_queue *q, uint32_t slot)
 static int fake_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct fake_queue *fq = q->engine_priv;
+	const uint32_t start = q->cq_tail;
 	unsigned int run = 1, k;
 
 	(void)timeout_ms;
@@ -191,7 +209,9 @@ static int fake_progress(struct dmacopy_queue *q, int timeout_ms)
 	if (fake.max_per_progress && run > fake.max_per_progress)
 		run = fake.max_per_progress;
 	for (k = run; k-- > 0;)
-		fake_run(q, fq->slots[k]);
+		fake_run(q, fq->slots[k], start + k);
+	if (q->run_refs)
+		queue_runs_retire(q, start, start + run);
 	memmove(fq->slots, fq->slots + run, (fq->n - run) * sizeof(*fq->slots));
 	fq->n -= run;
 	return 0;

@@ -53,7 +53,10 @@ static int setup_env(void **state, bool emit)
 	struct env *t = calloc(1, sizeof(*t));
 	struct dmacopy_queue_opts qo = { .depth = 64 };
 
+	const bool run_refs = fake.run_refs;
+
 	memset(&fake, 0, sizeof(fake));
+	fake.run_refs = run_refs;
 	fake.emit = emit;
 	fake.emit_max = EMIT_MAX;
 	lib_test_engine_kind(&fake_engine_ops);
@@ -71,6 +74,14 @@ static int setup_env(void **state, bool emit)
 
 static int setup(void **state)
 {
+	return setup_env(state, false);
+}
+
+/* The same with fake.run_refs: the queue keeps region references per region run. */
+static int setup_runs(void **state)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.run_refs = true;
 	return setup_env(state, false);
 }
 
@@ -270,6 +281,101 @@ static void test_unregister_busy(void **state)
 	free(b2);
 }
 
+/* Each region's references: what a run_refs queue's operations [from, to) of plan hold. */
+struct run_plan {
+	int dst, src; /* region indices; src -1 for a fill */
+};
+
+static void check_run_refs(struct dmacopy_region *const reg[3], const struct run_plan *plan,
+			   const bool *retired, unsigned int n)
+{
+	for (int k = 0; k < 3; k++) {
+		uint32_t want = 0;
+
+		for (unsigned int i = 0; i < n; i++)
+			want += !retired[i] * ((plan[i].dst == k) + (plan[i].src == k));
+		assert_int_equal(REGION_REFS(__atomic_load_n(&reg[k]->busy, __ATOMIC_RELAXED)), want);
+	}
+}
+
+/*
+ * Region references kept per region run (dmacopy_queue.run_refs): copies and fills over three
+ * regions in runs of several lengths, retired a few at a time (out of order within each call),
+ * so that a retirement ends inside a run as well as across runs. After each step each region
+ * holds one reference per side of every operation not retired, and emitted copies find their
+ * regions. Then a queue destroyed with operations never submitted in several runs, after
+ * submitted ones, leaves no reference: every region unregisters.
+ */
+static void test_region_runs(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_queue_opts qo = { .depth = 16 };
+	struct dmacopy_region *reg[3] = { t->r };
+	struct dmacopy_completion c[64];
+	struct dmacopy_queue *q2;
+	struct run_plan plan[48];
+	bool retired[48] = { false };
+	uint8_t *b[3] = { t->buf };
+	unsigned int done = 0, i;
+
+	assert_true(t->q->run_refs);
+	for (int k = 1; k < 3; k++) {
+		b[k] = aligned_alloc(4096, 16384);
+		assert_non_null(b[k]);
+		memset(b[k], k, 16384);
+		assert_int_equal(dmacopy_region_register(t->e, b[k], 16384, &reg[k]), 0);
+	}
+	/* runs of 4, 3, 1, 5, ... operations; every 9th a fill; dst in [0, 8K), src in [8K, 16K) */
+	for (i = 0; i < 48; i++) {
+		struct run_plan *p = &plan[i];
+		uint8_t *dst;
+
+		p->dst = (int)(i / 4 % 3);
+		p->src = i % 9 == 8 ? -1 : (int)((i / 3 + i / 7) % 3);
+		dst = b[p->dst] + (i % 8) * 1024;
+		if (p->src < 0)
+			assert_int_equal(dmacopy_enqueue_fill(t->q, dst, i, 512, i, 0), 0);
+		else
+			assert_int_equal(dmacopy_enqueue_copy(t->q, dst, b[p->src] + 8192 + i * 64,
+							      64 + i, i, 0), 0);
+	}
+	assert_int_equal(dmacopy_submit(t->q), 48);
+	check_run_refs(reg, plan, retired, 48);
+	assert_int_equal(dmacopy_region_unregister(reg[1]), -EBUSY);
+	fake.max_per_progress = 5;
+	while (done < 48) {
+		int n = dmacopy_poll(t->q, c, 64);
+
+		assert_true(n >= 0 && n <= 5);
+		for (int k = 0; k < n; k++) {
+			assert_int_equal(c[k].status, 0);
+			assert_true(c[k].user_data < 48 && !retired[c[k].user_data]);
+			retired[c[k].user_data] = true;
+		}
+		done += (unsigned int)n;
+		check_run_refs(reg, plan, retired, 48);
+	}
+
+	/* destroyed with 6 submitted, then 10 never submitted in ten runs */
+	fake.max_per_progress = 0;
+	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q2), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(dmacopy_enqueue_copy(q2, b[0] + i * 64, b[1] + 8192, 64, i, 0), 0);
+	assert_int_equal(dmacopy_submit(q2), 6);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(dmacopy_enqueue_copy(q2, b[1 + i / 5] + i * 64, b[i % 2 * 2] + 8192,
+						      32, 6 + i, 0), 0);
+	assert_int_equal(dmacopy_enqueue_fill(q2, b[2] + 4096, 0, 64, 15, 0), 0);
+	assert_int_equal(dmacopy_queue_pending(q2), 10);
+	assert_int_equal(dmacopy_queue_destroy(q2), 0);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(REGION_REFS(reg[k]->busy), 0);
+	for (int k = 1; k < 3; k++) {
+		assert_int_equal(dmacopy_region_unregister(reg[k]), 0);
+		free(b[k]);
+	}
+}
+
 static void test_readonly_region(void **state)
 {
 	struct env *t = *state;
@@ -373,6 +479,7 @@ static void copy_emitted(struct env *t, struct dmacopy_queue *q, void *dst, cons
 	const uint32_t tail = q->sq_tail, mark = q->emit_mark;
 	const struct queue_op *op = &q->ops[tail & q->mask];
 	const struct dsa_desc *d = slot_desc(q, tail);
+	struct dmacopy_region *r[2];
 	struct dsa_desc want;
 
 	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
@@ -381,8 +488,10 @@ static void copy_emitted(struct env *t, struct dmacopy_queue *q, void *dst, cons
 	assert_int_equal(op->kind, OP_EMITTED);
 	assert_int_equal(op->user_data, user_data);
 	assert_int_equal(op->flags, flags);
-	assert_ptr_equal(op->dst_region, rd);
-	assert_ptr_equal(op->src_region, rs);
+	/* its regions are those of the newest region run, which it is part of */
+	queue_op_regions(q, tail, r);
+	assert_ptr_equal(r[0], rd);
+	assert_ptr_equal(r[1], rs);
 	assert_int_equal(d->flags_op, DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24);
 	assert_int_equal(d->dst, (uintptr_t)dst + rd->dev_delta);
 	assert_int_equal(d->src, (uintptr_t)src + rs->dev_delta);
@@ -839,8 +948,17 @@ static void test_copies(void **state)
 		assert_int_equal(op->flags, c[i].flags);
 		/* the first looks the region up and the fenced one is staged; the others emitted */
 		assert_int_equal(op->kind, emit && i && i != 20 ? OP_EMITTED : OP_COPY);
-		assert_ptr_equal(op->dst_region, t->r);
-		assert_ptr_equal(op->src_region, t->r);
+		if (op->kind == OP_COPY) {
+			assert_ptr_equal(op->dst_region, t->r);
+			assert_ptr_equal(op->src_region, t->r);
+		}
+		if (q->run_refs) {
+			struct dmacopy_region *r[2];
+
+			queue_op_regions(q, i, r);
+			assert_ptr_equal(r[0], t->r);
+			assert_ptr_equal(r[1], t->r);
+		}
 	}
 	k += 40;
 	finish(t, q);
@@ -963,6 +1081,14 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reap, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_unregister_busy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_runs, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_runs, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_out_of_order, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_op_failure, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_unregister_busy, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_readonly_region, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_destroy_drains, setup_runs, teardown),
+	        cmocka_unit_test_setup_teardown(test_copies, setup_runs, teardown),
 	        cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_destroy_drains, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_null_ops, setup, teardown),
