@@ -874,7 +874,7 @@ static int dsa_build_fill(struct vchan *c, uint64_t dst, uint64_t pattern, uint6
  * descriptors (not across the ring's end, at most max_batch), a lone descriptor as itself. A
  * fenced descriptor starts a unit and waits until everything before it has finished.
  */
-static HOT void flush(struct dsa_dev *d)
+static __attribute__((noinline)) HOT_BATCH(512) void flush(struct dsa_dev *d)
 {
 	if (d->dead)
 		return;
@@ -1134,8 +1134,8 @@ static HOT void dsa_flush(struct vchan *c)
 	flush(to_dev(c));
 }
 
-static HOT void dsa_drive(struct vchan *c, struct dmacopy_queue *q, struct vchan_engine *ve,
-			  bool events)
+static HOT_BATCH(4096) void dsa_drive(struct vchan *c, struct dmacopy_queue *q,
+				       struct vchan_engine *ve, bool events)
 {
 	struct dsa_dev *d = to_dev(c);
 	const struct vchan_queue *qp = q->engine_priv;
@@ -1152,7 +1152,7 @@ static HOT void dsa_drive(struct vchan *c, struct dmacopy_queue *q, struct vchan
 		flush(d);
 }
 
-static HOT int dsa_process_events(struct vchan *c)
+static HOT_BATCH(512) int dsa_process_events(struct vchan *c)
 {
 	return process_events(to_dev(c));
 }

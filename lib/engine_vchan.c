@@ -919,14 +919,14 @@ static HOT unsigned int harvest(struct dmacopy_queue *q)
 	return harvest_to(q, HARVEST_RING, NULL, 0, NULL);
 }
 
-static HOT int vchan_submit(struct dmacopy_queue *q)
+static HOT_BATCH(256) int vchan_submit(struct dmacopy_queue *q)
 {
 	q->sq_submitted = q->sq_tail;
 	drive(q->engine->priv, q, false);
 	return 0;
 }
 
-static HOT int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
+static HOT_BATCH(1024) int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct vchan_engine *ve = q->engine->priv;
 	/* the deadline counts from the first look at the clock, after IDLE_SPINS polls */
@@ -950,14 +950,15 @@ static HOT int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 	}
 }
 
-static HOT int vchan_progress_out(struct dmacopy_queue *q, struct dmacopy_completion *out,
-			      unsigned int max)
+static HOT_BATCH(1024) int vchan_progress_out(struct dmacopy_queue *q,
+					      struct dmacopy_completion *out, unsigned int max)
 {
 	drive(q->engine->priv, q, true);
 	return (int)harvest_to(q, HARVEST_OUT, out, max, NULL);
 }
 
-static HOT int vchan_progress_count(struct dmacopy_queue *q, unsigned int max, bool *failed)
+static HOT_BATCH(1024) int vchan_progress_count(struct dmacopy_queue *q, unsigned int max,
+						bool *failed)
 {
 	drive(q->engine->priv, q, true);
 	return (int)harvest_to(q, HARVEST_COUNT, NULL, max, failed);

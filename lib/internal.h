@@ -22,10 +22,13 @@
  * HOT_OP: a function run for every operation, kept inside one 1 KiB block (so one page) when it
  * is smaller (tests/unit/hot_layout checks it): a call into it then never crosses a page, which
  * costs little on hardware but a lookup per crossing under an emulator such as QEMU's TCG,
- * which chains translated code only within a page.
+ * which chains translated code only within a page. HOT_BATCH(n): a function run for every batch,
+ * aligned to n, a power of two no smaller than it, so that it too lies inside one page (a jump
+ * across a page inside a loop of it would cost a lookup per turn); hot_layout checks these too.
  */
-#define HOT    __attribute__((hot))
-#define HOT_OP __attribute__((hot, aligned(1024)))
+#define HOT          __attribute__((hot))
+#define HOT_OP       __attribute__((hot, aligned(1024)))
+#define HOT_BATCH(n) __attribute__((hot, aligned(n)))
 
 #define DMACOPY_DEFAULT_DEPTH 256u
 #define DMACOPY_MAX_DEPTH     65536u

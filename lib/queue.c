@@ -357,15 +357,16 @@ static __attribute__((noinline)) int enqueue_copy_checked(struct dmacopy_queue *
 	return enqueue_commit(q, op);
 }
 
-/* Write the operation into the tail slot of q, which has room, and make it part of the queue. */
+/*
+ * Write the operation into the tail slot of q, which has room, and make it part of the queue (on
+ * a run_refs queue the caller has noted its region run: queue_run_note()).
+ */
 static ALWAYS_INLINE void enqueue_copy_write(struct dmacopy_queue *q, void *dst, const void *src,
 					     size_t len, uint64_t user_data, unsigned int flags,
 					     struct dmacopy_region *rd, struct dmacopy_region *rs)
 {
 	struct queue_op *op = &q->ops[q->sq_tail & q->mask];
 
-	if (q->run_refs)
-		queue_run_note(q, rd, rs);
 	op->dst = dst;
 	op->src = src;
 	op->len = len;
@@ -398,6 +399,8 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	q->last[0].credit--;
 	q->last[1].credit--;
+	if (q->run_refs)
+		queue_run_note(q, q->last_region[0], q->last_region[1]);
 	enqueue_copy_write(q, dst, src, len, user_data, flags, q->last_region[0],
 			   q->last_region[1]);
 	return 0;
@@ -694,7 +697,7 @@ int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, s
 	return enqueue_commit(q, op);
 }
 
-HOT int dmacopy_submit(struct dmacopy_queue *q)
+HOT_BATCH(512) int dmacopy_submit(struct dmacopy_queue *q)
 {
 	uint32_t n;
 	int ret = queue_check(q);
@@ -794,7 +797,8 @@ static int wait_left(struct wait_clock *wc, int timeout_ms)
 	return rem > INT32_MAX ? INT32_MAX : (int)rem;
 }
 
-HOT int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int max)
+HOT_BATCH(1024) int dmacopy_poll(struct dmacopy_queue *q, struct dmacopy_completion *completions,
+				 unsigned int max)
 {
 	unsigned int got;
 	int ret = queue_check(q);
@@ -864,8 +868,8 @@ static ALWAYS_INLINE int wait_reap(struct dmacopy_queue *q, struct dmacopy_compl
 	return (int)got;
 }
 
-HOT int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions, unsigned int min,
-		 unsigned int max, int timeout_ms)
+HOT_BATCH(2048) int dmacopy_wait(struct dmacopy_queue *q, struct dmacopy_completion *completions,
+				 unsigned int min, unsigned int max, int timeout_ms)
 {
 	bool failed = false; /* never set with completions */
 	int ret = queue_check(q);
@@ -899,7 +903,8 @@ static ALWAYS_INLINE unsigned int reap_ok(struct dmacopy_queue *q, unsigned int 
 	return i;
 }
 
-HOT int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max, int timeout_ms)
+HOT_BATCH(1024) int dmacopy_reap(struct dmacopy_queue *q, unsigned int min, unsigned int max,
+				 int timeout_ms)
 {
 	bool failed = false;
 	int ret = queue_check(q);
