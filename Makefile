@@ -150,12 +150,14 @@ VM_SAN_PROGS := $(patsubst $(B)/tests/vm/%,$(B)/tests/vm-san/%,$(filter $(B)/tes
 
 vm-progs: $(VM_PROGS) $(VM_SAN_PROGS)
 
-# Benchmark peers built against other projects' installed libraries (bench/dmadev: DPDK dmadev).
+# Benchmark peers built against other projects' installed libraries (bench/dmadev: DPDK dmadev;
+# linked with libdmacopy.a too, for its mode that runs the two in turns in one process).
 bench-progs: $(B)/bench/rte_dma_bench
 
-$(B)/bench/rte_dma_bench: bench/dmadev/rte_dma_bench.c
+$(B)/bench/rte_dma_bench: bench/dmadev/rte_dma_bench.c $(B)/lib/libdmacopy.a
 	@mkdir -p $(@D)
-	$(CC) -O2 $(WARN) $$(pkg-config --cflags libdpdk) -o $@ $< $$(pkg-config --libs libdpdk)
+	$(CC) -O2 $(WARN) -Iinclude $$(pkg-config --cflags libdpdk) -o $@ $< $(B)/lib/libdmacopy.a \
+		$$(pkg-config --libs libdpdk) -pthread
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS) lib
 	@scripts/run-tests "unit" $(UNIT_BINS)

@@ -10,6 +10,13 @@
  *       as a batch's worth of completions is reaped
  *   rte_dma_bench [EAL options] -- bw SIZE [-w INFLIGHT] [-t SECONDS]
  *       copies of SIZE bytes, INFLIGHT at once (default: 64 for <= 64 KiB, 8 for <= 1 MiB, else 2)
+ *   rte_dma_bench [EAL options] -- pair SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-s SLICE_MS] [-r]
+ *       what ops does, taking turns in slices of SLICE_MS (50) with libdmacopy's engine SPEC
+ *       (e.g. dsa:0000:00:06.0) driven as ioatuser_bench drives it (dmacopy_enqueue_copy(),
+ *       dmacopy_submit(), dmacopy_wait(); with -r dmacopy_reap()), in this one process: both
+ *       run under the same conditions of the emulated machine, which move from one process to
+ *       the next (bench/spread). Each slice ends with nothing in flight. Prints both rates and
+ *       their ratio (dmacopy / DPDK).
  *
  * The device is the first dmadev EAL found (pass -a PCI_ADDR to choose; DSA: -a ADDR,max_queues=1
  * gives one dedicated WQ with every slot, as dmacopy's dsa engine configures it). Memory comes
@@ -25,6 +32,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sys/mman.h>
+
+#include "dmacopy.h"
 
 #define ALLOW_EXPERIMENTAL_API 1 /* dmadev is experimental in DPDK 22.11 */
 #include <rte_dmadev.h>
@@ -253,11 +264,200 @@ static void bench_bw(size_t size, unsigned int inflight_max, double seconds)
 	teardown(&b);
 }
 
+/* ---- pair: DPDK's driver and a libdmacopy engine taking turns in one process ------------- */
+
+/* libdmacopy's side: its engine, queue and two registered 2 MiB hugetlb buffers. */
+struct dc {
+	struct dmacopy_engine *e;
+	struct dmacopy_queue *q;
+	struct dmacopy_region *r[2];
+	uint8_t *src, *dst; /* dst: DST_SKEW into its mapping */
+	struct dmacopy_completion c[1024];
+	bool counted; /* -r: dmacopy_reap() */
+};
+
+static void dc_setup(struct dc *d, const char *spec, size_t len, unsigned int depth)
+{
+	struct dmacopy_queue_opts qo = { .depth = depth };
+	void *m[2];
+
+	if (dmacopy_engine_open(&d->e, spec, NULL))
+		die("dmacopy_engine_open %s: %s", spec, dmacopy_last_error());
+	for (int i = 0; i < 2; i++) {
+		m[i] = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+		if (m[i] == MAP_FAILED)
+			die("mmap of a 2 MiB hugetlb page failed (hugepages?)");
+		if (dmacopy_region_register(d->e, m[i], 2 * MiB, &d->r[i]))
+			die("dmacopy_region_register: %s", dmacopy_last_error());
+	}
+	if (len + DST_SKEW > 2 * MiB)
+		die("pair: buffers of %zu bytes do not fit 2 MiB", len);
+	d->src = m[0];
+	d->dst = (uint8_t *)m[1] + DST_SKEW;
+	for (size_t i = 0; i < len; i++)
+		d->src[i] = (uint8_t)(i * 131 + 7);
+	if (dmacopy_queue_create(d->e, &qo, &d->q))
+		die("dmacopy_queue_create: %s", dmacopy_last_error());
+	printf("# %s, 2 MiB hugetlb buffers, queue depth %u\n", dmacopy_engine_name(d->e), depth);
+}
+
+static void dc_teardown(struct dc *d)
+{
+	dmacopy_queue_destroy(d->q);
+	for (int i = 0; i < 2; i++) {
+		void *p = (void *)(uintptr_t)(i ? d->dst - DST_SKEW : d->src);
+
+		dmacopy_region_unregister(d->r[i]);
+		munmap(p, 2 * MiB);
+	}
+	dmacopy_engine_close(d->e);
+}
+
+/* Reap at least min of libdmacopy's copies, from done on; sample-check them. */
+static unsigned int dc_reap(struct dc *d, unsigned int min, unsigned int max, uint64_t done,
+			    size_t len, size_t slots)
+{
+	int got;
+
+	if (d->counted) {
+		got = dmacopy_reap(d->q, min, max, 30000);
+	} else {
+		got = dmacopy_wait(d->q, d->c, min, max, 30000);
+		for (int i = 0; i < got; i++)
+			if (d->c[i].status)
+				die("dmacopy copy failed: %d", d->c[i].status);
+	}
+	if (got < (int)min)
+		die("dmacopy reap: %d (%s)", got, got < 0 ? dmacopy_last_error() : "timeout");
+	for (uint64_t ud = done; ud < done + (unsigned int)got; ud++) {
+		size_t off = (size_t)(ud & (slots - 1)) * len;
+
+		if (d->dst[off] != d->src[off] || d->dst[off + len - 1] != d->src[off + len - 1])
+			die("dmacopy copy %" PRIu64 ": data differs", ud);
+	}
+	return (unsigned int)got;
+}
+
+/*
+ * One slice of each side: 64-byte copies in batches, window batches in flight, for about
+ * slice seconds, then drained. Adds the copies to *ops and returns the slice's seconds. Both
+ * are page-aligned functions of their own, as bench_ops() is.
+ */
+static __attribute__((noinline, aligned(4096))) double
+slice_dmacopy(struct dc *d, unsigned int batch, unsigned int window, double slice, uint64_t *ops)
+{
+	const size_t len = 64, slots = 16384;
+	unsigned int depth = batch * window, inflight = 0, iter = 0;
+	uint64_t ud = 0, done = 0;
+	double t0 = now_sec(), t = 0;
+
+	do {
+		while (inflight + batch <= depth) {
+			for (unsigned int i = 0; i < batch; i++, ud++) {
+				size_t off = (size_t)(ud & (slots - 1)) * len;
+
+				if (dmacopy_enqueue_copy(d->q, d->dst + off, d->src + off, len, ud, 0))
+					die("dmacopy_enqueue_copy: %s", dmacopy_last_error());
+			}
+			if (dmacopy_submit(d->q) < 0)
+				die("dmacopy_submit: %s", dmacopy_last_error());
+			inflight += batch;
+		}
+		unsigned int n = dc_reap(d, batch, depth, done, len, slots);
+
+		inflight -= n;
+		done += n;
+		if (++iter % CLOCK_EVERY == 0)
+			t = now_sec() - t0;
+	} while (t < slice);
+	while (inflight) {
+		unsigned int n = dc_reap(d, 1, depth, done, len, slots);
+
+		inflight -= n;
+		done += n;
+	}
+	*ops += done;
+	return now_sec() - t0;
+}
+
+static __attribute__((noinline, aligned(4096))) double
+slice_dpdk(struct bufs *b, unsigned int batch, unsigned int window, double slice, uint64_t *ops)
+{
+	const size_t len = 64, slots = 16384;
+	unsigned int depth = batch * window, inflight = 0, iter = 0;
+	uint64_t ud = 0, done = 0;
+	double t0 = now_sec(), t = 0;
+
+	do {
+		while (inflight + batch <= depth) {
+			for (unsigned int i = 0; i < batch; i++, ud++)
+				copy(b, (size_t)(ud % slots) * len, len);
+			rte_dma_submit(dev, 0);
+			inflight += batch;
+		}
+		unsigned int n = reap(batch, depth);
+
+		for (unsigned int i = 0; i < n; i++)
+			check(b, (size_t)((done + i) % slots) * len, len);
+		inflight -= n;
+		done += n;
+		if (++iter % CLOCK_EVERY == 0)
+			t = now_sec() - t0;
+	} while (t < slice);
+	if (inflight)
+		reap(inflight, inflight);
+	*ops += done + inflight;
+	return now_sec() - t0;
+}
+
+/*
+ * DPDK's driver and libdmacopy's engine spec in turns of about slice seconds each for seconds
+ * in all, the side that starts alternating from turn to turn. Prints each side's copies per
+ * second over its own slices and their ratio.
+ */
+static void bench_pair(const char *spec, bool counted, unsigned int batch, unsigned int window,
+		       double seconds, double slice)
+{
+	const size_t len = 64, slots = 16384;
+	uint64_t ops_dc = 0, ops_rte = 0;
+	double t_dc = 0, t_rte = 0;
+	struct dc d = { .counted = counted };
+	struct bufs b;
+	char name[64];
+
+	if (batch * window > 1024)
+		die("pair: at most 1024 copies in flight");
+	setup(&b, slots * len, 4096);
+	dc_setup(&d, spec, slots * len, batch * window);
+	/* one untimed turn each first: translation and first touches are not part of a slice */
+	slice_dmacopy(&d, batch, window, slice, &(uint64_t){ 0 });
+	slice_dpdk(&b, batch, window, slice, &(uint64_t){ 0 });
+	for (unsigned int turn = 0; t_dc + t_rte < seconds; turn++) {
+		if (turn & 1) {
+			t_rte += slice_dpdk(&b, batch, window, slice, &ops_rte);
+			t_dc += slice_dmacopy(&d, batch, window, slice, &ops_dc);
+		} else {
+			t_dc += slice_dmacopy(&d, batch, window, slice, &ops_dc);
+			t_rte += slice_dpdk(&b, batch, window, slice, &ops_rte);
+		}
+	}
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dmacopy", batch, window, counted ? "_r" : "");
+	result(name, (double)ops_dc / t_dc, "ops/s");
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dpdk", batch, window, counted ? "_r" : "");
+	result(name, (double)ops_rte / t_rte, "ops/s");
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_ratio", batch, window, counted ? "_r" : "");
+	result(name, ((double)ops_dc / t_dc) / ((double)ops_rte / t_rte), "x");
+	dc_teardown(&d);
+	teardown(&b);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int batch = 32, window = 0;
-	double seconds = 2;
-	const char *mode;
+	double seconds = 2, slice = 0.05;
+	const char *mode, *spec = NULL;
+	bool counted = false;
 	size_t size = 0;
 	int n, opt;
 
@@ -275,8 +475,13 @@ int main(int argc, char **argv)
 			die("bw needs a size");
 		size = strtoull(argv[2], NULL, 0);
 		optind = 3;
+	} else if (!strcmp(mode, "pair")) {
+		if (argc < 3)
+			die("pair needs a libdmacopy engine spec (e.g. dsa:0000:00:06.0)");
+		spec = argv[2];
+		optind = 3;
 	}
-	while ((opt = getopt(argc, argv, "b:w:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:t:s:r")) != -1) {
 		switch (opt) {
 		case 'b':
 			batch = (unsigned int)strtoul(optarg, NULL, 0);
@@ -286,6 +491,12 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			seconds = strtod(optarg, NULL);
+			break;
+		case 's':
+			slice = strtod(optarg, NULL) / 1000;
+			break;
+		case 'r':
+			counted = true;
 			break;
 		default:
 			die("bad option");
@@ -300,6 +511,8 @@ int main(int argc, char **argv)
 		bench_ops(batch, window ? window : 1, seconds);
 	else if (!strcmp(mode, "bw"))
 		bench_bw(size, window, seconds);
+	else if (!strcmp(mode, "pair"))
+		bench_pair(spec, counted, batch, window ? window : 1, seconds, slice);
 	else
 		die("unknown mode %s", mode);
 	rte_dma_close(dev);
