@@ -5,6 +5,7 @@
 # (lines "MAP ..."), taken while it ran, for the report.
 #
 #   guest.sh [--norand] WHO ARGS...    WHO: dsa ioat dpdk-idxd dpdk-ioat; ARGS for "ops" of the program
+# (pair, pair-r: bench/dsa-pair's process, DPDK's idxd driver and the dsa engine in turns)
 # --norand: without address-space randomisation (bench/tcgprof/hostmap: the guest addresses QEMU
 # logs at translation are then those of every process of the program), and "tcgprof: started"
 # printed once the contender runs.
@@ -33,6 +34,10 @@ dsa-vr) $pre "$bench" ops dsa:0000:00:06.0 "$@" -v -r & ;;
 ioat) $pre "$bench" ops ioat:0000:00:05.0 "$@" & ;;
 dpdk-idxd) $pre "$rte" $DPDK_EAL -a 0000:00:07.0,max_queues=1 --log-level=lib.eal:error -- ops "$@" & ;;
 dpdk-ioat) $pre "$rte" $DPDK_EAL -a 0000:00:09.0 --log-level=lib.eal:error -- ops "$@" & ;;
+pair) $pre "$rte" $DPDK_EAL -a 0000:00:07.0,max_queues=1 --log-level=lib.eal:error \
+	-- pair dsa:0000:00:06.0 "$@" & ;;
+pair-r) $pre "$rte" $DPDK_EAL -a 0000:00:07.0,max_queues=1 --log-level=lib.eal:error \
+	-- pair dsa:0000:00:06.0 "$@" -r & ;;
 *) fail "unknown contender $who" ;;
 esac
 pid=$!
