@@ -861,9 +861,10 @@ enum harvest_mode {
 /*
  * Post the finished operations at the head of the queue, in order, as mode says (at most max
  * but into the ring). Their region references are dropped once per region run
- * (queue_runs_retire()), and their status words are cleared for the slots' next use. A word may end a run of operations (vchan_st_more()); a run cut short by max leaves its
- * rest as a word of the next slot. HARVEST_COUNT leaves a word that failed as it is, for a
- * harvest that stores it, and sets *failed.
+ * (queue_runs_retire()), and their status words are cleared for the slots' next use. A word
+ * may end a run of operations (vchan_st_more()); a run cut short by max leaves its rest as a
+ * word of the next slot. HARVEST_COUNT leaves a word that failed as it is, for a harvest that
+ * stores it, and sets *failed.
  */
 static ALWAYS_INLINE unsigned int harvest_to(struct dmacopy_queue *q, enum harvest_mode mode,
 					     struct dmacopy_completion *out, unsigned int max,

@@ -510,11 +510,10 @@ static __attribute__((noinline)) HOT int enqueue_copy_emit_refill(struct dmacopy
  * dmacopy_enqueue_copy() on an emitting queue (dmacopy_queue.emit), the handle checked: the
  * common case, an unfenced copy of 1 to emit_max bytes between two flat regions the queue's
  * previous operation used (what it copied of them at lookup), in straight-line code that ends
- * with the descriptor written, with no call but when the copy starts a new region run (so
- * little to save). The checks the general
- * path makes and this one leaves out follow from the others: a pointer inside a registered
- * region is not NULL and its range does not wrap, and emit_max is at most the engine's maximum
- * transfer. Anything else takes enqueue_copy_checked().
+ * with the descriptor written, with no call unless the copy starts a new region run (so little
+ * to save). The checks the general path makes and this one leaves out follow from the others: a
+ * pointer inside a registered region is not NULL and its range does not wrap, and emit_max is at
+ * most the engine's maximum transfer. Anything else takes enqueue_copy_checked().
  */
 static __attribute__((noinline)) HOT int enqueue_copy_emit(struct dmacopy_queue *q, void *dst,
 						       const void *src, size_t len,

@@ -33,8 +33,11 @@ for way in wait reap; do
 		rt=$(echo "$out" | awk '$1 == "result:" && $2 ~ /_dpdk$/ { printf "%.0f", $3 / 1000 }')
 		r=$(echo "$out" | awk '$1 == "result:" && $2 ~ /_ratio$/ { printf "%.3f", $3 }')
 		[ -n "$r" ] || fail "$way: no result: $out"
-		echo "$name: $way, process $p (dsa on $dsa, DPDK idxd on $idxd): dsa $dc, DPDK idxd $rt thousand copies/s: $r"
+		echo "$name: $way, process $p (dsa on $dsa, DPDK idxd on $idxd):" \
+			"dsa $dc, DPDK idxd $rt thousand copies/s: $r"
 		ratios="$ratios $r"
 	done
-	echo "$name: $way: dsa / DPDK idxd per process:$ratios (median $(echo $ratios | tr ' ' '\n' | median); $(echo $ratios | tr ' ' '\n' | awk '$1 >= 1' | wc -l) of $procs >= 1)"
+	med=$(echo $ratios | tr ' ' '\n' | median)
+	above=$(echo $ratios | tr ' ' '\n' | awk '$1 >= 1' | wc -l)
+	echo "$name: $way: dsa / DPDK idxd per process:$ratios (median $med; $above of $procs >= 1)"
 done
