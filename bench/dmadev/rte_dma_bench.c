@@ -155,7 +155,7 @@ static inline __attribute__((always_inline)) void copy(struct bufs *b, size_t of
 }
 
 /* Reap at least min completions (all successful); returns how many were reaped. */
-static unsigned int reap(unsigned int min, unsigned int max)
+static unsigned int dpdk_reap(unsigned int min, unsigned int max)
 {
 	unsigned int got = 0, idle = 0;
 	double t0 = 0;
@@ -179,7 +179,7 @@ static unsigned int reap(unsigned int min, unsigned int max)
 	return got;
 }
 
-static void check(const struct bufs *b, size_t off, size_t len)
+static void dpdk_check(const struct bufs *b, size_t off, size_t len)
 {
 	if (b->dst[off] != b->src[off] || b->dst[off + len - 1] != b->src[off + len - 1])
 		die("data differs at offset %zu", off);
@@ -211,10 +211,10 @@ static __attribute__((noinline, aligned(4096))) void bench_ops(unsigned int batc
 			rte_dma_submit(dev, 0);
 			inflight += batch;
 		}
-		unsigned int n = reap(batch, depth);
+		unsigned int n = dpdk_reap(batch, depth);
 
 		for (unsigned int i = 0; i < n; i++)
-			check(&b, (size_t)((done + i) % slots) * len, len);
+			dpdk_check(&b, (size_t)((done + i) % slots) * len, len);
 		inflight -= n;
 		done += n;
 		if (++iter % CLOCK_EVERY == 0)
@@ -225,7 +225,7 @@ static __attribute__((noinline, aligned(4096))) void bench_ops(unsigned int batc
 	snprintf(name, sizeof(name), "ops64_b%u_w%u_cpu_per_op", batch, window);
 	result(name, (cpu_now() - cpu0) / (double)done * 1e9, "ns");
 	if (inflight)
-		reap(inflight, inflight);
+		dpdk_reap(inflight, inflight);
 	teardown(&b);
 }
 
@@ -249,10 +249,10 @@ static void bench_bw(size_t size, unsigned int inflight_max, double seconds)
 			ud++;
 		}
 		rte_dma_submit(dev, 0);
-		unsigned int n = reap(1, 64);
+		unsigned int n = dpdk_reap(1, 64);
 
 		for (unsigned int i = 0; i < n; i++)
-			check(&b, (size_t)((done + i) % inflight_max) * size, size);
+			dpdk_check(&b, (size_t)((done + i) % inflight_max) * size, size);
 		done += n;
 		if (++iter % CLOCK_EVERY == 0)
 			t = now_sec() - t0;
@@ -260,7 +260,7 @@ static void bench_bw(size_t size, unsigned int inflight_max, double seconds)
 	snprintf(name, sizeof(name), "bw_%zu", size);
 	result(name, (double)done * (double)size / t / 1e9, "GB/s");
 	if (ud > done)
-		reap((unsigned int)(ud - done), 64);
+		dpdk_reap((unsigned int)(ud - done), 64);
 	teardown(&b);
 }
 
@@ -396,17 +396,17 @@ slice_dpdk(struct bufs *b, unsigned int batch, unsigned int window, double slice
 			rte_dma_submit(dev, 0);
 			inflight += batch;
 		}
-		unsigned int n = reap(batch, depth);
+		unsigned int n = dpdk_reap(batch, depth);
 
 		for (unsigned int i = 0; i < n; i++)
-			check(b, (size_t)((done + i) % slots) * len, len);
+			dpdk_check(b, (size_t)((done + i) % slots) * len, len);
 		inflight -= n;
 		done += n;
 		if (++iter % CLOCK_EVERY == 0)
 			t = now_sec() - t0;
 	} while (t < slice);
 	if (inflight)
-		reap(inflight, inflight);
+		dpdk_reap(inflight, inflight);
 	*ops += done + inflight;
 	return now_sec() - t0;
 }

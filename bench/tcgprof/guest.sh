@@ -43,9 +43,16 @@ esac
 pid=$!
 if [ -n "$pre" ]; then
 	echo "tcgprof: started"
-	# one look, once its libraries are loaded: nothing else runs in the guest while it is sampled
-	sleep 4
-	sed 's/^/MAP /' "/proc/$pid/maps"
+	# once its libraries are loaded (the map the same two seconds running), then nothing else
+	# runs in the guest while it is sampled
+	sleep 2
+	map=$(cat "/proc/$pid/maps")
+	while sleep 2; do
+		m=$(cat "/proc/$pid/maps") || fail "$who exited early"
+		[ "$m" = "$map" ] && break
+		map=$m
+	done
+	echo "$map" | sed 's/^/MAP /'
 	wait "$pid" || fail "$who exited with status $?"
 	exit 0
 fi
