@@ -10,13 +10,15 @@
  *       as a batch's worth of completions is reaped
  *   rte_dma_bench [EAL options] -- bw SIZE [-w INFLIGHT] [-t SECONDS]
  *       copies of SIZE bytes, INFLIGHT at once (default: 64 for <= 64 KiB, 8 for <= 1 MiB, else 2)
- *   rte_dma_bench [EAL options] -- pair SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-s SLICE_MS] [-r]
+ *   rte_dma_bench [EAL options] -- pair SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-s SLICE_MS] [-r|-S]
  *       what ops does, taking turns in slices of SLICE_MS (50) with libdmacopy's engine SPEC
  *       (e.g. dsa:0000:00:06.0) driven as ioatuser_bench drives it (dmacopy_enqueue_copy(),
  *       dmacopy_submit(), dmacopy_wait(); with -r dmacopy_reap()), in this one process: both
  *       run under the same conditions of the emulated machine, which move from one process to
  *       the next (bench/spread). Each slice ends with nothing in flight. Prints both rates and
- *       their ratio (dmacopy / DPDK).
+ *       their ratio (dmacopy / DPDK). DPDK's side reaps with rte_dma_completed(), a count like
+ *       dmacopy_reap()'s; with -S with rte_dma_completed_status(), a status for every copy
+ *       (each checked) as dmacopy_wait() gives.
  *
  * The device is the first dmadev EAL found (pass -a PCI_ADDR to choose; DSA: -a ADDR,max_queues=1
  * gives one dedicated WQ with every slot, as dmacopy's dsa engine configures it). Memory comes
@@ -154,17 +156,28 @@ static inline __attribute__((always_inline)) void copy(struct bufs *b, size_t of
 		die("rte_dma_copy: %d", ret);
 }
 
+/* pair -S: reap with rte_dma_completed_status() */
+static bool dpdk_status;
+
 /* Reap at least min completions (all successful); returns how many were reaped. */
 static unsigned int dpdk_reap(unsigned int min, unsigned int max)
 {
+	static enum rte_dma_status_code st[1024];
 	unsigned int got = 0, idle = 0;
 	double t0 = 0;
 
 	while (got < min) {
 		bool error = false;
-		uint16_t last;
-		uint16_t n = rte_dma_completed(dev, 0, (uint16_t)(max - got), &last, &error);
+		uint16_t last, n;
 
+		if (dpdk_status) {
+			n = rte_dma_completed_status(dev, 0, (uint16_t)(max - got), &last, st);
+			for (uint16_t i = 0; i < n; i++)
+				if (st[i] != RTE_DMA_STATUS_SUCCESSFUL)
+					die("a copy failed: status %d", st[i]);
+		} else {
+			n = rte_dma_completed(dev, 0, (uint16_t)(max - got), &last, &error);
+		}
 		if (error)
 			die("a copy failed");
 		got += n;
@@ -420,6 +433,7 @@ static void bench_pair(const char *spec, bool counted, unsigned int batch, unsig
 		       double seconds, double slice)
 {
 	const size_t len = 64, slots = 16384;
+	const char *how = counted ? "_r" : dpdk_status ? "_s" : "";
 	uint64_t ops_dc = 0, ops_rte = 0;
 	double t_dc = 0, t_rte = 0;
 	struct dc d = { .counted = counted };
@@ -442,11 +456,11 @@ static void bench_pair(const char *spec, bool counted, unsigned int batch, unsig
 			t_rte += slice_dpdk(&b, batch, window, slice, &ops_rte);
 		}
 	}
-	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dmacopy", batch, window, counted ? "_r" : "");
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dmacopy", batch, window, how);
 	result(name, (double)ops_dc / t_dc, "ops/s");
-	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dpdk", batch, window, counted ? "_r" : "");
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_dpdk", batch, window, how);
 	result(name, (double)ops_rte / t_rte, "ops/s");
-	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_ratio", batch, window, counted ? "_r" : "");
+	snprintf(name, sizeof(name), "pair64_b%u_w%u%s_ratio", batch, window, how);
 	result(name, ((double)ops_dc / t_dc) / ((double)ops_rte / t_rte), "x");
 	dc_teardown(&d);
 	teardown(&b);
@@ -481,7 +495,7 @@ int main(int argc, char **argv)
 		spec = argv[2];
 		optind = 3;
 	}
-	while ((opt = getopt(argc, argv, "b:w:t:s:r")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:t:s:rS")) != -1) {
 		switch (opt) {
 		case 'b':
 			batch = (unsigned int)strtoul(optarg, NULL, 0);
@@ -498,12 +512,17 @@ int main(int argc, char **argv)
 		case 'r':
 			counted = true;
 			break;
+		case 'S':
+			dpdk_status = true;
+			break;
 		default:
 			die("bad option");
 		}
 	}
 	if (!batch || batch > 1024)
 		die("bad batch");
+	if (counted && dpdk_status)
+		die("-r (counts on both sides) and -S (statuses on both sides) exclude each other");
 	dev = (int16_t)rte_dma_next_dev(0);
 	if (dev < 0)
 		die("no DMA device (is it bound to vfio-pci and allowed with -a?)");

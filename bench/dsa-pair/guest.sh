@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Guest side of bench/dsa-pair/run (--iommu on; DSA 06.0 and 07.0 bound to vfio-pci): PROCS
-# processes of bench/dmadev/rte_dma_bench's pair mode for each way of reaping (dmacopy_wait(),
-# then dmacopy_reap()), each process DPDK's idxd driver on one function and the dsa engine on the
-# other, taking turns in 50 ms slices for 2 seconds: 64-byte copies in batches of 32, one batch
-# in flight. The two functions swap every other process. One line per process, then for each
-# way the median of the per-process ratios (dsa / DPDK idxd).
+# processes of bench/dmadev/rte_dma_bench's pair mode for each way of reaping, each process
+# DPDK's idxd driver on one function and the dsa engine on the other, taking turns in 50 ms
+# slices for 2 seconds: 64-byte copies in batches of 32, one batch in flight. The ways: wait
+# (dmacopy_wait(), a completion for each copy, against rte_dma_completed(), a count), reap
+# (dmacopy_reap() against rte_dma_completed(): counts on both sides) and status (dmacopy_wait()
+# against rte_dma_completed_status(): a status for each copy on both sides). The two functions
+# swap every other process. One line per process, then for each way the median of the
+# per-process ratios (dsa / DPDK idxd).
 #
 #   guest.sh [PROCS]
 set -u
@@ -20,13 +23,14 @@ rte=$DMACOPY_BUILD/bench/rte_dma_bench
 dpdk_setup 512 || fail "no hugepages"
 dsa_load 2
 "$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:06.0 00:07.0 || fail "dmacopy-bind bind"
-for way in wait reap; do
+for way in wait reap status; do
 	ratios=
 	for p in $(seq "$procs"); do
 		dsa=06.0 idxd=07.0
 		[ $((p % 2)) = 0 ] && { dsa=07.0; idxd=06.0; }
 		flag=
 		[ "$way" = reap ] && flag=-r
+		[ "$way" = status ] && flag=-S
 		out=$("$rte" $DPDK_EAL -a "0000:00:$idxd,max_queues=1" --log-level=lib.eal:error \
 			-- pair "dsa:0000:00:$dsa" -b 32 -w 1 -t 2 $flag 2>&1) || fail "$way: $out"
 		dc=$(echo "$out" | awk '$1 == "result:" && $2 ~ /_dmacopy$/ { printf "%.0f", $3 / 1000 }')
