@@ -765,9 +765,8 @@ static __attribute__((noinline, cold)) int wait_check_fail(const struct dmacopy_
 			    "waiting for %u completions but only %u operations were submitted and "
 			    "not reaped",
 			    min, q->sq_submitted - q->cq_head);
-	if (timeout_ms < -1)
-		return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
-	return lib_error(-EINVAL, "bad arguments");
+	/* the one left: timeout_ms < -1 */
+	return lib_error(-EINVAL, "timeout %d ms is negative; use -1 to wait forever", timeout_ms);
 }
 
 /*
