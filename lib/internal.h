@@ -252,6 +252,12 @@ struct dmacopy_queue {
 	struct dmacopy_queue *next;
 };
 
+/* magic and emit_budget read as one 64-bit word (dmacopy_enqueue_copy()) */
+_Static_assert(offsetof(struct dmacopy_queue, emit_budget) == offsetof(struct dmacopy_queue, magic) + 4 &&
+		       sizeof(((struct dmacopy_queue *)0)->magic) == 4 &&
+		       sizeof(((struct dmacopy_queue *)0)->emit_budget) == 4,
+	       "dmacopy_enqueue_copy() loads magic and emit_budget as one word");
+
 struct engine_ops {
 	const char *kind;
 	/* The specs that open it, as usage texts and manuals write them: "kernel[:CHANNEL]". */

@@ -538,6 +538,26 @@ static __attribute__((noinline)) HOT int enqueue_copy_emit(struct dmacopy_queue 
 }
 
 /*
+ * Whether q (not NULL) is a queue handle with an emit budget and flags are 0, in one load of
+ * magic and emit_budget (adjacent, lib/internal.h asserts it) and one comparison: the word with
+ * magic's half xored with MAGIC_QUEUE and or-ed with flags, that half made the high one, is
+ * the budget alone (1 to UINT32_MAX) exactly when all three hold.
+ */
+static ALWAYS_INLINE bool fast_handle_ok(const struct dmacopy_queue *q, unsigned int flags)
+{
+	uint64_t w;
+
+	memcpy(&w, &q->magic, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (w ^ MAGIC_QUEUE) | flags;
+	w = w >> 32 | w << 32;
+#else
+	w = (w ^ (uint64_t)MAGIC_QUEUE << 32) | (uint64_t)flags << 32;
+#endif
+	return w - 1 < UINT32_MAX;
+}
+
+/*
  * The common case in straight-line code: a valid queue with room, a non-empty copy within the
  * engine's limit that neither wraps nor overlaps and, on engines that need registration, both
  * sides in the cached regions (enqueue_copy_reg()). Anything else, errors included, takes
@@ -549,19 +569,27 @@ HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *
 	uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src, end;
 
 	/*
-	 * The fast path of an emitting queue (emit_grant()): no flags, 1 to emit_fast_max bytes,
-	 * [d, d + len) and [s, s + len) inside the budget's regions (emit_fast_max is at most
-	 * each side's emit_len, so emit_len - len cannot wrap) and not overlapping. The newest
-	 * region run is on the budget's regions: emit_copy() granted it after a copy on them.
+	 * The fast path of an emitting queue (emit_grant()): a valid handle with a budget, no
+	 * flags, 1 to emit_fast_max bytes, [d, d + len) and [s, s + len) inside the budget's
+	 * regions (emit_fast_max is at most each side's emit_len, so emit_len - len cannot wrap)
+	 * and not overlapping. The newest region run is on the budget's regions: emit_copy()
+	 * granted it after a copy on them. The conditions are combined without a branch each:
+	 * under an emulator every conditional branch ends a block of translated code.
 	 */
-	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit_budget, 1) &&
-	    __builtin_expect(!flags && len - 1 < q->emit_fast_max &&
-			     d - q->last[0].start <= q->last[0].emit_len - len &&
-			     s - q->last[1].start <= q->last[1].emit_len - len &&
-			     (q->emit_disjoint || !copy_overlaps(d, s, len)), 1)) {
-		q->emit_budget--;
-		emit_write(q, d, s, len, user_data);
-		return 0;
+	if (__builtin_expect(q != NULL, 1)) {
+		bool fits = fast_handle_ok(q, flags) & (len - 1 < q->emit_fast_max) &
+			    (d - q->last[0].start <= q->last[0].emit_len - len) &
+			    (s - q->last[1].start <= q->last[1].emit_len - len);
+
+		unsigned int ok = (unsigned int)fits & q->emit_disjoint;
+
+		/* one test of the and, which the compiler would make two branches */
+		__asm__("" : "+r"(ok));
+		if (__builtin_expect(ok, 1) || (fits && !copy_overlaps(d, s, len))) {
+			q->emit_budget--;
+			emit_write(q, d, s, len, user_data);
+			return 0;
+		}
 	}
 	if (__builtin_expect(q && q->magic == MAGIC_QUEUE && q->emit != EMIT_NONE, 1))
 		return enqueue_copy_emit(q, dst, src, len, user_data, flags);

@@ -10,7 +10,7 @@
  *       as a batch's worth of completions is reaped
  *   rte_dma_bench [EAL options] -- bw SIZE [-w INFLIGHT] [-t SECONDS]
  *       copies of SIZE bytes, INFLIGHT at once (default: 64 for <= 64 KiB, 8 for <= 1 MiB, else 2)
- *   rte_dma_bench [EAL options] -- pair SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-s SLICE_MS] [-r|-S]
+ *   rte_dma_bench [EAL options] -- pair SPEC [-b BATCH] [-w WINDOW] [-t SECONDS] [-s SLICE_MS] [-r|-S] [-v]
  *       what ops does, taking turns in slices of SLICE_MS (50) with libdmacopy's engine SPEC
  *       (e.g. dsa:0000:00:06.0) driven as ioatuser_bench drives it (dmacopy_enqueue_copy(),
  *       dmacopy_submit(), dmacopy_wait(); with -r dmacopy_reap()), in this one process: both
@@ -18,7 +18,9 @@
  *       the next (bench/spread). Each slice ends with nothing in flight. Prints both rates and
  *       their ratio (dmacopy / DPDK). DPDK's side reaps with rte_dma_completed(), a count like
  *       dmacopy_reap()'s; with -S with rte_dma_completed_status(), a status for every copy
- *       (each checked) as dmacopy_wait() gives.
+ *       (each checked) as dmacopy_wait() gives. With -v libdmacopy's side enqueues each batch
+ *       with one dmacopy_enqueue_copies() call (an array of the batch's copies, built for it),
+ *       its API for a batch; DPDK's dmadev has none, so its side calls rte_dma_copy() per copy.
  *
  * The device is the first dmadev EAL found (pass -a PCI_ADDR to choose; DSA: -a ADDR,max_queues=1
  * gives one dedicated WQ with every slot, as dmacopy's dsa engine configures it). Memory comes
@@ -287,6 +289,7 @@ struct dc {
 	uint8_t *src, *dst; /* dst: DST_SKEW into its mapping */
 	struct dmacopy_completion c[1024];
 	bool counted; /* -r: dmacopy_reap() */
+	bool vector;  /* -v: dmacopy_enqueue_copies() */
 };
 
 static void dc_setup(struct dc *d, const char *spec, size_t len, unsigned int depth)
@@ -352,6 +355,23 @@ static unsigned int dc_reap(struct dc *d, unsigned int min, unsigned int max, ui
 	return (unsigned int)got;
 }
 
+/* -v: copies ud.. ud + n - 1 in one dmacopy_enqueue_copies() call. */
+static void dc_enqueue_batch(struct dc *d, uint64_t ud, unsigned int n, size_t len, size_t slots)
+{
+	struct dmacopy_copy c[1024];
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++, ud++) {
+		size_t off = (size_t)(ud & (slots - 1)) * len;
+
+		c[i] = (struct dmacopy_copy){ .dst = d->dst + off, .src = d->src + off, .len = len,
+					      .user_data = ud };
+	}
+	ret = dmacopy_enqueue_copies(d->q, c, n);
+	if (ret != (int)n)
+		die("dmacopy_enqueue_copies: %d of %u: %s", ret, n, dmacopy_last_error());
+}
+
 /*
  * One slice of each side: 64-byte copies in batches, window batches in flight, for about
  * slice seconds, then drained. Adds the copies to *ops and returns the slice's seconds. Both
@@ -361,17 +381,25 @@ static __attribute__((noinline, aligned(4096))) double
 slice_dmacopy(struct dc *d, unsigned int batch, unsigned int window, double slice, uint64_t *ops)
 {
 	const size_t len = 64, slots = 16384;
+	const bool vector = d->vector;
 	unsigned int depth = batch * window, inflight = 0, iter = 0;
 	uint64_t ud = 0, done = 0;
 	double t0 = now_sec(), t = 0;
 
 	do {
 		while (inflight + batch <= depth) {
-			for (unsigned int i = 0; i < batch; i++, ud++) {
-				size_t off = (size_t)(ud & (slots - 1)) * len;
+			if (vector) {
+				dc_enqueue_batch(d, ud, batch, len, slots);
+				ud += batch;
+			} else {
+				for (unsigned int i = 0; i < batch; i++, ud++) {
+					size_t off = (size_t)(ud & (slots - 1)) * len;
 
-				if (dmacopy_enqueue_copy(d->q, d->dst + off, d->src + off, len, ud, 0))
-					die("dmacopy_enqueue_copy: %s", dmacopy_last_error());
+					if (dmacopy_enqueue_copy(d->q, d->dst + off, d->src + off,
+								 len, ud, 0))
+						die("dmacopy_enqueue_copy: %s",
+						    dmacopy_last_error());
+				}
 			}
 			if (dmacopy_submit(d->q) < 0)
 				die("dmacopy_submit: %s", dmacopy_last_error());
@@ -429,16 +457,18 @@ slice_dpdk(struct bufs *b, unsigned int batch, unsigned int window, double slice
  * in all, the side that starts alternating from turn to turn. Prints each side's copies per
  * second over its own slices and their ratio.
  */
-static void bench_pair(const char *spec, bool counted, unsigned int batch, unsigned int window,
-		       double seconds, double slice)
+static void bench_pair(const char *spec, bool counted, bool vector, unsigned int batch,
+		       unsigned int window, double seconds, double slice)
 {
 	const size_t len = 64, slots = 16384;
-	const char *how = counted ? "_r" : dpdk_status ? "_s" : "";
 	uint64_t ops_dc = 0, ops_rte = 0;
 	double t_dc = 0, t_rte = 0;
-	struct dc d = { .counted = counted };
+	struct dc d = { .counted = counted, .vector = vector };
 	struct bufs b;
-	char name[64];
+	char name[64], how[8];
+
+	snprintf(how, sizeof(how), "%s%s", vector ? "_v" : "",
+		 counted ? "_r" : dpdk_status ? "_s" : "");
 
 	if (batch * window > 1024)
 		die("pair: at most 1024 copies in flight");
@@ -471,7 +501,7 @@ int main(int argc, char **argv)
 	unsigned int batch = 32, window = 0;
 	double seconds = 2, slice = 0.05;
 	const char *mode, *spec = NULL;
-	bool counted = false;
+	bool counted = false, vector = false;
 	size_t size = 0;
 	int n, opt;
 
@@ -495,7 +525,7 @@ int main(int argc, char **argv)
 		spec = argv[2];
 		optind = 3;
 	}
-	while ((opt = getopt(argc, argv, "b:w:t:s:rS")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:t:s:rSv")) != -1) {
 		switch (opt) {
 		case 'b':
 			batch = (unsigned int)strtoul(optarg, NULL, 0);
@@ -515,6 +545,9 @@ int main(int argc, char **argv)
 		case 'S':
 			dpdk_status = true;
 			break;
+		case 'v':
+			vector = true;
+			break;
 		default:
 			die("bad option");
 		}
@@ -531,7 +564,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "bw"))
 		bench_bw(size, window, seconds);
 	else if (!strcmp(mode, "pair"))
-		bench_pair(spec, counted, batch, window ? window : 1, seconds, slice);
+		bench_pair(spec, counted, vector, batch, window ? window : 1, seconds, slice);
 	else
 		die("unknown mode %s", mode);
 	rte_dma_close(dev);

@@ -6,13 +6,16 @@
 # slices for 2 seconds: 64-byte copies in batches of 32, one batch in flight. The ways: wait
 # (dmacopy_wait(), a completion for each copy, against rte_dma_completed(), a count), reap
 # (dmacopy_reap() against rte_dma_completed(): counts on both sides) and status (dmacopy_wait()
-# against rte_dma_completed_status(): a status for each copy on both sides). The two functions
-# swap every other process. One line per process, then for each way the median of the
-# per-process ratios (dsa / DPDK idxd).
+# against rte_dma_completed_status(): a status for each copy on both sides); vwait and vreap are
+# wait and reap with each batch enqueued in one dmacopy_enqueue_copies() call, libdmacopy's API
+# for a batch (DPDK's dmadev has none: its side calls rte_dma_copy() per copy in every way). The
+# two functions swap every other process. One line per process, then for each way the median of
+# the per-process ratios (dsa / DPDK idxd).
 #
-#   guest.sh [PROCS]
+#   guest.sh [PROCS [WAYS]]     WAYS: a space-separated list (default "wait reap status")
 set -u
 procs=${1:-10}
+ways=${2:-wait reap status}
 name="dsa-pair"
 fail() { echo "$name: FAIL: $*" >&2; exit 1; }
 . "$DMACOPY_ROOT/tests/vm/dsa.sh"
@@ -23,14 +26,19 @@ rte=$DMACOPY_BUILD/bench/rte_dma_bench
 dpdk_setup 512 || fail "no hugepages"
 dsa_load 2
 "$DMACOPY_ROOT/scripts/dmacopy-bind" -q bind 00:06.0 00:07.0 || fail "dmacopy-bind bind"
-for way in wait reap status; do
+for way in $ways; do
+	case "$way" in
+	wait) flag= ;;
+	reap) flag=-r ;;
+	status) flag=-S ;;
+	vwait) flag=-v ;;
+	vreap) flag="-v -r" ;;
+	*) fail "unknown way $way (wait, reap, status, vwait, vreap)" ;;
+	esac
 	ratios=
 	for p in $(seq "$procs"); do
 		dsa=06.0 idxd=07.0
 		[ $((p % 2)) = 0 ] && { dsa=07.0; idxd=06.0; }
-		flag=
-		[ "$way" = reap ] && flag=-r
-		[ "$way" = status ] && flag=-S
 		out=$("$rte" $DPDK_EAL -a "0000:00:$idxd,max_queues=1" --log-level=lib.eal:error \
 			-- pair "dsa:0000:00:$dsa" -b 32 -w 1 -t 2 $flag 2>&1) || fail "$way: $out"
 		dc=$(echo "$out" | awk '$1 == "result:" && $2 ~ /_dmacopy$/ { printf "%.0f", $3 / 1000 }')
