@@ -82,9 +82,22 @@ static inline void emit_budget_fold(struct dmacopy_queue *q)
 	}
 }
 
+/*
+ * Take back a run_refs queue's parked credit (dmacopy_queue.park) into last[], or learn that an
+ * unregistration revoked it. Its thread only, before it reads or changes its credit or last[].
+ */
+void queue_unpark(struct dmacopy_queue *q);
+
+static inline bool queue_parked(const struct dmacopy_queue *q)
+{
+	return __atomic_load_n(&q->park, __ATOMIC_RELAXED) & PARK_STATE;
+}
+
 /* Give back the references taken ahead on the cached region of side which. */
 static inline void queue_credit_return(struct dmacopy_queue *q, unsigned int which)
 {
+	if (__builtin_expect(queue_parked(q), 0))
+		queue_unpark(q);
 	emit_budget_fold(q);
 	if (q->last[which].credit) {
 		region_put(q->last_region[which], q->last[which].credit);

@@ -927,7 +927,7 @@ static HOT_BATCH(256) int vchan_submit(struct dmacopy_queue *q)
 	return 0;
 }
 
-static HOT_BATCH(1024) int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
+static HOT_BATCH(2048) int vchan_progress(struct dmacopy_queue *q, int timeout_ms)
 {
 	struct vchan_engine *ve = q->engine->priv;
 	/* the deadline counts from the first look at the clock, after IDLE_SPINS polls */
@@ -951,7 +951,7 @@ static HOT_BATCH(1024) int vchan_progress(struct dmacopy_queue *q, int timeout_m
 	}
 }
 
-static HOT_BATCH(1024) int vchan_progress_out(struct dmacopy_queue *q,
+static HOT_BATCH(2048) int vchan_progress_out(struct dmacopy_queue *q,
 					      struct dmacopy_completion *out, unsigned int max)
 {
 	drive(q->engine->priv, q, true);

@@ -203,8 +203,10 @@ struct dmacopy_queue {
 	 * while engine->regions_gen is last[].gen and the region's incarnation is what it was.
 	 * credit: in-flight references on it taken ahead for the next operations (a run of
 	 * enqueues costs one atomic operation, not one each); they exist only while an operation
-	 * of this queue that uses the region is enqueued, and go back at dmacopy_submit() (see
-	 * queue_region_get()).
+	 * of this queue that uses the region is enqueued or, on a run_refs queue, in flight, and
+	 * go back at dmacopy_submit() (see queue_region_get()); a run_refs queue keeps them
+	 * through submission, adds its retired operations' references to them and parks them when
+	 * it runs idle (park).
 	 */
 	struct dmacopy_region *last_region[2];
 	struct {
@@ -249,7 +251,27 @@ struct dmacopy_queue {
 	uint32_t run_tail;
 	uint32_t run_mask;
 	struct queue_run *runs;
+	/*
+	 * A run_refs queue that runs idle (its last operation retired, none staged) parks its
+	 * credit instead of giving it back: parked[] on parked_region[], the regions in last[] then,
+	 * and park says PARK_PARKED (with a version above its two low bits, bumped at each parking).
+	 * Its next operation takes them back with one compare-and-swap (queue_unpark()) instead of
+	 * two, and its harvests before then cost none; an unregistration meanwhile revokes them
+	 * (PARK_REVOKED, region.c), so an idle queue never makes one fail with -EBUSY. park is
+	 * atomic; parked[] and parked_region[] are written by the queue's thread only while it owns
+	 * its credit (PARK_OWNED) and read by an unregistration only before its compare-and-swap.
+	 */
+	uint32_t park;
+	uint32_t parked[2];
+	struct dmacopy_region *parked_region[2];
 	struct dmacopy_queue *next;
+};
+
+enum {
+	PARK_OWNED = 0,
+	PARK_PARKED = 1,
+	PARK_REVOKED = 2,
+	PARK_STATE = 3, /* the state's bits of dmacopy_queue.park; the version counts in 4s */
 };
 
 /* magic and emit_budget read as one 64-bit word (dmacopy_enqueue_copy()) */
@@ -354,12 +376,37 @@ extern const struct engine_ops engine_ioat_ops;
 extern const struct engine_ops engine_cpu_ops;
 
 /*
- * Drop the region references of a run_refs queue's operations [from, to), which retire: the
- * oldest not retired (from is where the last call ended) and those after them, in order. A batch
- * between the same two regions is one run: two atomic operations for all of it.
+ * Park the credit of a run_refs queue that owns it and ran idle (dmacopy_queue.park): the fast
+ * path's budget folded into it first. Its thread only.
+ */
+static ALWAYS_INLINE void queue_park(struct dmacopy_queue *q)
+{
+	uint32_t c0 = q->last[0].credit + q->emit_budget, c1 = q->last[1].credit + q->emit_budget;
+
+	if (!(c0 | c1))
+		return;
+	q->emit_budget = 0;
+	q->last[0].credit = 0;
+	q->last[1].credit = 0;
+	__atomic_store_n(&q->parked[0], c0, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->parked[1], c1, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->parked_region[0], q->last_region[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&q->parked_region[1], q->last_region[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&q->park, ((q->park & ~(uint32_t)PARK_STATE) + 4) | PARK_PARKED,
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * Retire the region references of a run_refs queue's operations [from, to): the oldest not
+ * retired (from is where the last call ended) and those after them, in order. A batch between
+ * the same two regions is one run. While the queue owns its credit, a run's references on the
+ * regions it has cached become credit (no atomic operation), and the credit is parked once the
+ * queue runs idle; otherwise they are dropped, one atomic operation per run and side.
  */
 static ALWAYS_INLINE void queue_runs_retire(struct dmacopy_queue *q, uint32_t from, uint32_t to)
 {
+	/* only this thread sets PARK_OWNED, and another changes only PARK_PARKED */
+	const bool keep = !(__atomic_load_n(&q->park, __ATOMIC_RELAXED) & PARK_STATE);
 	uint32_t h = q->run_head;
 
 	while (from != to) {
@@ -371,13 +418,17 @@ static ALWAYS_INLINE void queue_runs_retire(struct dmacopy_queue *q, uint32_t fr
 			n = q->runs[(h + 1) & q->run_mask].first - from;
 			h++;
 		}
-		if (r->region[0])
-			__atomic_fetch_sub(&r->region[0]->busy, n, __ATOMIC_RELEASE);
-		if (r->region[1])
-			__atomic_fetch_sub(&r->region[1]->busy, n, __ATOMIC_RELEASE);
+		for (unsigned int w = 0; w < 2; w++) {
+			if (keep && r->region[w] == q->last_region[w] && r->region[w])
+				q->last[w].credit += n;
+			else if (r->region[w])
+				__atomic_fetch_sub(&r->region[w]->busy, n, __ATOMIC_RELEASE);
+		}
 		from += n;
 	}
 	q->run_head = h;
+	if (keep && to == q->sq_tail)
+		queue_park(q);
 }
 
 /*

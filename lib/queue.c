@@ -51,16 +51,44 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 	return r;
 }
 
+/* queue_unpark(), inline where a queue takes its parked credit back at its next copy. */
+static ALWAYS_INLINE void unpark(struct dmacopy_queue *q)
+{
+	uint32_t w = __atomic_load_n(&q->park, __ATOMIC_ACQUIRE);
+
+	if ((w & PARK_STATE) == PARK_PARKED &&
+	    __atomic_compare_exchange_n(&q->park, &w, w & ~(uint32_t)PARK_STATE, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		/* parked on the regions still in last[]: nothing changes them while parked */
+		q->last[0].credit += q->parked[0];
+		q->last[1].credit += q->parked[1];
+		return;
+	}
+	/* PARK_REVOKED: the unregistration gave them back */
+	__atomic_store_n(&q->park, w & ~(uint32_t)PARK_STATE, __ATOMIC_RELAXED);
+}
+
+void queue_unpark(struct dmacopy_queue *q)
+{
+	unpark(q);
+}
+
 /*
  * Take REGION_CREDIT references ahead on the region side which of queue q last used, which it
- * holds none on, if no region was unregistered since the lookup and it is still the same
- * registration (its incarnation, compared in the atomic step that takes them). Whether it did.
+ * holds none on: its parked credit if it has any (one compare-and-swap for both sides), else if
+ * no region was unregistered since the lookup and it is still the same registration (its
+ * incarnation, compared in the atomic step that takes them). Whether it did.
  */
 static ALWAYS_INLINE bool queue_credit_refill(struct dmacopy_queue *q, unsigned int which)
 {
 	struct dmacopy_region *r = q->last_region[which];
 	uint64_t busy;
 
+	if (queue_parked(q)) {
+		unpark(q);
+		if (q->last[which].credit)
+			return true;
+	}
 	if (!r || __atomic_load_n(&q->engine->regions_gen, __ATOMIC_ACQUIRE) != q->last[which].gen)
 		return false;
 	busy = __atomic_load_n(&r->busy, __ATOMIC_RELAXED);
@@ -100,6 +128,18 @@ static ALWAYS_INLINE struct dmacopy_region *queue_region_get(struct dmacopy_queu
 	return queue_region_lookup(q, which, start, len);
 }
 
+/*
+ * An operation failed its region checks: nothing taken ahead may stay on its destination's side,
+ * which no operation of the run uses now, nor on either side of a queue with nothing staged or
+ * in flight (after queue_unpark() it may hold both).
+ */
+static __attribute__((cold)) void queue_credit_error(struct dmacopy_queue *q)
+{
+	queue_credit_return(q, 0);
+	if (q->sq_tail == q->cq_tail)
+		queue_credit_return(q, 1);
+}
+
 /* Regions of a queued operation, with their in-flight references taken. */
 static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct queue_op *op)
 {
@@ -114,7 +154,7 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 
 		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 		op->dst_region = NULL;
-		queue_credit_return(q, 0);
+		queue_credit_error(q);
 		return readonly_error(op->dst, r);
 	}
 	if (op->kind == OP_COPY) {
@@ -122,8 +162,7 @@ static ALWAYS_INLINE int queue_lookup_regions(struct dmacopy_queue *q, struct qu
 		if (!op->src_region) {
 			__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 			op->dst_region = NULL;
-			/* no operation of the run uses it now: nothing taken ahead may stay */
-			queue_credit_return(q, 0);
+			queue_credit_error(q);
 			return lib_error(-EFAULT,
 				    "source [%p, +%zu) is not inside a registered region", op->src,
 				    op->len);
@@ -287,6 +326,9 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 		if (ret && ret != -ETIMEDOUT)
 			break;
 	}
+	/* what the retired operations left as credit (or parked) */
+	queue_credit_return(q, 0);
+	queue_credit_return(q, 1);
 	if (e->ops->queue_fini)
 		e->ops->queue_fini(q);
 	pthread_mutex_lock(&e->lock);
@@ -423,6 +465,19 @@ static ALWAYS_INLINE bool emit_refill(struct dmacopy_queue *q)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * enqueue_copies_emit() took references ahead on the sides that held none (!had0, !had1) and no
+ * copy uses them: they may not stay (see queue_region_get()). A call, out of its 1 KiB block.
+ */
+static __attribute__((noinline, cold)) void emit_refill_undo(struct dmacopy_queue *q, bool had0,
+							     bool had1)
+{
+	if (!had0)
+		queue_credit_return(q, 0);
+	if (!had1)
+		queue_credit_return(q, 1);
 }
 
 /* emit_refill() as a call, for enqueue_copies_emit(), which must stay inside its 1 KiB block. */
@@ -657,11 +712,7 @@ enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 		emit_dsa_copy_at(desc, d + delta0, s + delta1, len);
 	}
 	if (!i) {
-		/* no copy uses what this call took ahead: it may not stay (see queue_region_get()) */
-		if (!had0)
-			queue_credit_return(q, 0);
-		if (!had1)
-			queue_credit_return(q, 1);
+		emit_refill_undo(q, had0, had1);
 		return 0;
 	}
 	q->last[0].credit -= i;
@@ -732,9 +783,17 @@ HOT_BATCH(512) int dmacopy_submit(struct dmacopy_queue *q)
 	if (ret)
 		return ret;
 	n = q->sq_tail - q->sq_submitted;
-	/* The submitted operations hold their own references: none taken ahead may stay. */
-	queue_credit_return(q, 0);
-	queue_credit_return(q, 1);
+	/*
+	 * The submitted operations hold their own references: none taken ahead may stay, but on a
+	 * run_refs queue those on the regions of its newest run (the last operations submitted),
+	 * which stay in use until they retire; the queue parks them when it runs idle.
+	 */
+	if (!n || !q->run_refs ||
+	    q->runs[(q->run_tail - 1) & q->run_mask].region[0] != q->last_region[0])
+		queue_credit_return(q, 0);
+	if (!n || !q->run_refs ||
+	    q->runs[(q->run_tail - 1) & q->run_mask].region[1] != q->last_region[1])
+		queue_credit_return(q, 1);
 	if (!n)
 		return 0;
 	ret = q->engine->ops->submit(q);

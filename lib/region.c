@@ -62,6 +62,34 @@ int dmacopy_region_register(struct dmacopy_engine *e, void *addr, size_t len,
 	return 0;
 }
 
+/*
+ * Give back the credit every idle queue of e parked (dmacopy_queue.park), on any region, so that
+ * none holds a region it does not use; e->lock held (queues are neither created nor destroyed).
+ * A queue's parked[] and parked_region[] are read before the compare-and-swap that revokes them:
+ * it succeeds only if the queue neither took them back nor parked again since (the version).
+ */
+static void revoke_parked(struct dmacopy_engine *e)
+{
+	for (struct dmacopy_queue *q = e->queues; q; q = q->next) {
+		uint32_t w = __atomic_load_n(&q->park, __ATOMIC_ACQUIRE);
+		struct dmacopy_region *r0, *r1;
+		uint32_t c0, c1;
+
+		if ((w & PARK_STATE) != PARK_PARKED)
+			continue;
+		c0 = __atomic_load_n(&q->parked[0], __ATOMIC_RELAXED);
+		c1 = __atomic_load_n(&q->parked[1], __ATOMIC_RELAXED);
+		r0 = __atomic_load_n(&q->parked_region[0], __ATOMIC_RELAXED);
+		r1 = __atomic_load_n(&q->parked_region[1], __ATOMIC_RELAXED);
+		if (!__atomic_compare_exchange_n(&q->park, &w,
+						 (w & ~(uint32_t)PARK_STATE) | PARK_REVOKED, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		region_put(r0, c0);
+		region_put(r1, c1);
+	}
+}
+
 int dmacopy_region_unregister(struct dmacopy_region *r)
 {
 	struct dmacopy_engine *e;
@@ -84,6 +112,7 @@ int dmacopy_region_unregister(struct dmacopy_region *r)
 	 * (-EBUSY here) or the new incarnation makes it fail and look the region up again.
 	 */
 	__atomic_fetch_add(&e->regions_gen, 1, __ATOMIC_SEQ_CST);
+	revoke_parked(e);
 	busy = __atomic_load_n(&r->busy, __ATOMIC_SEQ_CST);
 	do {
 		if (REGION_REFS(busy)) {

@@ -286,11 +286,28 @@ struct run_plan {
 	int dst, src; /* region indices; src -1 for a fill */
 };
 
-static void check_run_refs(struct dmacopy_region *const reg[3], const struct run_plan *plan,
-			   const bool *retired, unsigned int n)
+/*
+ * The references queue q holds on region r beyond its operations': taken ahead on the regions it
+ * has cached (with the fast path's budget) or parked while idle (dmacopy_queue.park).
+ */
+static uint32_t held_on(const struct dmacopy_queue *q, const struct dmacopy_region *r)
+{
+	uint32_t n = 0;
+
+	for (unsigned int w = 0; w < 2; w++) {
+		if (q->last_region[w] == r)
+			n += q->last[w].credit + q->emit_budget;
+		if ((q->park & PARK_STATE) == PARK_PARKED && q->parked_region[w] == r)
+			n += q->parked[w];
+	}
+	return n;
+}
+
+static void check_run_refs(const struct dmacopy_queue *q, struct dmacopy_region *const reg[3],
+			   const struct run_plan *plan, const bool *retired, unsigned int n)
 {
 	for (int k = 0; k < 3; k++) {
-		uint32_t want = 0;
+		uint32_t want = held_on(q, reg[k]);
 
 		for (unsigned int i = 0; i < n; i++)
 			want += !retired[i] * ((plan[i].dst == k) + (plan[i].src == k));
@@ -340,7 +357,7 @@ static void test_region_runs(void **state)
 							      64 + i, i, 0), 0);
 	}
 	assert_int_equal(dmacopy_submit(t->q), 48);
-	check_run_refs(reg, plan, retired, 48);
+	check_run_refs(t->q, reg, plan, retired, 48);
 	assert_int_equal(dmacopy_region_unregister(reg[1]), -EBUSY);
 	fake.max_per_progress = 5;
 	while (done < 48) {
@@ -353,7 +370,7 @@ static void test_region_runs(void **state)
 			retired[c[k].user_data] = true;
 		}
 		done += (unsigned int)n;
-		check_run_refs(reg, plan, retired, 48);
+		check_run_refs(t->q, reg, plan, retired, 48);
 	}
 
 	/* destroyed with 6 submitted, then 10 never submitted in ten runs */
@@ -368,8 +385,10 @@ static void test_region_runs(void **state)
 	assert_int_equal(dmacopy_enqueue_fill(q2, b[2] + 4096, 0, 64, 15, 0), 0);
 	assert_int_equal(dmacopy_queue_pending(q2), 10);
 	assert_int_equal(dmacopy_queue_destroy(q2), 0);
+	/* what is left is what the idle t->q parked */
+	assert_int_equal(t->q->park & PARK_STATE, PARK_PARKED);
 	for (int k = 0; k < 3; k++)
-		assert_int_equal(REGION_REFS(reg[k]->busy), 0);
+		assert_int_equal(REGION_REFS(reg[k]->busy), held_on(t->q, reg[k]));
 	for (int k = 1; k < 3; k++) {
 		assert_int_equal(dmacopy_region_unregister(reg[k]), 0);
 		free(b[k]);
@@ -465,6 +484,18 @@ static void log_copy(struct env *t, struct dmacopy_queue *q, void *dst, const vo
 static uint32_t credit_of(const struct dmacopy_queue *q, unsigned int which)
 {
 	return q->last[which].credit + q->emit_budget;
+}
+
+/* What q holds parked on side which (dmacopy_queue.park), 0 unless it is parked. */
+static uint32_t parked_of(const struct dmacopy_queue *q, unsigned int which)
+{
+	return (q->park & PARK_STATE) == PARK_PARKED ? q->parked[which] : 0;
+}
+
+/* The references on region r: its in-flight count (REGION_REFS). */
+static uint64_t refs_of(const struct dmacopy_region *r)
+{
+	return REGION_REFS(__atomic_load_n(&r->busy, __ATOMIC_RELAXED));
 }
 
 /*
@@ -636,6 +667,7 @@ static void test_emit_fallbacks(void **state)
 	struct env *t = *state;
 	struct dmacopy_region *rn;
 	uint8_t *nf, *d = t->buf + 32768, *s = t->buf;
+	uint32_t before, before1;
 
 	fake.register_not_flat = true;
 	nf = buf2(t, 16384, &rn);
@@ -660,30 +692,50 @@ static void test_emit_fallbacks(void **state)
 	copy_staged(t, t->q, d + 13312, s, 256, 11, 0, t->r, t->r);
 	copy_emitted(t, t->q, d + 13568, s, 256, 12, 0, t->r, t->r);
 	/*
-	 * Submission gives back the references taken ahead: with the regions still cached and no
-	 * unregistration since, the next copy takes them again (one compare-and-swap per side) and
-	 * is emitted.
+	 * Submission keeps the references taken ahead on the regions of the newest run, which the
+	 * submitted copies use until they retire: the next copy is emitted on them.
 	 */
+	before = credit_of(t->q, 0);
+	before1 = credit_of(t->q, 1);
+	assert_true(before > 0 && before1 > 0);
 	assert_int_equal(dmacopy_submit(t->q), 12);
-	assert_int_equal(credit_of(t->q, 0), 0);
-	assert_int_equal(credit_of(t->q, 1), 0);
+	assert_int_equal(credit_of(t->q, 0), before);
+	assert_int_equal(credit_of(t->q, 1), before1);
 	assert_ptr_equal(t->q->last_region[0], t->r);
 	copy_emitted(t, t->q, d + 14000, s + 14000, 300, 13, 0, t->r, t->r);
-	assert_int_equal(credit_of(t->q, 0), REGION_CREDIT - 1);
-	assert_int_equal(credit_of(t->q, 1), REGION_CREDIT - 1);
+	assert_int_equal(credit_of(t->q, 0), before - 1);
+	assert_int_equal(credit_of(t->q, 1), before1 - 1);
 	copy_emitted(t, t->q, d + 14300, s + 14300, 300, 14, 0, t->r, t->r);
+	/*
+	 * Idle, the queue parks what it holds (its retired copies' references added): the region
+	 * holds exactly those. The next copy takes them back (one compare-and-swap for both
+	 * sides) and is emitted.
+	 */
 	finish(t, t->q);
 	assert_int_equal(fake.completed, 14);
+	assert_int_equal(credit_of(t->q, 0), 0);
+	assert_true(parked_of(t->q, 0) > 0);
+	assert_int_equal(refs_of(t->r), parked_of(t->q, 0) + parked_of(t->q, 1));
+	before = parked_of(t->q, 0);
+	copy_emitted(t, t->q, d + 15200, s + 15200, 300, 100, 0, t->r, t->r);
+	assert_int_equal(t->q->park & PARK_STATE, PARK_OWNED);
+	assert_int_equal(credit_of(t->q, 0), before - 1);
+	finish(t, t->q);
+	assert_int_equal(fake.completed, 15);
 	/*
 	 * An unregistration (of any region) since the lookup: the references cannot be taken again
 	 * on the cached regions, the next copy looks them up on the checked path.
 	 */
 	assert_int_equal(dmacopy_region_unregister(rn), 0);
+	/* it also revoked what the idle queue had parked, on any region */
+	assert_int_equal(t->q->park & PARK_STATE, PARK_REVOKED);
+	assert_int_equal(refs_of(t->r), 0);
 	assert_int_equal(credit_of(t->q, 0), 0);
 	copy_staged(t, t->q, d + 14600, s + 14600, 300, 15, 0, t->r, t->r);
+	assert_int_equal(t->q->park & PARK_STATE, PARK_OWNED);
 	copy_emitted(t, t->q, d + 14900, s + 14900, 300, 16, 0, t->r, t->r);
 	finish(t, t->q);
-	assert_int_equal(fake.completed, 16);
+	assert_int_equal(fake.completed, 17);
 	free(nf);
 }
 
@@ -891,19 +943,129 @@ static void test_emit_unregister_busy(void **state)
 	wait_n(t->q, &c, 1);
 	assert_int_equal(c.user_data, 1);
 	assert_int_equal(c.status, 0);
-	/* the emitted copy alone holds the regions now, one reference on each */
-	assert_int_equal(REGION_REFS(__atomic_load_n(&r2->busy, __ATOMIC_RELAXED)), 1);
-	assert_int_equal(REGION_REFS(__atomic_load_n(&t->r->busy, __ATOMIC_RELAXED)), 1);
+	/*
+	 * The emitted copy holds one reference on each region now, and the queue what it kept
+	 * ahead on them (with the first copy's, retired into it)
+	 */
+	assert_int_equal(refs_of(r2), 1 + credit_of(t->q, 0));
+	assert_int_equal(refs_of(t->r), 1 + credit_of(t->q, 1));
 	assert_int_equal(dmacopy_region_unregister(r2), -EBUSY);
 	assert_non_null(strstr(dmacopy_last_error(), "in flight"));
+	/* a failed unregistration takes nothing from a queue that is not idle */
+	assert_int_equal(refs_of(r2), 1 + credit_of(t->q, 0));
 	wait_n(t->q, &c, 1);
 	assert_int_equal(c.user_data, 2);
 	assert_int_equal(c.status, 0);
 	assert_memory_equal(b2 + 4096, t->buf + 4096, 2048);
-	assert_int_equal(REGION_REFS(__atomic_load_n(&r2->busy, __ATOMIC_RELAXED)), 0);
-	assert_int_equal(REGION_REFS(__atomic_load_n(&t->r->busy, __ATOMIC_RELAXED)), 0);
+	/* idle: all of it parked, which an unregistration revokes (on both regions) */
+	assert_int_equal(refs_of(r2), parked_of(t->q, 0));
+	assert_int_equal(refs_of(t->r), parked_of(t->q, 1));
+	assert_true(parked_of(t->q, 0) > 0);
 	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	assert_int_equal(refs_of(t->r), 0);
 	free(b2);
+}
+
+/*
+ * Parked credit (dmacopy_queue.park) against unregistrations in another thread: a thread runs
+ * batches of 32 copies between two regions of its own (each batch ends with the queue idle, so
+ * it parks what it holds and takes it back at the next batch's first copy), while this one
+ * registers and unregisters a third region (each unregistration revokes what is parked) and
+ * tries to unregister the worker's source region (-EBUSY, or it succeeds while the queue is
+ * idle and its next copy is refused with -EFAULT). Every copy must succeed or be refused so,
+ * and at the end no reference is left: none lost, none given back twice.
+ */
+struct park_race {
+	struct dmacopy_engine *e;
+	uint8_t *src, *dst;
+	struct dmacopy_region *rs, *rd;
+	unsigned int rounds, refused, failures;
+	bool stop;
+};
+
+static void *park_worker(void *arg)
+{
+	struct park_race *pr = arg;
+	struct dmacopy_queue_opts qo = { .depth = 64 };
+	struct dmacopy_completion c[32];
+	struct dmacopy_queue *q;
+
+	if (dmacopy_queue_create(pr->e, &qo, &q)) {
+		pr->failures++;
+		return NULL;
+	}
+	for (unsigned int round = 0; round < pr->rounds; round++) {
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < 32; i++) {
+			int ret = dmacopy_enqueue_copy(q, pr->dst + i * 128, pr->src + i * 128, 128,
+						       i, 0);
+
+			if (ret == -EFAULT) {
+				pr->refused++;
+				break;
+			}
+			if (ret)
+				pr->failures++;
+			else
+				n++;
+		}
+		if (n && (dmacopy_submit(q) != (int)n || dmacopy_wait(q, c, n, n, 5000) != (int)n))
+			pr->failures++;
+		for (unsigned int i = 0; i < n; i++)
+			pr->failures += c[i].status != 0;
+	}
+	if (dmacopy_queue_destroy(q))
+		pr->failures++;
+	__atomic_store_n(&pr->stop, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_emit_park_race(void **state)
+{
+	struct env *t = *state;
+	struct park_race pr = { .e = t->e, .rounds = 3000 };
+	uint8_t *b3 = aligned_alloc(4096, 8192);
+	unsigned int revokes = 0, unregistered = 0;
+	pthread_t th;
+
+	pr.src = aligned_alloc(4096, 8192);
+	pr.dst = aligned_alloc(4096, 8192);
+	assert_true(pr.src && pr.dst && b3);
+	memset(pr.src, 7, 8192);
+	assert_int_equal(dmacopy_region_register(t->e, pr.src, 8192, &pr.rs), 0);
+	assert_int_equal(dmacopy_region_register(t->e, pr.dst, 8192, &pr.rd), 0);
+	assert_int_equal(pthread_create(&th, NULL, park_worker, &pr), 0);
+	while (!__atomic_load_n(&pr.stop, __ATOMIC_ACQUIRE)) {
+		struct dmacopy_region *r3;
+
+		assert_int_equal(dmacopy_region_register(t->e, b3, 8192, &r3), 0);
+		assert_int_equal(dmacopy_region_unregister(r3), 0);
+		revokes++;
+		if (revokes % 64 == 0 && pr.rs) {
+			int ret = dmacopy_region_unregister(pr.rs);
+
+			assert_true(ret == 0 || ret == -EBUSY);
+			if (!ret) {
+				/* the worker's copies are refused from now on: register it anew */
+				unregistered++;
+				assert_int_equal(dmacopy_region_register(t->e, pr.src, 8192, &pr.rs),
+						 0);
+			}
+		}
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(pr.failures, 0);
+	assert_int_equal(REGION_REFS(__atomic_load_n(&pr.rs->busy, __ATOMIC_RELAXED)), 0);
+	assert_int_equal(REGION_REFS(__atomic_load_n(&pr.rd->busy, __ATOMIC_RELAXED)), 0);
+	assert_int_equal(dmacopy_region_unregister(pr.rs), 0);
+	assert_int_equal(dmacopy_region_unregister(pr.rd), 0);
+	print_message("park race: %u rounds, %u revoking unregistrations, source region "
+		      "unregistered %u times, %u copies refused\n", pr.rounds, revokes, unregistered,
+		      pr.refused);
+	free(pr.src);
+	free(pr.dst);
+	free(b3);
 }
 
 /* copy k of a dmacopy_enqueue_copies() test: its own destination, a source inside t->buf */
@@ -1099,6 +1261,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_emit_queue_full, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_budget, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_park_race, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_poll_kick, setup, teardown),
