@@ -70,19 +70,6 @@ __attribute__((cold)) int readonly_error(const void *dst, const struct dmacopy_r
 #define REGION_CREDIT 63u
 
 /*
- * End the fast path's budget (dmacopy_queue.emit_budget): what is left of it goes back to both
- * sides' credit. Every path but the fast one calls it before it reads a credit or takes a slot.
- */
-static inline void emit_budget_fold(struct dmacopy_queue *q)
-{
-	if (q->emit_budget) {
-		q->last[0].credit += q->emit_budget;
-		q->last[1].credit += q->emit_budget;
-		q->emit_budget = 0;
-	}
-}
-
-/*
  * Take back a run_refs queue's parked credit (dmacopy_queue.park) into last[], or learn that an
  * unregistration revoked it. Its thread only, before it reads or changes its credit or last[].
  */

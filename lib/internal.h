@@ -376,16 +376,38 @@ extern const struct engine_ops engine_ioat_ops;
 extern const struct engine_ops engine_cpu_ops;
 
 /*
+ * End the fast path's budget (dmacopy_queue.emit_budget): what is left of it goes back to both
+ * sides' credit. Every path but the fast one calls it before it reads a credit or takes a slot.
+ */
+static inline void emit_budget_fold(struct dmacopy_queue *q)
+{
+	if (q->emit_budget) {
+		q->last[0].credit += q->emit_budget;
+		q->last[1].credit += q->emit_budget;
+		q->emit_budget = 0;
+	}
+}
+
+/* Drop n in-flight references on r at once (r may be NULL). */
+static inline void region_put(struct dmacopy_region *r, uint32_t n)
+{
+	if (r && n)
+		__atomic_fetch_sub(&r->busy, n, __ATOMIC_RELEASE);
+}
+
+/*
  * Park the credit of a run_refs queue that owns it and ran idle (dmacopy_queue.park): the fast
  * path's budget folded into it first. Its thread only.
  */
 static ALWAYS_INLINE void queue_park(struct dmacopy_queue *q)
 {
-	uint32_t c0 = q->last[0].credit + q->emit_budget, c1 = q->last[1].credit + q->emit_budget;
+	uint32_t c0, c1;
 
+	emit_budget_fold(q);
+	c0 = q->last[0].credit;
+	c1 = q->last[1].credit;
 	if (!(c0 | c1))
 		return;
-	q->emit_budget = 0;
 	q->last[0].credit = 0;
 	q->last[1].credit = 0;
 	__atomic_store_n(&q->parked[0], c0, __ATOMIC_RELAXED);
@@ -419,10 +441,10 @@ static ALWAYS_INLINE void queue_runs_retire(struct dmacopy_queue *q, uint32_t fr
 			h++;
 		}
 		for (unsigned int w = 0; w < 2; w++) {
-			if (keep && r->region[w] == q->last_region[w] && r->region[w])
+			if (keep && r->region[w] && r->region[w] == q->last_region[w])
 				q->last[w].credit += n;
-			else if (r->region[w])
-				__atomic_fetch_sub(&r->region[w]->busy, n, __ATOMIC_RELEASE);
+			else
+				region_put(r->region[w], n);
 		}
 		from += n;
 	}
@@ -445,13 +467,6 @@ static inline void queue_op_release(const struct queue_op *op)
 		__atomic_fetch_sub(&op->dst_region->busy, 1, __ATOMIC_RELEASE);
 	if (op->src_region)
 		__atomic_fetch_sub(&op->src_region->busy, 1, __ATOMIC_RELEASE);
-}
-
-/* Drop n in-flight references on r at once (r may be NULL). */
-static inline void region_put(struct dmacopy_region *r, uint32_t n)
-{
-	if (r && n)
-		__atomic_fetch_sub(&r->busy, n, __ATOMIC_RELEASE);
 }
 
 /*

@@ -313,8 +313,6 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 		return ret;
 	e = q->engine;
 	/* Drop what was never submitted, then let the engine finish what it holds. */
-	queue_credit_return(q, 0);
-	queue_credit_return(q, 1);
 	if (q->run_refs)
 		queue_runs_drop_tail(q, q->sq_submitted);
 	else
@@ -326,7 +324,7 @@ int dmacopy_queue_destroy(struct dmacopy_queue *q)
 		if (ret && ret != -ETIMEDOUT)
 			break;
 	}
-	/* what the retired operations left as credit (or parked) */
+	/* the references taken ahead, with what the retired operations left (or parked) */
 	queue_credit_return(q, 0);
 	queue_credit_return(q, 1);
 	if (e->ops->queue_fini)
@@ -777,6 +775,7 @@ int dmacopy_enqueue_fill(struct dmacopy_queue *q, void *dst, uint64_t pattern, s
 
 HOT_BATCH(512) int dmacopy_submit(struct dmacopy_queue *q)
 {
+	const struct queue_run *newest;
 	uint32_t n;
 	int ret = queue_check(q);
 
@@ -788,12 +787,11 @@ HOT_BATCH(512) int dmacopy_submit(struct dmacopy_queue *q)
 	 * run_refs queue those on the regions of its newest run (the last operations submitted),
 	 * which stay in use until they retire; the queue parks them when it runs idle.
 	 */
-	if (!n || !q->run_refs ||
-	    q->runs[(q->run_tail - 1) & q->run_mask].region[0] != q->last_region[0])
-		queue_credit_return(q, 0);
-	if (!n || !q->run_refs ||
-	    q->runs[(q->run_tail - 1) & q->run_mask].region[1] != q->last_region[1])
-		queue_credit_return(q, 1);
+	newest = n && q->run_refs ? &q->runs[(q->run_tail - 1) & q->run_mask] : NULL;
+	for (unsigned int w = 0; w < 2; w++) {
+		if (!newest || newest->region[w] != q->last_region[w])
+			queue_credit_return(q, w);
+	}
 	if (!n)
 		return 0;
 	ret = q->engine->ops->submit(q);

@@ -596,6 +596,16 @@ static bool range_eq(const u8 *a, const u8 *b, size_t len, size_t *bad)
 	return true;
 }
 
+/*
+ * Fill slot sl's destination range with the guard pattern again and give the buffer back to the
+ * device (the CPU owns it: dma_sync_single_for_cpu() was called).
+ */
+static void restore_guard(struct chan_ctx *c, struct copy_slot *sl)
+{
+	memset(sl->dst.va + sl->dst_off, GUARD_BYTE, sl->size);
+	dma_sync_single_for_device(c->dev, sl->dst_dma, region_size, DMA_FROM_DEVICE);
+}
+
 /* Check a finished slot, restore its guard pattern; -EIO on bad data. */
 static int check_slot(struct chan_ctx *c, struct copy_slot *sl)
 {
@@ -651,8 +661,7 @@ static int check_slot(struct chan_ctx *c, struct copy_slot *sl)
 		ret = -EIO;
 	}
 	/* a failed copy may have written part of its range: restore all of it */
-	memset(d, GUARD_BYTE, sl->size);
-	dma_sync_single_for_device(c->dev, sl->dst_dma, region_size, DMA_FROM_DEVICE);
+	restore_guard(c, sl);
 	return ret;
 }
 
@@ -668,8 +677,6 @@ static bool fault_test(void)
  */
 static void lose_slot(struct chan_ctx *c, struct copy_slot *sl)
 {
-	u8 *d = sl->dst.va + sl->dst_off;
-
 	pr_warn("%s: counting the copy of cookie %d as lost (lost_max=%u)\n",
 		dma_chan_name(c->chan), sl->cookie, lost_max);
 	c->lost++;
@@ -677,8 +684,7 @@ static void lose_slot(struct chan_ctx *c, struct copy_slot *sl)
 	c->ok_after_fail = 0;
 	sl->busy = false;
 	dma_sync_single_for_cpu(c->dev, sl->dst_dma, region_size, DMA_FROM_DEVICE);
-	memset(d, GUARD_BYTE, sl->size);
-	dma_sync_single_for_device(c->dev, sl->dst_dma, region_size, DMA_FROM_DEVICE);
+	restore_guard(c, sl);
 }
 
 /* Copy test worker: c->todo copies (and fills) on channel c. */
