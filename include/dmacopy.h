@@ -237,6 +237,126 @@ enum dmacopy_op_flags {
 int dmacopy_enqueue_copy(struct dmacopy_queue *queue, void *dst, const void *src, size_t len,
 			 uint64_t user_data, unsigned int flags);
 
+/*
+ * The inline fast path of dmacopy_enqueue_copy().
+ *
+ * The common copy on a queue whose engine writes device descriptors at enqueue (dsa, ioat) is a
+ * handful of loads and stores: the calls below write it in the caller's code, with no call into
+ * the library, and call the library for everything else (its own checks are then made in full).
+ * What the inline code reads and writes is the head of every queue, struct dmacopy_queue_fast,
+ * whose layout goes with DMACOPY_QUEUE_FAST_MAGIC: a library whose queues are laid out otherwise
+ * puts another value there, so the inline code of a program built against this header then
+ * always calls the library and never writes a layout it was not built for. Not for direct use:
+ * every field is the library's, and may only be read or written by the code below.
+ *
+ * Define DMACOPY_NO_INLINE before including this header to call the library for every copy.
+ */
+#define DMACOPY_QUEUE_FAST_MAGIC 0x51554532u /* "QUE2" */
+
+/* One slot of a queue's operations, as far as the inline path writes it. */
+struct dmacopy_queue_fast_op {
+	void *dst;
+	const void *src;
+	uint64_t reserved0;
+	size_t len;
+	uint64_t user_data;
+	void *reserved1[2];
+	uint64_t kind; /* the library's word for an operation the inline path wrote */
+};
+
+/* A 64-byte device descriptor, as far as the inline path writes it (Intel DSA's layout). */
+struct dmacopy_queue_fast_desc {
+	uint32_t reserved0;
+	uint32_t op;
+	uint64_t reserved1;
+	uint64_t src;
+	uint64_t dst;
+	uint32_t len;
+	uint32_t reserved2;
+	uint64_t reserved3[3];
+};
+
+struct dmacopy_queue_fast {
+	uint32_t magic;    /* DMACOPY_QUEUE_FAST_MAGIC */
+	uint32_t budget;   /* copies the inline path may still write; 0: none */
+	uint32_t disjoint; /* the two sides' ranges do not overlap */
+	uint32_t tail;     /* the next slot, free-running */
+	uint32_t mask;     /* slots - 1 */
+	uint32_t desc_op;  /* a copy's op word in a descriptor */
+	uint64_t max;      /* the largest copy it takes */
+	struct {
+		uintptr_t start;
+		size_t len;     /* [start, start + len) may be written in one copy */
+		uint64_t delta; /* the device address of p is p + delta */
+	} side[2];          /* [0] destination, [1] source */
+	struct dmacopy_queue_fast_desc *ring; /* one descriptor per slot, or NULL: in the slot */
+	struct dmacopy_queue_fast_op *ops;
+	uint64_t op_kind;
+};
+
+#if !defined(DMACOPY_NO_INLINE) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * dmacopy_enqueue_copy() with the queue's fast path inline: when the queue has a budget, flags
+ * are 0, and the copy (1 to max bytes, source and destination apart) lies in the two ranges the
+ * budget was granted on, it is written here; anything else (errors included) calls the library.
+ * The tests are combined without a branch each, as the library's own fast path does, and the
+ * result is the same as the library's.
+ */
+static inline __attribute__((always_inline)) int
+dmacopy_enqueue_copy_inline(struct dmacopy_queue *queue, void *dst, const void *src, size_t len,
+			    uint64_t user_data, unsigned int flags)
+{
+	struct dmacopy_queue_fast *f = (struct dmacopy_queue_fast *)(void *)queue;
+	const uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+
+	if (__builtin_expect(f != 0, 1)) {
+		uint64_t w;
+		unsigned int fits, ok;
+
+		/* magic and budget in one load: the budget alone (1 to 2^32 - 1) when all hold */
+		__builtin_memcpy(&w, &f->magic, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = (w ^ DMACOPY_QUEUE_FAST_MAGIC) | flags;
+		w = w >> 32 | w << 32;
+#else
+		w = (w ^ (uint64_t)DMACOPY_QUEUE_FAST_MAGIC << 32) | (uint64_t)flags << 32;
+#endif
+		fits = (unsigned int)((w - 1 < 0xffffffffu) & (len - 1 < f->max) &
+				      (d - f->side[0].start <= f->side[0].len - len) &
+				      (s - f->side[1].start <= f->side[1].len - len));
+		ok = fits & f->disjoint;
+		/* one test of the and, which the compiler would make a branch each */
+		__asm__("" : "+r"(ok));
+		/* both sides in one region: the copy itself must not overlap */
+		if (__builtin_expect(ok, 1) || (fits && (d >= s ? d - s : s - d) >= len)) {
+			const uint32_t tail = f->tail, slot = tail & f->mask;
+			struct dmacopy_queue_fast_op *op = &f->ops[slot];
+			struct dmacopy_queue_fast_desc *ring = f->ring;
+
+			f->budget--;
+			op->user_data = user_data;
+			op->kind = f->op_kind;
+			if (ring) {
+				ring[slot].op = f->desc_op;
+				ring[slot].src = s + f->side[1].delta;
+				ring[slot].dst = d + f->side[0].delta;
+				ring[slot].len = (uint32_t)len;
+			} else {
+				op->dst = (void *)(d + f->side[0].delta);
+				op->src = (const void *)(s + f->side[1].delta);
+				op->len = len;
+			}
+			f->tail = tail + 1;
+			return 0;
+		}
+	}
+	return (dmacopy_enqueue_copy)(queue, dst, src, len, user_data, flags);
+}
+
+#define dmacopy_enqueue_copy(queue, dst, src, len, user_data, flags)                              \
+	dmacopy_enqueue_copy_inline(queue, dst, src, len, user_data, flags)
+#endif
+
 /** One copy for dmacopy_enqueue_copies(): the arguments of one dmacopy_enqueue_copy(). */
 struct dmacopy_copy {
 	void *dst;

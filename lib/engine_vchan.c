@@ -958,7 +958,7 @@ static HOT_BATCH(2048) int vchan_progress_out(struct dmacopy_queue *q,
 	return (int)harvest_to(q, HARVEST_OUT, out, max, NULL);
 }
 
-static HOT_BATCH(1024) int vchan_progress_count(struct dmacopy_queue *q, unsigned int max,
+static HOT_BATCH(2048) int vchan_progress_count(struct dmacopy_queue *q, unsigned int max,
 						bool *failed)
 {
 	drive(q->engine->priv, q, true);

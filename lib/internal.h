@@ -13,6 +13,12 @@
 
 #include "dmacopy.h"
 
+/*
+ * The library's own code calls its functions: the inline fast path of dmacopy_enqueue_copy()
+ * is for programs, which never see struct dmacopy_queue (no code reads a queue's head as both).
+ */
+#undef dmacopy_enqueue_copy
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* For the few small functions of the per-operation path that -O2 would leave as calls. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -37,7 +43,7 @@
 /* Handle states: a retired handle keeps its memory so that a late call is an error, not a crash. */
 enum obj_magic {
 	MAGIC_ENGINE = 0x454e4731u, /* "ENG1" */
-	MAGIC_QUEUE = 0x51554531u,  /* "QUE1" */
+	MAGIC_QUEUE = 0x51554532u,  /* "QUE2": DMACOPY_QUEUE_FAST_MAGIC, the layout of the queue's head */
 	MAGIC_REGION = 0x52454731u, /* "REG1" */
 	MAGIC_DEAD = 0xdeadd1e5u,
 };
@@ -168,34 +174,50 @@ enum queue_emit {
 };
 
 struct dmacopy_queue {
-	uint32_t magic;
 	/*
+	 * The head, up to emit_op_kind, is laid out as struct dmacopy_queue_fast (dmacopy.h), which
+	 * the inline dmacopy_enqueue_copy() of programs reads and writes (the asserts below keep
+	 * the two the same; a change of layout changes MAGIC_QUEUE).
+	 *
 	 * The enqueue fast path of emitting queues (dmacopy_enqueue_copy()): emit_budget more
-	 * copies may be emitted on the regions in last[] without a look at the queue's room or at
-	 * references. The budget is room the queue had and references taken from both sides'
-	 * credit when it was granted; emit_budget_fold() gives it back to the credits before any
-	 * other path reads them or takes a slot. emit_fast_max: the largest copy it takes (the
-	 * smaller of emit_max and both sides' emit_len); emit_disjoint: the two regions do not
-	 * overlap, so neither can a copy between them.
+	 * copies may be emitted on the regions in last_region[] without a look at the queue's room
+	 * or at references. The budget is room the queue had and references taken from both
+	 * sides' credit when it was granted; emit_budget_fold() gives it back to the credits
+	 * before any other path reads them or takes a slot. emit_fast_max: the largest copy it
+	 * takes (the smaller of emit_max and both sides' emit_len); emit_disjoint: the two regions
+	 * do not overlap, so neither can a copy between them. emit_desc_op and emit_op_kind: what
+	 * an emitted copy's descriptor and operation get as their op and kind (emit_write()).
 	 */
+	uint32_t magic;
 	uint32_t emit_budget;
-	bool emit_disjoint;
-	uint64_t emit_fast_max;
-	struct dmacopy_engine *engine;
-	uint32_t depth;
+	uint32_t emit_disjoint;
+	uint32_t sq_tail; /* see the counters below */
 	uint32_t mask;
-	uint64_t max_len; /* the engine's caps.max_transfer */
-	long long spin_ns; /* dmacopy_queue_opts.spin_us: a polled wait spins this long first */
-	bool needs_reg;   /* the engine has DMACOPY_CAP_NEEDS_REGISTER */
+	uint32_t emit_desc_op;
+	uint64_t emit_fast_max;
+	/* the regions in last_region[], copied at lookup for the enqueue path */
+	struct {
+		uintptr_t start;
+		size_t emit_len; /* len when this side may be emitted (flat; not read-only), else 0 */
+		uint64_t dev_delta;
+	} fast[2];
+	void *emit_ring;
+	struct queue_op *ops;
+	uint64_t emit_op_kind;
 	/*
-	 * Free-running counters. Slots in use = sq_tail - cq_head <= depth:
+	 * Free-running counters (sq_tail above). Slots in use = sq_tail - cq_head <= depth:
 	 * [cq_head, cq_tail) completed, not reaped; [cq_tail.., sq_submitted) in flight (engine
 	 * order may differ); [sq_submitted, sq_tail) enqueued, not submitted.
 	 */
-	uint32_t sq_tail;
 	uint32_t sq_submitted;
 	uint32_t cq_tail;
 	uint32_t cq_head;
+	uint32_t depth;
+	void *engine_priv;
+	struct dmacopy_engine *engine;
+	uint64_t max_len; /* the engine's caps.max_transfer */
+	long long spin_ns; /* dmacopy_queue_opts.spin_us: a polled wait spins this long first */
+	bool needs_reg;   /* the engine has DMACOPY_CAP_NEEDS_REGISTER */
 	/*
 	 * The regions the last operation's destination ([0]) and source ([1]) were in
 	 * (last_region[], apart from the rest of last[] so that the two pointers are side by side
@@ -216,15 +238,9 @@ struct dmacopy_queue {
 		/* the region's, copied at lookup for the enqueue path: one load each, no pointer */
 		bool readonly;
 		bool dev_flat;
-		uintptr_t start;
-		size_t len;
-		uint64_t dev_delta;
-		/* len when this side may be emitted (flat; a destination not read-only), else 0 */
-		size_t emit_len;
+		size_t len; /* start, emit_len and dev_delta in fast[] */
 	} last[2];
-	struct queue_op *ops;
 	struct dmacopy_completion *cqes;
-	void *engine_priv;
 	/*
 	 * Optional, set by the engine's queue_init: the core writes, at enqueue, each copy between
 	 * flat regions (dmacopy_region.dev_flat) of at most emit_max bytes without flags in a form
@@ -235,7 +251,6 @@ struct dmacopy_queue {
 	 * the device. emit_ring is set exactly while emit is EMIT_DSA.
 	 */
 	uint32_t emit;
-	void *emit_ring;
 	uint64_t emit_max;
 	uint32_t emit_mark; /* 1 + the index of the last operation staged (any queue) */
 	/*
@@ -274,11 +289,35 @@ enum {
 	PARK_STATE = 3, /* the state's bits of dmacopy_queue.park; the version counts in 4s */
 };
 
-/* magic and emit_budget read as one 64-bit word (dmacopy_enqueue_copy()) */
-_Static_assert(offsetof(struct dmacopy_queue, emit_budget) == offsetof(struct dmacopy_queue, magic) + 4 &&
-		       sizeof(((struct dmacopy_queue *)0)->magic) == 4 &&
-		       sizeof(((struct dmacopy_queue *)0)->emit_budget) == 4,
-	       "dmacopy_enqueue_copy() loads magic and emit_budget as one word");
+/*
+ * The head of a queue is struct dmacopy_queue_fast, field for field, and an operation's fields
+ * the inline dmacopy_enqueue_copy() writes are where struct dmacopy_queue_fast_op has them
+ * (magic and emit_budget, read as one 64-bit word, among them).
+ */
+#define FAST_SAME(a, b)                                                                            \
+	(offsetof(struct dmacopy_queue, a) == offsetof(struct dmacopy_queue_fast, b) &&            \
+	 sizeof(((struct dmacopy_queue *)0)->a) == sizeof(((struct dmacopy_queue_fast *)0)->b))
+#define FAST_OP_SAME(a, b)                                                                         \
+	(offsetof(struct queue_op, a) == offsetof(struct dmacopy_queue_fast_op, b) &&              \
+	 sizeof(((struct queue_op *)0)->a) == sizeof(((struct dmacopy_queue_fast_op *)0)->b))
+_Static_assert(FAST_SAME(magic, magic) && FAST_SAME(emit_budget, budget) &&
+		       FAST_SAME(emit_disjoint, disjoint) && FAST_SAME(sq_tail, tail) &&
+		       FAST_SAME(mask, mask) && FAST_SAME(emit_desc_op, desc_op) &&
+		       FAST_SAME(emit_fast_max, max) && FAST_SAME(fast[0].start, side[0].start) &&
+		       FAST_SAME(fast[0].emit_len, side[0].len) &&
+		       FAST_SAME(fast[0].dev_delta, side[0].delta) &&
+		       FAST_SAME(fast[1].start, side[1].start) &&
+		       FAST_SAME(fast[1].emit_len, side[1].len) &&
+		       FAST_SAME(fast[1].dev_delta, side[1].delta) &&
+		       FAST_SAME(emit_ring, ring) && FAST_SAME(ops, ops) &&
+		       FAST_SAME(emit_op_kind, op_kind) && MAGIC_QUEUE == DMACOPY_QUEUE_FAST_MAGIC,
+	       "the head of struct dmacopy_queue is struct dmacopy_queue_fast");
+_Static_assert(FAST_OP_SAME(dst, dst) && FAST_OP_SAME(src, src) && FAST_OP_SAME(len, len) &&
+		       FAST_OP_SAME(user_data, user_data) &&
+		       offsetof(struct queue_op, kind) == offsetof(struct dmacopy_queue_fast_op, kind) &&
+		       offsetof(struct queue_op, flags) == offsetof(struct queue_op, kind) + 4 &&
+		       sizeof(struct queue_op) == sizeof(struct dmacopy_queue_fast_op),
+	       "struct queue_op has struct dmacopy_queue_fast_op's fields where it has them");
 
 struct engine_ops {
 	const char *kind;

@@ -42,10 +42,10 @@ queue_region_lookup(struct dmacopy_queue *q, unsigned int which, uintptr_t start
 		q->last[which].credit = REGION_CREDIT;
 		q->last[which].readonly = r->readonly;
 		q->last[which].dev_flat = r->dev_flat;
-		q->last[which].start = r->start;
+		q->fast[which].start = r->start;
 		q->last[which].len = r->len;
-		q->last[which].dev_delta = r->dev_delta;
-		q->last[which].emit_len = r->dev_flat && (which || !r->readonly) ? r->len : 0;
+		q->fast[which].dev_delta = r->dev_delta;
+		q->fast[which].emit_len = r->dev_flat && (which || !r->readonly) ? r->len : 0;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
@@ -284,6 +284,8 @@ int dmacopy_queue_create(struct dmacopy_engine *e, const struct dmacopy_queue_op
 			e->ops->queue_fini(q);
 		goto err_free;
 	}
+	if (q->emit != EMIT_NONE)
+		emit_fast_init(q);
 	q->magic = MAGIC_QUEUE;
 	pthread_mutex_lock(&e->lock);
 	q->next = e->queues;
@@ -429,8 +431,8 @@ static __attribute__((noinline)) int enqueue_copy_reg(struct dmacopy_queue *q, v
 						      const void *src, size_t len,
 						      uint64_t user_data, unsigned int flags)
 {
-	const uintptr_t od = (uintptr_t)dst - q->last[0].start;
-	const uintptr_t os = (uintptr_t)src - q->last[1].start;
+	const uintptr_t od = (uintptr_t)dst - q->fast[0].start;
+	const uintptr_t os = (uintptr_t)src - q->fast[1].start;
 
 	/* od < len_0 and len_0 - od >= len: [dst, dst + len) inside [start_0, start_0 + len_0) */
 	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit || od >= q->last[0].len ||
@@ -500,11 +502,11 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
 	op->user_data = user_data;
 	if (ring) {
 		op_set_kind(op, OP_EMITTED);
-		emit_dsa_copy(ring, slot, d + q->last[0].dev_delta, s + q->last[1].dev_delta, len);
+		emit_dsa_copy(ring, slot, d + q->fast[0].dev_delta, s + q->fast[1].dev_delta, len);
 	} else {
 		op_set_kind(op, OP_DEVCOPY);
-		op->dst = (void *)(d + q->last[0].dev_delta);
-		op->src = (const void *)(s + q->last[1].dev_delta);
+		op->dst = (void *)(d + q->fast[0].dev_delta);
+		op->src = (const void *)(s + q->fast[1].dev_delta);
 		op->len = len;
 	}
 	q->sq_tail = tail + 1;
@@ -517,14 +519,14 @@ static ALWAYS_INLINE void emit_write(struct dmacopy_queue *q, uintptr_t d, uintp
  */
 static ALWAYS_INLINE void emit_grant(struct dmacopy_queue *q)
 {
-	const uintptr_t a0 = q->last[0].start, a1 = q->last[1].start;
+	const uintptr_t a0 = q->fast[0].start, a1 = q->fast[1].start;
 	uint32_t k = q->depth - (q->sq_tail - q->cq_head);
 	uint64_t max = q->emit_max;
 
-	if (q->last[0].emit_len < max)
-		max = q->last[0].emit_len;
-	if (q->last[1].emit_len < max)
-		max = q->last[1].emit_len;
+	if (q->fast[0].emit_len < max)
+		max = q->fast[0].emit_len;
+	if (q->fast[1].emit_len < max)
+		max = q->fast[1].emit_len;
 	k = k < q->last[0].credit ? k : q->last[0].credit;
 	k = k < q->last[1].credit ? k : q->last[1].credit;
 	if (!k || !max)
@@ -576,13 +578,13 @@ static __attribute__((noinline)) HOT int enqueue_copy_emit(struct dmacopy_queue 
 	uintptr_t od, os;
 
 	emit_budget_fold(q);
-	od = d - q->last[0].start;
-	os = s - q->last[1].start;
+	od = d - q->fast[0].start;
+	os = s - q->fast[1].start;
 	/* od < emit_len_0 and emit_len_0 - od >= len: [d, d + len) inside the emittable region 0 */
 	if (__builtin_expect(flags || len - 1 >= q->emit_max ||
 			     q->sq_tail - q->cq_head >= q->depth || copy_overlaps(d, s, len) ||
-			     od >= q->last[0].emit_len || q->last[0].emit_len - od < len ||
-			     os >= q->last[1].emit_len || q->last[1].emit_len - os < len, 0))
+			     od >= q->fast[0].emit_len || q->fast[0].emit_len - od < len ||
+			     os >= q->fast[1].emit_len || q->fast[1].emit_len - os < len, 0))
 		return enqueue_copy_checked(q, dst, src, len, user_data, flags);
 	if (__builtin_expect(!q->last[0].credit || !q->last[1].credit, 0))
 		return enqueue_copy_emit_refill(q, dst, src, len, user_data);
@@ -631,8 +633,8 @@ HOT_OP int dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *
 	 */
 	if (__builtin_expect(q != NULL, 1)) {
 		bool fits = fast_handle_ok(q, flags) & (len - 1 < q->emit_fast_max) &
-			    (d - q->last[0].start <= q->last[0].emit_len - len) &
-			    (s - q->last[1].start <= q->last[1].emit_len - len);
+			    (d - q->fast[0].start <= q->fast[0].emit_len - len) &
+			    (s - q->fast[1].start <= q->fast[1].emit_len - len);
 
 		unsigned int ok = (unsigned int)fits & q->emit_disjoint;
 
@@ -669,9 +671,9 @@ static __attribute__((noinline)) HOT_OP unsigned int
 enqueue_copies_emit(struct dmacopy_queue *q, const struct dmacopy_copy *c,
 					unsigned int n)
 {
-	const uintptr_t start0 = q->last[0].start, start1 = q->last[1].start;
-	const size_t elen0 = q->last[0].emit_len, elen1 = q->last[1].emit_len;
-	const uint64_t delta0 = q->last[0].dev_delta, delta1 = q->last[1].dev_delta;
+	const uintptr_t start0 = q->fast[0].start, start1 = q->fast[1].start;
+	const size_t elen0 = q->fast[0].emit_len, elen1 = q->fast[1].emit_len;
+	const uint64_t delta0 = q->fast[0].dev_delta, delta1 = q->fast[1].dev_delta;
 	const uint32_t tail = q->sq_tail, slot = tail & q->mask;
 	struct queue_op *op = &q->ops[slot];
 	struct dsa_desc *desc = (struct dsa_desc *)q->emit_ring + slot;

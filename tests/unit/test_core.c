@@ -39,6 +39,44 @@ struct logged {
 	bool done;
 };
 
+/*
+ * The copies go through enqueue(): the library's dmacopy_enqueue_copy(), or with inline set
+ * (setup_emit_inline()) the inline one of dmacopy.h, compiled as a program has it
+ * (inline_enqueue.c). The program is linked with --wrap=dmacopy_enqueue_copy: lib_calls counts
+ * the calls into the library, the inline code's included; inline_done the copies the inline
+ * code did alone.
+ */
+int inline_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+			uint64_t user_data, unsigned int flags);
+int __real_dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+				uint64_t user_data, unsigned int flags);
+int __wrap_dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+				uint64_t user_data, unsigned int flags);
+
+static bool use_inline;
+static unsigned long lib_calls, inline_done;
+
+int __wrap_dmacopy_enqueue_copy(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+				uint64_t user_data, unsigned int flags)
+{
+	lib_calls++;
+	return __real_dmacopy_enqueue_copy(q, dst, src, len, user_data, flags);
+}
+
+static int enqueue(struct dmacopy_queue *q, void *dst, const void *src, size_t len,
+		   uint64_t user_data, unsigned int flags)
+{
+	unsigned long calls = lib_calls;
+	int ret;
+
+	if (!use_inline)
+		return dmacopy_enqueue_copy(q, dst, src, len, user_data, flags);
+	ret = inline_enqueue_copy(q, dst, src, len, user_data, flags);
+	if (lib_calls == calls)
+		inline_done++;
+	return ret;
+}
+
 struct env {
 	struct dmacopy_engine *e;
 	struct dmacopy_queue *q;
@@ -91,6 +129,14 @@ static int setup_emit(void **state)
 	return setup_env(state, true);
 }
 
+/* setup_emit(), the copies through dmacopy.h's inline dmacopy_enqueue_copy() */
+static int setup_emit_inline(void **state)
+{
+	use_inline = true;
+	inline_done = 0;
+	return setup_env(state, true);
+}
+
 static int teardown(void **state)
 {
 	struct env *t = *state;
@@ -102,6 +148,7 @@ static int teardown(void **state)
 	lib_test_engine_kind(NULL);
 	free(t->buf);
 	free(t);
+	use_inline = false;
 	return 0;
 }
 
@@ -123,10 +170,10 @@ static void test_needs_registration(void **state)
 	struct env *t = *state;
 	uint8_t other[256] = { 0 };
 
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf, other, sizeof(other), 1, 0), -EFAULT);
-	assert_int_equal(dmacopy_enqueue_copy(t->q, other, t->buf, sizeof(other), 1, 0), -EFAULT);
+	assert_int_equal(enqueue(t->q, t->buf, other, sizeof(other), 1, 0), -EFAULT);
+	assert_int_equal(enqueue(t->q, other, t->buf, sizeof(other), 1, 0), -EFAULT);
 	/* straddling the end of the region */
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + BUF - 8, t->buf, 16, 1, 0), -EFAULT);
+	assert_int_equal(enqueue(t->q, t->buf + BUF - 8, t->buf, 16, 1, 0), -EFAULT);
 	assert_int_equal(dmacopy_memcpy(t->e, other, t->buf, sizeof(other)), -EFAULT);
 	assert_int_equal(dmacopy_queue_pending(t->q), 0);
 	assert_int_equal(fake.submitted, 0);
@@ -139,7 +186,7 @@ static void test_out_of_order(void **state)
 	unsigned int seen = 0;
 
 	for (unsigned int i = 0; i < 8; i++)
-		assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 32768 + i * 1024,
+		assert_int_equal(enqueue(t->q, t->buf + 32768 + i * 1024,
 		                                      t->buf + i * 1024, 1024, 100 + i, 0),
 		                 0);
 	assert_int_equal(dmacopy_submit(t->q), 8);
@@ -165,8 +212,8 @@ static void test_fence(void **state)
 
 	memset(t->buf + 16384, 0, 8192);
 	/* b reads what a writes: only correct if a ran first */
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 16384, t->buf, 4096, 1, 0), 0);
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 20480, t->buf + 16384, 4096, 2,
+	assert_int_equal(enqueue(t->q, t->buf + 16384, t->buf, 4096, 1, 0), 0);
+	assert_int_equal(enqueue(t->q, t->buf + 20480, t->buf + 16384, 4096, 2,
 	                                      DMACOPY_OP_FENCE),
 	                 0);
 	assert_int_equal(dmacopy_enqueue_fill(t->q, t->buf + 24576, 0x0123456789abcdefull, 64, 3, 0),
@@ -189,7 +236,7 @@ static void test_op_failure(void **state)
 	fake.fail_error = DMACOPY_OP_WRITE_FAULT;
 	memset(t->buf + 40960, 0xee, 4096);
 	for (unsigned int i = 0; i < 4; i++)
-		assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 40960 + i * 1024,
+		assert_int_equal(enqueue(t->q, t->buf + 40960 + i * 1024,
 		                                      t->buf + i * 1024, 1024, 10 + i, 0),
 		                 0);
 	assert_int_equal(dmacopy_submit(t->q), 4);
@@ -224,7 +271,7 @@ static void test_reap(void **state)
 	fake.fail_error = DMACOPY_OP_READ_FAULT;
 	memset(t->buf + 40960, 0xee, 6 * 512);
 	for (unsigned int i = 0; i < 6; i++)
-		assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 40960 + i * 512,
+		assert_int_equal(enqueue(t->q, t->buf + 40960 + i * 512,
 		                                      t->buf + i * 512, 512, 20 + i, 0),
 		                 0);
 	assert_int_equal(dmacopy_reap(t->q, 1, 4, 0), -EINVAL); /* nothing submitted */
@@ -266,7 +313,7 @@ static void test_unregister_busy(void **state)
 
 	assert_non_null(b2);
 	assert_int_equal(dmacopy_region_register(t->e, b2, 8192, &r2), 0);
-	assert_int_equal(dmacopy_enqueue_copy(t->q, b2, t->buf, 4096, 5, 0), 0);
+	assert_int_equal(enqueue(t->q, b2, t->buf, 4096, 5, 0), 0);
 	/* enqueued, not submitted: already in use */
 	assert_int_equal(dmacopy_region_unregister(r2), -EBUSY);
 	assert_int_equal(dmacopy_submit(t->q), 1);
@@ -277,7 +324,7 @@ static void test_unregister_busy(void **state)
 	assert_int_equal(dmacopy_region_unregister(r2), 0);
 	/* the handle is gone: using it is an error, not a crash */
 	assert_int_equal(dmacopy_region_unregister(r2), -EBADF);
-	assert_int_equal(dmacopy_enqueue_copy(t->q, b2, t->buf, 64, 6, 0), -EFAULT);
+	assert_int_equal(enqueue(t->q, b2, t->buf, 64, 6, 0), -EFAULT);
 	free(b2);
 }
 
@@ -353,7 +400,7 @@ static void test_region_runs(void **state)
 		if (p->src < 0)
 			assert_int_equal(dmacopy_enqueue_fill(t->q, dst, i, 512, i, 0), 0);
 		else
-			assert_int_equal(dmacopy_enqueue_copy(t->q, dst, b[p->src] + 8192 + i * 64,
+			assert_int_equal(enqueue(t->q, dst, b[p->src] + 8192 + i * 64,
 							      64 + i, i, 0), 0);
 	}
 	assert_int_equal(dmacopy_submit(t->q), 48);
@@ -377,10 +424,10 @@ static void test_region_runs(void **state)
 	fake.max_per_progress = 0;
 	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q2), 0);
 	for (i = 0; i < 6; i++)
-		assert_int_equal(dmacopy_enqueue_copy(q2, b[0] + i * 64, b[1] + 8192, 64, i, 0), 0);
+		assert_int_equal(enqueue(q2, b[0] + i * 64, b[1] + 8192, 64, i, 0), 0);
 	assert_int_equal(dmacopy_submit(q2), 6);
 	for (i = 0; i < 9; i++)
-		assert_int_equal(dmacopy_enqueue_copy(q2, b[1 + i / 5] + i * 64, b[i % 2 * 2] + 8192,
+		assert_int_equal(enqueue(q2, b[1 + i / 5] + i * 64, b[i % 2 * 2] + 8192,
 						      32, 6 + i, 0), 0);
 	assert_int_equal(dmacopy_enqueue_fill(q2, b[2] + 4096, 0, 64, 15, 0), 0);
 	assert_int_equal(dmacopy_queue_pending(q2), 10);
@@ -408,13 +455,13 @@ static void test_readonly_region(void **state)
 	assert_int_equal(dmacopy_region_register(t->e, ro, 8192, &r2), 0);
 	fake.register_readonly = false;
 	/* refused by the core, for queues and synchronous calls alike, with the engine's reason */
-	assert_int_equal(dmacopy_enqueue_copy(t->q, ro, t->buf, 64, 1, 0), -EACCES);
+	assert_int_equal(enqueue(t->q, ro, t->buf, 64, 1, 0), -EACCES);
 	assert_non_null(strstr(dmacopy_last_error(), "read-only (the fake engine was told so)"));
 	assert_int_equal(dmacopy_enqueue_fill(t->q, ro + 64, 0, 64, 2, 0), -EACCES);
 	assert_int_equal(dmacopy_memcpy(t->e, ro, t->buf, 64), -EACCES);
 	assert_int_equal(dmacopy_queue_pending(t->q), 0);
 	/* a source it may be; and the refusals left no reference behind */
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 60000, ro, 64, 3, 0), 0);
+	assert_int_equal(enqueue(t->q, t->buf + 60000, ro, 64, 3, 0), 0);
 	assert_int_equal(dmacopy_submit(t->q), 1);
 	wait_n(t->q, &c, 1);
 	assert_int_equal(c.status, 0);
@@ -433,7 +480,7 @@ static void test_destroy_drains(void **state)
 	fake.max_per_progress = 1; /* one completion per engine call: the drain must loop */
 	assert_int_equal(dmacopy_queue_create(t->e, &qo, &q2), 0);
 	for (unsigned int i = 0; i < 6; i++)
-		assert_int_equal(dmacopy_enqueue_copy(q2, t->buf + 49152 + i * 512, t->buf + i * 512,
+		assert_int_equal(enqueue(q2, t->buf + 49152 + i * 512, t->buf + i * 512,
 		                                      512, i, 0),
 		                 0);
 	assert_int_equal(dmacopy_submit(q2), 6);
@@ -513,7 +560,7 @@ static void copy_emitted(struct env *t, struct dmacopy_queue *q, void *dst, cons
 	struct dmacopy_region *r[2];
 	struct dsa_desc want;
 
-	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
+	assert_int_equal(enqueue(q, dst, src, len, user_data, flags), 0);
 	assert_int_equal(q->sq_tail, tail + 1);
 	assert_int_equal(q->emit_mark, mark);
 	assert_int_equal(op->kind, OP_EMITTED);
@@ -548,7 +595,7 @@ static void copy_staged(struct env *t, struct dmacopy_queue *q, void *dst, const
 	const struct queue_op *op = &q->ops[tail & q->mask];
 	const struct dsa_desc before = *slot_desc(q, tail);
 
-	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, user_data, flags), 0);
+	assert_int_equal(enqueue(q, dst, src, len, user_data, flags), 0);
 	assert_int_equal(q->sq_tail, tail + 1);
 	assert_int_equal(q->emit_mark, tail + 1);
 	assert_int_equal(op->kind, OP_COPY);
@@ -575,7 +622,7 @@ static void copy_refused(struct dmacopy_queue *q, void *dst, const void *src, si
 
 	if (q->emit_ring)
 		before = *slot_desc(q, tail);
-	assert_int_equal(dmacopy_enqueue_copy(q, dst, src, len, 999, flags), err);
+	assert_int_equal(enqueue(q, dst, src, len, 999, flags), err);
 	snprintf(buf, size, "%s", dmacopy_last_error());
 	assert_non_null(strstr(buf, msg));
 	assert_int_equal(q->sq_tail, tail);
@@ -801,7 +848,7 @@ static void refused_both(struct env *t, struct dmacopy_queue *q2, void *dst, con
 
 	/* on the cached regions with references ahead: emitted (after a lookup, if needed) */
 	assert_true(n + 2 < t->q->depth);
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 32768 + n * 64, t->buf + n * 64, 64,
+	assert_int_equal(enqueue(t->q, t->buf + 32768 + n * 64, t->buf + n * 64, 64,
 					      1000 + n, 0),
 			 0);
 	log_copy(t, t->q, t->buf + 32768 + n * 64, t->buf + n * 64, 64, 1000 + n);
@@ -926,6 +973,63 @@ static void test_emit_budget(void **state)
 	assert_int_equal(dmacopy_queue_destroy(q), 0);
 }
 
+/*
+ * The inline dmacopy_enqueue_copy() of dmacopy.h (setup_emit_inline()): it writes the copies the
+ * library's fast path would, exactly as the library writes them (copy_emitted() checks the
+ * descriptor and the operation), and calls the library for every other one.
+ */
+static void test_emit_inline(void **state)
+{
+	struct env *t = *state;
+	struct dmacopy_region *r2;
+	uint8_t *b2 = buf2(t, 16384, &r2);
+	uint8_t *d = t->buf + 32768, *s = t->buf;
+	struct dmacopy_queue *q2;
+	unsigned long done;
+	char m[512];
+
+	assert_true(use_inline);
+	memset(t->buf + 32768, 0, 32768);
+	/* the first copy looks the regions up, the second is granted a budget: the library's */
+	copy_staged(t, t->q, d, b2, 64, 1, 0, t->r, r2);
+	copy_emitted(t, t->q, d + 64, b2 + 64, 64, 2, 0, t->r, r2);
+	assert_int_equal(inline_done, 0);
+	assert_true(t->q->emit_budget >= 30);
+	/* then each copy on the two regions, of 1 byte to the largest, is the inline code's alone */
+	for (unsigned int i = 0; i < 30; i++)
+		copy_emitted(t, t->q, d + 128 + i * 640, b2 + 200 + i * 300, 1 + i * 20, 3 + i, 0,
+			     t->r, r2);
+	assert_int_equal(inline_done, 30);
+	copy_emitted(t, t->q, d + 19456, b2 + 8192, EMIT_MAX, 33, 0, t->r, r2);
+	assert_int_equal(inline_done, 31);
+	/* a fenced copy, one past the largest, one on another region: the library's */
+	copy_staged(t, t->q, d + 23600, b2 + 300, 64, 34, DMACOPY_OP_FENCE, t->r, r2);
+	copy_staged(t, t->q, d + 23700, b2, EMIT_MAX + 1, 35, 0, t->r, r2);
+	copy_staged(t, t->q, d + 27900, s + 100, 64, 36, 0, t->r, t->r);
+	assert_int_equal(inline_done, 31);
+	/* refused copies are the library's, with its message */
+	copy_refused(t->q, d, d + 32, 64, 0, -EINVAL, "overlap", m, sizeof(m));
+	copy_refused(t->q, d, s, 64, 8, -EINVAL, "flags", m, sizeof(m));
+	copy_refused(t->q, t->buf + BUF - 8, b2, 64, 0, -EFAULT, "", m, sizeof(m));
+	assert_int_equal(inline_done, 31);
+	/* both sides in one region (not disjoint): apart, inline; overlapping, refused */
+	copy_emitted(t, t->q, d + 28000, s + 200, 64, 37, 0, t->r, t->r);
+	done = inline_done;
+	copy_emitted(t, t->q, d + 28100, d + 28200, 64, 38, 0, t->r, t->r);
+	assert_int_equal(inline_done, done + 1);
+	copy_refused(t->q, d + 28300, d + 28330, 64, 0, -EINVAL, "overlap", m, sizeof(m));
+	assert_int_equal(inline_done, done + 1);
+	finish(t, t->q);
+	/* a NULL queue and a destroyed one go to the library, which refuses them */
+	assert_int_equal(enqueue(NULL, d, s, 64, 1, 0), -EINVAL);
+	assert_int_equal(dmacopy_queue_create(t->e, NULL, &q2), 0);
+	assert_int_equal(dmacopy_queue_destroy(q2), 0);
+	assert_int_equal(enqueue(q2, d, s, 64, 1, 0), -EBADF);
+	assert_int_equal(inline_done, done + 1);
+	assert_int_equal(dmacopy_region_unregister(r2), 0);
+	free(b2);
+}
+
 static void test_emit_unregister_busy(void **state)
 {
 	struct env *t = *state;
@@ -998,7 +1102,7 @@ static void *park_worker(void *arg)
 		unsigned int n = 0;
 
 		for (unsigned int i = 0; i < 32; i++) {
-			int ret = dmacopy_enqueue_copy(q, pr->dst + i * 128, pr->src + i * 128, 128,
+			int ret = enqueue(q, pr->dst + i * 128, pr->src + i * 128, 128,
 						       i, 0);
 
 			if (ret == -EFAULT) {
@@ -1179,7 +1283,7 @@ static void test_poll_kick(void **state)
 	struct env *t = *state;
 	unsigned long calls;
 
-	assert_int_equal(dmacopy_enqueue_copy(t->q, t->buf + 40000, t->buf, 64, 1, 0), 0);
+	assert_int_equal(enqueue(t->q, t->buf + 40000, t->buf, 64, 1, 0), 0);
 	log_copy(t, t->q, t->buf + 40000, t->buf, 64, 1);
 	assert_int_equal(dmacopy_submit(t->q), 1);
 	calls = fake.progress_calls;
@@ -1262,6 +1366,17 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_emit_budget, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_emit_park_race, setup_emit, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_inline, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_copies, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_fallbacks, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_credits, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_errors, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_queue_full, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_budget, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_emit_unregister_busy, setup_emit_inline,
+						teardown),
+	        cmocka_unit_test_setup_teardown(test_copies, setup_emit_inline, teardown),
+	        cmocka_unit_test_setup_teardown(test_reap, setup_emit_inline, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_copies, setup_emit, teardown),
 	        cmocka_unit_test_setup_teardown(test_poll_kick, setup, teardown),
