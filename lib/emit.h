@@ -13,13 +13,14 @@
 #include "dmacopy/dsa_spec.h"
 #include "internal.h"
 
+/* A copy's flags and opcode word: MEMMOVE, its completion record's address valid. */
+#define EMIT_DSA_COPY_OP (DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24)
+
 /*
  * A DSA MEMMOVE in slot `slot` of ring: the fields that change per copy. The others are the
  * same in every use of the slot and set by the engine (compl_addr at queue creation, the rest
  * zero; the engine adds DSA_FLAG_RCR when it submits the descriptor alone).
  */
-#define EMIT_DSA_COPY_OP (DSA_FLAG_CRAV | (uint32_t)DSA_OP_MEMMOVE << 24)
-
 static ALWAYS_INLINE void emit_dsa_copy_at(struct dsa_desc *desc, uint64_t dst, uint64_t src,
 					   uint64_t len)
 {
