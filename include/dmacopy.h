@@ -253,8 +253,18 @@ int dmacopy_enqueue_copy(struct dmacopy_queue *queue, void *dst, const void *src
  */
 #define DMACOPY_QUEUE_FAST_MAGIC 0x51554532u /* "QUE2" */
 
+/*
+ * The library reads what the inline code writes through its own types: the mirrors may alias
+ * them (link-time optimisation may put both in one unit).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define DMACOPY__MAY_ALIAS __attribute__((may_alias))
+#else
+#define DMACOPY__MAY_ALIAS
+#endif
+
 /* One slot of a queue's operations, as far as the inline path writes it. */
-struct dmacopy_queue_fast_op {
+struct DMACOPY__MAY_ALIAS dmacopy_queue_fast_op {
 	void *dst;
 	const void *src;
 	uint64_t reserved0;
@@ -265,7 +275,7 @@ struct dmacopy_queue_fast_op {
 };
 
 /* A 64-byte device descriptor, as far as the inline path writes it (Intel DSA's layout). */
-struct dmacopy_queue_fast_desc {
+struct DMACOPY__MAY_ALIAS dmacopy_queue_fast_desc {
 	uint32_t reserved0;
 	uint32_t op;
 	uint64_t reserved1;
@@ -276,7 +286,7 @@ struct dmacopy_queue_fast_desc {
 	uint64_t reserved3[3];
 };
 
-struct dmacopy_queue_fast {
+struct DMACOPY__MAY_ALIAS dmacopy_queue_fast {
 	uint32_t magic;    /* DMACOPY_QUEUE_FAST_MAGIC */
 	uint32_t budget;   /* copies the inline path may still write; 0: none */
 	uint32_t disjoint; /* the two sides' ranges do not overlap */
@@ -342,8 +352,8 @@ dmacopy_enqueue_copy_inline(struct dmacopy_queue *queue, void *dst, const void *
 				ring[slot].dst = d + f->side[0].delta;
 				ring[slot].len = (uint32_t)len;
 			} else {
-				op->dst = (void *)(d + f->side[0].delta);
-				op->src = (const void *)(s + f->side[1].delta);
+				op->dst = (void *)(uintptr_t)(d + f->side[0].delta);
+				op->src = (const void *)(uintptr_t)(s + f->side[1].delta);
 				op->len = len;
 			}
 			f->tail = tail + 1;

@@ -42,7 +42,11 @@ _Static_assert(offsetof(struct dsa_desc, flags_op) == offsetof(struct dmacopy_qu
 		       offsetof(struct dsa_desc, dst) == offsetof(struct dmacopy_queue_fast_desc, dst) &&
 		       offsetof(struct dsa_desc, xfer_size) ==
 			       offsetof(struct dmacopy_queue_fast_desc, len) &&
-		       sizeof(struct dsa_desc) == sizeof(struct dmacopy_queue_fast_desc),
+		       sizeof(struct dsa_desc) == sizeof(struct dmacopy_queue_fast_desc) &&
+		       sizeof(((struct dsa_desc *)0)->flags_op) == 4 &&
+		       sizeof(((struct dsa_desc *)0)->src) == 8 &&
+		       sizeof(((struct dsa_desc *)0)->dst) == 8 &&
+		       sizeof(((struct dsa_desc *)0)->xfer_size) == 4,
 	       "struct dmacopy_queue_fast_desc is a DSA descriptor's layout");
 
 /*

@@ -312,6 +312,29 @@ _Static_assert(FAST_SAME(magic, magic) && FAST_SAME(emit_budget, budget) &&
 		       FAST_SAME(emit_ring, ring) && FAST_SAME(ops, ops) &&
 		       FAST_SAME(emit_op_kind, op_kind) && MAGIC_QUEUE == DMACOPY_QUEUE_FAST_MAGIC,
 	       "the head of struct dmacopy_queue is struct dmacopy_queue_fast");
+/*
+ * Layout "QUE2" (DMACOPY_QUEUE_FAST_MAGIC) as programs built against it write it, on 64-bit
+ * hosts: a change here is a new layout, which must come with a new magic.
+ */
+_Static_assert(sizeof(void *) != 8 ||
+		       (offsetof(struct dmacopy_queue_fast, tail) == 12 &&
+			offsetof(struct dmacopy_queue_fast, max) == 24 &&
+			offsetof(struct dmacopy_queue_fast, side) == 32 &&
+			sizeof(((struct dmacopy_queue_fast *)0)->side) == 48 &&
+			offsetof(struct dmacopy_queue_fast, ring) == 80 &&
+			offsetof(struct dmacopy_queue_fast, ops) == 88 &&
+			offsetof(struct dmacopy_queue_fast, op_kind) == 96 &&
+			sizeof(struct dmacopy_queue_fast_op) == 64 &&
+			offsetof(struct dmacopy_queue_fast_op, len) == 24 &&
+			offsetof(struct dmacopy_queue_fast_op, user_data) == 32 &&
+			offsetof(struct dmacopy_queue_fast_op, kind) == 56 &&
+			sizeof(struct dmacopy_queue_fast_desc) == 64 &&
+			offsetof(struct dmacopy_queue_fast_desc, op) == 4 &&
+			offsetof(struct dmacopy_queue_fast_desc, src) == 16 &&
+			offsetof(struct dmacopy_queue_fast_desc, dst) == 24 &&
+			offsetof(struct dmacopy_queue_fast_desc, len) == 32 &&
+			DMACOPY_QUEUE_FAST_MAGIC == 0x51554532u),
+	       "struct dmacopy_queue_fast's layout changed: give it a new DMACOPY_QUEUE_FAST_MAGIC");
 _Static_assert(FAST_OP_SAME(dst, dst) && FAST_OP_SAME(src, src) && FAST_OP_SAME(len, len) &&
 		       FAST_OP_SAME(user_data, user_data) &&
 		       offsetof(struct queue_op, kind) == offsetof(struct dmacopy_queue_fast_op, kind) &&
