@@ -1041,7 +1041,6 @@ static void test_emit_inline(void **state)
 	copy_staged(t, t->q, d + 27990, s + 500, 8, 40, DMACOPY_OP_FENCE, t->r, t->r);
 	/* only the regrant() copies that found the budget still there were the inline code's */
 	assert_true(inline_done - done <= 6);
-	done = inline_done;
 	/* both sides in one region (not disjoint): apart, inline; overlapping, refused */
 	copy_emitted(t, t->q, d + 28000, s + 200, 64, 37, 0, t->r, t->r);
 	done = inline_done;
